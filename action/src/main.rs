@@ -1,0 +1,2 @@
+//! The `gensync` binary.
+fn main() {}

@@ -1,0 +1,1 @@
+//! WebAssembly wrapper over `gensync-core` (see issue 5).
