@@ -1,0 +1,206 @@
+// Request validator for the gensync test emulators.
+//
+// A persistent sidecar: the emulator (tests/src/validator.rs) starts `node validator.mjs`, reads
+// one ready line, then writes one JSON request per line on stdin and reads one JSON answer per
+// line on stdout. Validation uses only the official descriptions:
+//
+// - REST bodies and query parameters: GitHub's OpenAPI description from `@octokit/openapi`
+//   (`generated/api.github.com.json`, OpenAPI 3.0: `nullable` is honoured by ajv), with ajv.
+// - GraphQL documents and variables: GitHub's schema from `@octokit/graphql-schema`, with the
+//   reference `graphql` implementation (`validate`, `getVariableValues`).
+//
+// Requests:
+//   {"id":1,"kind":"rest","api":"github","method":"post","path":"/repos/{owner}/{repo}/git/trees",
+//    "query":{"per_page":"10"},"body":{...}|null}
+//   {"id":2,"kind":"graphql","api":"github","query":"mutation ...","variables":{...},
+//    "operationName":null}
+// Answers: {"id":1,"errors":[]} (valid) or {"id":1,"errors":["..."]}; {"id":1,"fatal":"..."} when
+// the request itself cannot be understood.
+
+import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import Ajv from "ajv";
+import addFormats from "ajv-formats";
+import {
+  buildClientSchema,
+  getOperationAST,
+  getVariableValues,
+  parse,
+  validate as validateGraphql,
+} from "graphql";
+
+const here = (path) => new URL(path, import.meta.url);
+const readJson = (path) => JSON.parse(readFileSync(here(path), "utf8"));
+
+const openapi = normaliseNullable(
+  readJson("./node_modules/@octokit/openapi/generated/api.github.com.json"),
+);
+const openapiPackage = readJson("./node_modules/@octokit/openapi/package.json");
+const graphqlSchemaPackage = readJson("./node_modules/@octokit/graphql-schema/package.json");
+const graphqlSchema = buildClientSchema(
+  readJson("./node_modules/@octokit/graphql-schema/schema.json"),
+);
+
+/**
+ * OpenAPI 3.0 `nullable: true` next to `type` is understood by ajv; next to only `allOf`/`anyOf`/
+ * `oneOf`/`$ref` it is not, so those schemas become `anyOf: [schema, {type: "null"}]`.
+ */
+function normaliseNullable(node) {
+  if (Array.isArray(node)) return node.map(normaliseNullable);
+  if (node === null || typeof node !== "object") return node;
+  const out = Object.fromEntries(Object.entries(node).map(([k, v]) => [k, normaliseNullable(v)]));
+  if (out.nullable === true && out.type === undefined) {
+    const { nullable, description, ...rest } = out;
+    return { description, anyOf: [rest, { type: "null" }] };
+  }
+  return out;
+}
+
+const OPENAPI_ID = "github-openapi";
+// The description is not itself a JSON schema: it is registered whole (unchecked) so that each
+// operation's schema can be compiled by JSON pointer with its `#/components/...` refs resolving.
+const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
+addFormats(ajv);
+// GitHub's own format for "owner/name" (used by `head_repo` of pull requests).
+ajv.addFormat("repo.nwo", /^[^/\s]+\/[^/\s]+$/);
+ajv.addSchema(openapi, OPENAPI_ID);
+// Query strings carry text: coerce to the parameter's declared type before checking it.
+const queryAjv = new Ajv({ strict: false, allErrors: true, validateSchema: false, coerceTypes: true });
+addFormats(queryAjv);
+queryAjv.addFormat("repo.nwo", /^[^/\s]+\/[^/\s]+$/);
+queryAjv.addSchema(openapi, OPENAPI_ID);
+
+const pointer = (...tokens) =>
+  "#/" +
+  tokens
+    .map((t) => encodeURIComponent(String(t).replaceAll("~", "~0").replaceAll("/", "~1")))
+    .join("/");
+
+/** Follows `$ref`s from `node` (found at `tokens`); returns the target and its path. */
+const resolveRef = (node, tokens) => {
+  let current = node;
+  let at = tokens;
+  while (current && typeof current.$ref === "string") {
+    at = current.$ref
+      .replace(/^#\//, "")
+      .split("/")
+      .map((t) => t.replaceAll("~1", "/").replaceAll("~0", "~"));
+    current = at.reduce((obj, t) => obj?.[t], openapi);
+  }
+  return { node: current, tokens: at };
+};
+
+const compiled = new Map();
+
+/** Validators for one operation: body (or null when it has none) and query parameters. */
+function operationValidators(method, path) {
+  const key = `${method} ${path}`;
+  if (compiled.has(key)) return compiled.get(key);
+  const operation = openapi.paths?.[path]?.[method];
+  if (!operation) {
+    compiled.set(key, null);
+    return null;
+  }
+  let body = null;
+  const requestBody = resolveRef(operation.requestBody, []).node;
+  if (requestBody?.content?.["application/json"]?.schema) {
+    body = {
+      required: requestBody.required === true,
+      validate: ajv.compile({
+        $ref: OPENAPI_ID + pointer("paths", path, method, "requestBody", "content", "application/json", "schema"),
+      }),
+    };
+  }
+  const parameters = [
+    ...(openapi.paths[path].parameters ?? []).map((p, i) => resolveRef(p, ["paths", path, "parameters", i])),
+    ...(operation.parameters ?? []).map((p, i) => resolveRef(p, ["paths", path, method, "parameters", i])),
+  ].filter(({ node }) => node?.in === "query");
+  const querySchema = {
+    type: "object",
+    properties: Object.fromEntries(
+      parameters.map(({ node, tokens }) => [
+        node.name,
+        node.schema ? { $ref: OPENAPI_ID + pointer(...tokens, "schema") } : {},
+      ]),
+    ),
+    required: parameters.filter(({ node }) => node.required).map(({ node }) => node.name),
+  };
+  const entry = { body, query: queryAjv.compile(querySchema) };
+  compiled.set(key, entry);
+  return entry;
+}
+
+const describe = (prefix, errors) =>
+  (errors ?? []).map((e) => `${prefix}${e.instancePath || ""} ${e.message}${e.params && Object.keys(e.params).length ? " " + JSON.stringify(e.params) : ""}`);
+
+function validateRest({ method, path, query, body }) {
+  const validators = operationValidators(String(method).toLowerCase(), path);
+  if (!validators) {
+    return [`${String(method).toUpperCase()} ${path} is not an operation of GitHub's REST API description`];
+  }
+  const errors = [];
+  const queryCopy = { ...(query ?? {}) };
+  if (!validators.query(queryCopy)) errors.push(...describe("query", validators.query.errors));
+  if (validators.body) {
+    if (body === null || body === undefined) {
+      if (validators.body.required) errors.push("body is required by the operation");
+    } else if (!validators.body.validate(body)) {
+      errors.push(...describe("body", validators.body.validate.errors));
+    }
+  }
+  return errors;
+}
+
+function validateGraphqlRequest({ query, variables, operationName }) {
+  if (typeof query !== "string") return ["`query` must be a string"];
+  let document;
+  try {
+    document = parse(query);
+  } catch (error) {
+    return [`syntax: ${error.message}`];
+  }
+  const errors = validateGraphql(graphqlSchema, document).map((e) => e.message);
+  if (errors.length) return errors;
+  const operation = getOperationAST(document, operationName ?? undefined);
+  if (!operation) return [`no operation ${operationName ? `named ${operationName}` : "(or several without operationName)"} in the document`];
+  const values = getVariableValues(graphqlSchema, operation.variableDefinitions ?? [], variables ?? {});
+  return (values.errors ?? []).map((e) => `variables: ${e.message}`);
+}
+
+function answer(request) {
+  if (request.api !== "github") return { fatal: `unknown api ${JSON.stringify(request.api)}` };
+  switch (request.kind) {
+    case "rest":
+      return { errors: validateRest(request) };
+    case "graphql":
+      return { errors: validateGraphqlRequest(request) };
+    default:
+      return { fatal: `unknown kind ${JSON.stringify(request.kind)}` };
+  }
+}
+
+const write = (value) => process.stdout.write(JSON.stringify(value) + "\n");
+
+write({
+  ready: true,
+  openapi: `@octokit/openapi@${openapiPackage.version} (${openapi.info?.version ?? "?"})`,
+  graphql: `@octokit/graphql-schema@${graphqlSchemaPackage.version}`,
+});
+
+const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+lines.on("line", (line) => {
+  if (!line.trim()) return;
+  let request;
+  try {
+    request = JSON.parse(line);
+  } catch (error) {
+    write({ id: null, fatal: `bad request line: ${error.message}` });
+    return;
+  }
+  try {
+    write({ id: request.id, ...answer(request) });
+  } catch (error) {
+    write({ id: request.id, fatal: `validator error: ${error.stack ?? error}` });
+  }
+});
+lines.on("close", () => process.exit(0));
