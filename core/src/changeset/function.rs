@@ -1,0 +1,380 @@
+use std::collections::{BTreeMap, HashMap};
+
+use gix_hash::ObjectId;
+
+use super::{
+    BranchTree, ChangeKind, ChangeSet, Conflict, ConflictKind, ConflictState, Content, Error, FileChange, IgnoredChange,
+    Options, Rename, TreeEntry, Write,
+};
+use crate::ignore::IgnoreRules;
+use crate::manifest::{self, BuildManifest};
+use crate::merge::{self, ConflictPolicy, MergeLabels, MergeOutcome, Side};
+use crate::path;
+use crate::snapshot::{hash_blob, Snapshot};
+
+/// Compute the change set from the previous manifest to the new build (DESIGN section 2).
+///
+/// `branch` is the sync branch's current tree, or `None` when unknown (then the branch is
+/// assumed to hold exactly the previous build: no no-op detection, no conflict detection).
+pub fn compute(
+    previous: &BuildManifest,
+    next: &Snapshot,
+    ignore: &IgnoreRules,
+    branch: Option<&BranchTree>,
+    options: &Options,
+) -> Result<ChangeSet, Error> {
+    let target_dir = path::normalise_dir(&options.target_dir)?;
+    if previous.hash_kind() != next.hash_kind() {
+        return Err(Error::HashKindMismatch {
+            previous: previous.hash_kind(),
+            next: next.hash_kind(),
+        });
+    }
+    if next.is_empty() && !options.allow_empty {
+        return Err(Error::EmptyBuild);
+    }
+    if next.get(manifest::PATH).is_some() {
+        return Err(Error::ReservedPath {
+            path: manifest::PATH.into(),
+        });
+    }
+    let first_sync = previous.is_empty();
+    let repo = |rel: &str| path::join(&target_dir, rel);
+    let on_branch = |repo_path: &str, previous_entry: Option<TreeEntry>| -> Option<TreeEntry> {
+        match branch {
+            Some(tree) => tree.get(repo_path).copied(),
+            None => previous_entry,
+        }
+    };
+
+    let mut cs = ChangeSet {
+        target_dir: target_dir.clone(),
+        added: Vec::new(),
+        modified: Vec::new(),
+        deleted: Vec::new(),
+        renamed: Vec::new(),
+        ignored: Vec::new(),
+        conflicts: Vec::new(),
+        already_on_branch: Vec::new(),
+        preserved_edits: Vec::new(),
+        manifest_path: repo(manifest::PATH),
+        manifest: BuildManifest::from_snapshot(next),
+        writes: Vec::new(),
+        deletions: Vec::new(),
+        options: Options {
+            target_dir: target_dir.clone(),
+            ..options.clone()
+        },
+    };
+
+    // Every path of P ∪ N, in order.
+    let mut all: BTreeMap<&str, (Option<TreeEntry>, Option<TreeEntry>)> = BTreeMap::new();
+    for (p, e) in previous.iter() {
+        all.entry(p).or_default().0 = Some(TreeEntry { mode: e.mode, oid: e.oid });
+    }
+    for (p, e) in next.iter() {
+        all.entry(p).or_default().1 = Some(TreeEntry { mode: e.mode, oid: e.oid });
+    }
+
+    for (rel, (before, after)) in all {
+        let repo_path = repo(rel);
+        let change = match (before, after) {
+            (None, Some(_)) => ChangeKind::Added,
+            (Some(_), None) => ChangeKind::Deleted,
+            (Some(b), Some(a)) if b != a => ChangeKind::Modified,
+            (Some(b), Some(_)) => {
+                // Unchanged between builds: never touched, whatever the branch holds.
+                if branch.is_some() && on_branch(&repo_path, before) != Some(b) {
+                    cs.preserved_edits.push(repo_path);
+                }
+                continue;
+            }
+            (None, None) => unreachable!("every path comes from P or N"),
+        };
+        if ignore.is_ignored(&repo_path) {
+            let shown = after.or(before).expect("a change has one side");
+            let copied_to = match (&options.ignored_to, after) {
+                (Some(dir), Some(a)) => {
+                    let side = repo(&path::join(dir.trim_matches('/'), rel));
+                    if on_branch(&side, None) != Some(a) {
+                        cs.writes.push(Write {
+                            path: side.clone(),
+                            mode: a.mode,
+                            oid: a.oid,
+                            content: Content::Generated(rel.to_owned()),
+                        });
+                    }
+                    Some(side)
+                }
+                _ => None,
+            };
+            cs.ignored.push(IgnoredChange {
+                path: repo_path,
+                change,
+                mode: shown.mode,
+                oid: shown.oid,
+                copied_to,
+            });
+            continue;
+        }
+        let current = on_branch(&repo_path, before);
+        match after {
+            Some(a) => {
+                if current == Some(a) {
+                    cs.already_on_branch.push(repo_path);
+                    continue;
+                }
+                // The branch differs from what we last generated there: a person edited it.
+                // On the first sync there is no "last generated": the build simply lands.
+                let edited = current != before && !(first_sync && before.is_none());
+                if edited {
+                    let kind = match (before, current) {
+                        (Some(_), Some(_)) => ConflictKind::BothModified,
+                        (None, Some(_)) => ConflictKind::BothAdded,
+                        (Some(_), None) => ConflictKind::DeletedOnBranch,
+                        (None, None) => unreachable!("edited implies current != before"),
+                    };
+                    cs.conflicts.push(Conflict {
+                        path: repo_path.clone(),
+                        kind,
+                        base: before,
+                        branch: current,
+                        generated: Some(a),
+                        state: ConflictState::Pending,
+                    });
+                    if kind == ConflictKind::DeletedOnBranch {
+                        resolve_deleted_on_branch(&mut cs, rel, &repo_path, a, options.conflicts)?;
+                    }
+                    continue;
+                }
+                push_write(&mut cs, change, rel, repo_path, a, before);
+            }
+            None => {
+                let b = before.expect("deleted paths come from P");
+                match current {
+                    None => cs.already_on_branch.push(repo_path),
+                    Some(c) if c != b => {
+                        // The generator dropped a file a person edited: keep the edit unless
+                        // the policy says the generator wins.
+                        let state = match options.conflicts {
+                            ConflictPolicy::Generated => {
+                                cs.deletions.push(repo_path.clone());
+                                cs.deleted.push(FileChange {
+                                    path: repo_path.clone(),
+                                    mode: b.mode,
+                                    oid: b.oid,
+                                    previous_mode: None,
+                                    previous_oid: None,
+                                });
+                                ConflictState::Resolved { kept: Side::Generated }
+                            }
+                            _ => ConflictState::Resolved { kept: Side::Branch },
+                        };
+                        cs.conflicts.push(Conflict {
+                            path: repo_path,
+                            kind: ConflictKind::DeletedByGenerator,
+                            base: Some(b),
+                            branch: Some(c),
+                            generated: None,
+                            state,
+                        });
+                    }
+                    Some(_) => {
+                        cs.deletions.push(repo_path.clone());
+                        cs.deleted.push(FileChange {
+                            path: repo_path,
+                            mode: b.mode,
+                            oid: b.oid,
+                            previous_mode: None,
+                            previous_oid: None,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    if options.conflicts == ConflictPolicy::Fail {
+        let paths: Vec<String> = cs
+            .conflicts
+            .iter()
+            .filter(|c| matches!(c.kind, ConflictKind::DeletedByGenerator | ConflictKind::DeletedOnBranch))
+            .map(|c| c.path.clone())
+            .collect();
+        if !paths.is_empty() {
+            return Err(Error::Conflicts { paths });
+        }
+    }
+    pair_renames(&mut cs);
+    cs.writes.sort_by(|a, b| a.path.cmp(&b.path));
+    cs.deletions.sort();
+    Ok(cs)
+}
+
+fn push_write(
+    cs: &mut ChangeSet,
+    change: ChangeKind,
+    rel: &str,
+    repo_path: String,
+    a: TreeEntry,
+    before: Option<TreeEntry>,
+) {
+    cs.writes.push(Write {
+        path: repo_path.clone(),
+        mode: a.mode,
+        oid: a.oid,
+        content: Content::Generated(rel.to_owned()),
+    });
+    let entry = FileChange {
+        path: repo_path,
+        mode: a.mode,
+        oid: a.oid,
+        previous_mode: before.map(|b| b.mode),
+        previous_oid: before.map(|b| b.oid),
+    };
+    match change {
+        ChangeKind::Added => cs.added.push(entry),
+        _ => cs.modified.push(entry),
+    }
+}
+
+/// The generator changed a file a person deleted: no content merge is possible, the policy
+/// decides whether the new version comes back.
+fn resolve_deleted_on_branch(
+    cs: &mut ChangeSet,
+    rel: &str,
+    repo_path: &str,
+    a: TreeEntry,
+    policy: ConflictPolicy,
+) -> Result<(), Error> {
+    let kept = match policy {
+        ConflictPolicy::Markers | ConflictPolicy::Generated => {
+            let before = cs.conflicts.last().and_then(|c| c.base);
+            push_write(cs, ChangeKind::Modified, rel, repo_path.to_owned(), a, before);
+            Side::Generated
+        }
+        ConflictPolicy::Branch => Side::Branch,
+        ConflictPolicy::Fail => Side::None,
+    };
+    if let Some(c) = cs.conflicts.last_mut() {
+        c.state = ConflictState::Resolved { kept };
+    }
+    Ok(())
+}
+
+/// Pair deleted and added paths with the same blob id (first by path order), for display.
+fn pair_renames(cs: &mut ChangeSet) {
+    if cs.deleted.is_empty() || cs.added.is_empty() {
+        return;
+    }
+    let mut added_by_oid: HashMap<ObjectId, Vec<usize>> = HashMap::new();
+    for (i, a) in cs.added.iter().enumerate().rev() {
+        added_by_oid.entry(a.oid).or_default().push(i);
+    }
+    let mut taken_added = vec![false; cs.added.len()];
+    let mut keep_deleted = Vec::with_capacity(cs.deleted.len());
+    for d in std::mem::take(&mut cs.deleted) {
+        match added_by_oid.get_mut(&d.oid).and_then(|v| v.pop()) {
+            Some(i) => {
+                taken_added[i] = true;
+                let a = &cs.added[i];
+                cs.renamed.push(Rename {
+                    from: d.path,
+                    to: a.path.clone(),
+                    mode: a.mode,
+                    oid: a.oid,
+                });
+            }
+            None => keep_deleted.push(d),
+        }
+    }
+    cs.deleted = keep_deleted;
+    let mut i = 0;
+    cs.added.retain(|_| {
+        let keep = !taken_added[i];
+        i += 1;
+        keep
+    });
+}
+
+/// Conflict resolution.
+impl ChangeSet {
+    /// Merge every pending conflict with the contents `blob` returns for the ids
+    /// [`blobs_needed`](Self::blobs_needed) listed, under the change set's policy, turning each
+    /// into a write. Fails under [`ConflictPolicy::Fail`] if any merge overlaps (naming them all).
+    pub fn resolve_conflicts(
+        &mut self,
+        blob: &mut dyn FnMut(&ObjectId) -> Option<Vec<u8>>,
+        labels: MergeLabels<'_>,
+    ) -> Result<(), Error> {
+        let policy = self.options.conflicts;
+        let mut refused = Vec::new();
+        let mut pending: Vec<usize> = (0..self.conflicts.len())
+            .filter(|i| self.conflicts[*i].state == ConflictState::Pending)
+            .collect();
+        pending.reverse();
+        let empty = Vec::new();
+        while let Some(i) = pending.pop() {
+            let c = &self.conflicts[i];
+            let mut fetch = |e: Option<TreeEntry>| -> Result<Option<Vec<u8>>, Error> {
+                match e {
+                    None => Ok(None),
+                    Some(e) => blob(&e.oid).map(Some).ok_or_else(|| Error::MissingBlob {
+                        oid: e.oid,
+                        path: c.path.clone(),
+                    }),
+                }
+            };
+            let base = fetch(c.base)?;
+            let ours = fetch(c.branch)?.expect("pending conflicts have a branch side");
+            let theirs = fetch(c.generated)?.expect("pending conflicts have a generated side");
+            let outcome = merge::merge_blobs(base.as_ref().unwrap_or(&empty), &ours, &theirs, policy, labels);
+            let (data, state) = match outcome {
+                MergeOutcome::Clean(d) => (Some(d), ConflictState::Merged),
+                MergeOutcome::Conflicted { data, markers: true } => (Some(data), ConflictState::Markers),
+                MergeOutcome::Conflicted { data, markers: false } => {
+                    let kept = if policy == ConflictPolicy::Branch { Side::Branch } else { Side::Generated };
+                    (Some(data), ConflictState::Resolved { kept })
+                }
+                MergeOutcome::Binary { data, kept } => (data, ConflictState::Resolved { kept }),
+                MergeOutcome::Refused => {
+                    refused.push(c.path.clone());
+                    continue;
+                }
+            };
+            let (base_e, branch_e, gen_e) = (c.base, c.branch.expect("checked"), c.generated.expect("checked"));
+            // The mode: the generator's, unless only the person changed it.
+            let mode = match base_e {
+                Some(b) if gen_e.mode == b.mode => branch_e.mode,
+                _ => gen_e.mode,
+            };
+            let path = c.path.clone();
+            self.conflicts[i].state = state;
+            let Some(data) = data else { continue };
+            let oid = hash_blob(self.manifest.hash_kind(), &data);
+            if oid == branch_e.oid && mode == branch_e.mode {
+                continue; // the merge result is what the branch already has
+            }
+            let content = if oid == gen_e.oid {
+                Content::Generated(path::strip_dir(&self.target_dir, &path).expect("inside target").to_owned())
+            } else {
+                Content::Merged(data)
+            };
+            let entry = FileChange {
+                path: path.clone(),
+                mode,
+                oid,
+                previous_mode: base_e.map(|b| b.mode),
+                previous_oid: base_e.map(|b| b.oid),
+            };
+            if base_e.is_some() { self.modified.push(entry) } else { self.added.push(entry) }
+            self.writes.push(Write { path, mode, oid, content });
+        }
+        if !refused.is_empty() {
+            return Err(Error::Conflicts { paths: refused });
+        }
+        self.added.sort_by(|a, b| a.path.cmp(&b.path));
+        self.modified.sort_by(|a, b| a.path.cmp(&b.path));
+        self.writes.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(())
+    }
+}

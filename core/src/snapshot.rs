@@ -1,0 +1,216 @@
+//! Snapshots: a set of files `path -> (mode, blob id[, bytes])`.
+
+use std::collections::BTreeMap;
+
+use gix_hash::ObjectId;
+
+use crate::path;
+
+/// The file modes git tracks for files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum Mode {
+    /// A regular file, `100644`.
+    #[serde(rename = "100644")]
+    Regular,
+    /// An executable file, `100755`.
+    #[serde(rename = "100755")]
+    Executable,
+    /// A symbolic link, `120000`; the blob holds the link target.
+    #[serde(rename = "120000")]
+    Symlink,
+}
+
+/// Parsing a [`Mode`] from its octal text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown file mode {text:?}: expected 100644, 100755 or 120000")]
+pub struct ParseModeError {
+    /// The text that is not a mode.
+    pub text: String,
+}
+
+impl Mode {
+    /// The octal text git uses (`100644`, `100755`, `120000`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Mode::Regular => "100644",
+            Mode::Executable => "100755",
+            Mode::Symlink => "120000",
+        }
+    }
+
+    /// Parse the octal text git uses. `100664` (old git) reads as regular, as git does.
+    pub fn parse(text: &str) -> Result<Self, ParseModeError> {
+        match text {
+            "100644" | "100664" => Ok(Mode::Regular),
+            "100755" => Ok(Mode::Executable),
+            "120000" => Ok(Mode::Symlink),
+            _ => Err(ParseModeError { text: text.into() }),
+        }
+    }
+
+    /// The gitoxide tree entry kind of this mode.
+    pub fn entry_kind(&self) -> gix_object::tree::EntryKind {
+        match self {
+            Mode::Regular => gix_object::tree::EntryKind::Blob,
+            Mode::Executable => gix_object::tree::EntryKind::BlobExecutable,
+            Mode::Symlink => gix_object::tree::EntryKind::Link,
+        }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Mode {
+    type Err = ParseModeError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Mode::parse(s)
+    }
+}
+
+/// Compute the git blob id of `data`, byte-identical to `git hash-object`.
+///
+/// `kind` is the repository's object format: SHA-1 today, SHA-256 when gix-hash's `sha256`
+/// feature is on.
+pub fn hash_blob(kind: gix_hash::Kind, data: &[u8]) -> ObjectId {
+    gix_object::compute_hash(kind, gix_object::Kind::Blob, data)
+        .expect("hashing in-memory data cannot fail unless a SHA-1 collision attack is detected")
+}
+
+/// One file of a [`Snapshot`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The file's mode.
+    pub mode: Mode,
+    /// The git blob id of the file's contents.
+    pub oid: ObjectId,
+    /// The contents, when the snapshot keeps them (the CLI does not, to bound memory; the
+    /// preview does, to diff).
+    pub data: Option<Vec<u8>>,
+}
+
+/// Errors when adding files to a [`Snapshot`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// The path is not a safe repository path.
+    #[error(transparent)]
+    Path(#[from] path::Error),
+    /// The same path was added twice.
+    #[error("path {path:?} appears twice in the build output")]
+    Duplicate {
+        /// The offending path.
+        path: String,
+    },
+    /// A path is used both as a file and as a folder (`a` and `a/b`).
+    #[error("path {path:?} is a file but {child:?} uses it as a folder")]
+    FileIsFolder {
+        /// The file.
+        path: String,
+        /// A path that needs `path` to be a folder.
+        child: String,
+    },
+    /// A path reserved for gensync's own records.
+    #[error("path {path:?} is reserved for gensync's manifest; the generator must not produce it")]
+    Reserved {
+        /// The offending path.
+        path: String,
+    },
+}
+
+/// A set of files, keyed by validated, normalised, `/`-separated relative path, sorted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    hash_kind: gix_hash::Kind,
+    entries: BTreeMap<String, Entry>,
+}
+
+impl Snapshot {
+    /// An empty snapshot whose ids are of `hash_kind`.
+    pub fn new(hash_kind: gix_hash::Kind) -> Self {
+        Snapshot {
+            hash_kind,
+            entries: BTreeMap::new(),
+        }
+    }
+
+    /// The object format of this snapshot's ids.
+    pub fn hash_kind(&self) -> gix_hash::Kind {
+        self.hash_kind
+    }
+
+    /// Add a file with its contents, computing its blob id. The contents are kept.
+    pub fn insert_data(&mut self, path: &str, mode: Mode, data: Vec<u8>) -> Result<ObjectId, Error> {
+        let oid = hash_blob(self.hash_kind, &data);
+        self.insert(path, Entry { mode, oid, data: Some(data) })?;
+        Ok(oid)
+    }
+
+    /// Add a file whose blob id is already known (hashed by the caller, perhaps in parallel).
+    pub fn insert(&mut self, path: &str, entry: Entry) -> Result<(), Error> {
+        path::validate(path)?;
+        if self.entries.contains_key(path) {
+            return Err(Error::Duplicate { path: path.into() });
+        }
+        self.entries.insert(path.to_owned(), entry);
+        Ok(())
+    }
+
+    /// Check that no path is used both as a file and a folder. Call once after all inserts.
+    pub fn check_structure(&self) -> Result<(), Error> {
+        let mut previous: Option<&str> = None;
+        for path in self.entries.keys() {
+            if let Some(prev) = previous {
+                if path.len() > prev.len() && path.starts_with(prev) && path.as_bytes()[prev.len()] == b'/' {
+                    return Err(Error::FileIsFolder {
+                        path: prev.into(),
+                        child: path.clone(),
+                    });
+                }
+            }
+            previous = Some(path);
+        }
+        // `a` vs `a/b` are not always adjacent (`a`, `a-x`, `a/b`): check every folder prefix.
+        for path in self.entries.keys() {
+            let mut end = 0;
+            while let Some(pos) = path[end..].find('/') {
+                let dir = &path[..end + pos];
+                if self.entries.contains_key(dir) {
+                    return Err(Error::FileIsFolder {
+                        path: dir.into(),
+                        child: path.clone(),
+                    });
+                }
+                end += pos + 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// The file at `path`.
+    pub fn get(&self, path: &str) -> Option<&Entry> {
+        self.entries.get(path)
+    }
+
+    /// Remove and return the file at `path`.
+    pub fn remove(&mut self, path: &str) -> Option<Entry> {
+        self.entries.remove(path)
+    }
+
+    /// All files, sorted by path.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Entry)> {
+        self.entries.iter().map(|(p, e)| (p.as_str(), e))
+    }
+
+    /// The number of files.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True if there are no files.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
