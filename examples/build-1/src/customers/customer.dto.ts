@@ -1,0 +1,4 @@
+export interface CustomerDto {
+  id: string;
+  name: string;
+}

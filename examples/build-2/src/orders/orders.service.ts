@@ -1,0 +1,9 @@
+export class OrdersService {
+  findAll() {
+    return [];
+  }
+
+  findOne(id: string) {
+    return { id };
+  }
+}
