@@ -47,6 +47,7 @@ pub mod objects;
 pub mod path;
 pub mod serde_oid;
 pub mod snapshot;
+pub mod tree_listing;
 
 pub use changeset::{BranchTree, ChangeSet, TreeEntry};
 pub use gix_hash::{Kind as HashKind, ObjectId};

@@ -1,0 +1,112 @@
+//! Command-line flags as given (raw). Resolution into settings happens in the commands.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// gensync keeps generated code in sync with a git repository: it commits only what changed
+/// between builds onto a bot branch and opens or updates a pull request.
+#[derive(Debug, Parser)]
+#[command(name = "gensync", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the manifest (path, mode, blob id of every file) of a build output folder.
+    Manifest(ManifestArgs),
+    /// Show what changed between a previous build and a new one, as a sync would commit it.
+    Changes(ChangesArgs),
+}
+
+/// `gensync manifest`.
+#[derive(Debug, clap::Args)]
+pub struct ManifestArgs {
+    /// The build output folder.
+    pub dir: PathBuf,
+    /// Write the manifest to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+/// Output formats of `gensync changes`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    /// `A/M/D/R` lines and a summary.
+    Text,
+    /// The change set as JSON.
+    Json,
+}
+
+/// Conflict policies (see `gensync_core::ConflictPolicy`).
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
+pub enum Conflicts {
+    /// Commit conflict markers and list the paths for a person to resolve.
+    #[default]
+    Markers,
+    /// Overlapping parts take the generated version.
+    Generated,
+    /// Overlapping parts keep the branch version.
+    Branch,
+    /// Refuse to sync.
+    Fail,
+}
+
+impl From<Conflicts> for gensync_core::ConflictPolicy {
+    fn from(c: Conflicts) -> Self {
+        match c {
+            Conflicts::Markers => Self::Markers,
+            Conflicts::Generated => Self::Generated,
+            Conflicts::Branch => Self::Branch,
+            Conflicts::Fail => Self::Fail,
+        }
+    }
+}
+
+/// Options shared by every command that computes a change set.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ChangeOptions {
+    /// The repository folder the build output maps to (default: the repository root).
+    #[arg(long, value_name = "DIR", default_value = "")]
+    pub target_dir: String,
+    /// A `.amplicationignore` file (gitignore syntax) whose paths are never written or deleted.
+    /// Its patterns are relative to the target dir.
+    #[arg(long, value_name = "FILE")]
+    pub ignore_file: Option<PathBuf>,
+    /// Write the new version of ignored generated files below this folder of the target dir
+    /// (e.g. `.amplication/ignored`) so a person can compare.
+    #[arg(long, value_name = "DIR")]
+    pub ignored_to: Option<String>,
+    /// What to do when a file the generator changed was also edited on the branch and the
+    /// edits overlap.
+    #[arg(long, value_enum, default_value_t = Conflicts::Markers)]
+    pub conflicts: Conflicts,
+    /// Accept an empty build output (it deletes every previously generated file).
+    #[arg(long)]
+    pub allow_empty: bool,
+}
+
+/// `gensync changes`.
+#[derive(Debug, clap::Args)]
+pub struct ChangesArgs {
+    /// The previous build: its output folder, or its manifest file. Omit for a first build.
+    #[arg(long, value_name = "PATH")]
+    pub previous: Option<PathBuf>,
+    /// The new build's output folder.
+    #[arg(long, value_name = "DIR")]
+    pub next: PathBuf,
+    /// The sync branch's current tree, as printed by `git ls-tree -r [-z] <branch>`, to drop
+    /// no-op writes and find conflicts with edits made on the branch.
+    #[arg(long, value_name = "FILE")]
+    pub branch_tree: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Change set options.
+    #[command(flatten)]
+    pub change: ChangeOptions,
+}
