@@ -81,12 +81,16 @@ pub fn read(root: &Path, hash_kind: HashKind, threads: usize) -> Result<BuildOut
     let mut found = Vec::new();
     walk(root, root, &mut found)?;
     let workers = match threads {
-        0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).min(16),
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            .min(16),
         n => n,
     }
     .min(found.len().max(1));
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, Result<(Entry, u64), Error>)>> = Mutex::new(Vec::with_capacity(found.len()));
+    let results: Mutex<Vec<(usize, Result<(Entry, u64), Error>)>> =
+        Mutex::new(Vec::with_capacity(found.len()));
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
@@ -97,7 +101,10 @@ pub fn read(root: &Path, hash_kind: HashKind, threads: usize) -> Result<BuildOut
                     let Some(item) = found.get(i) else { break };
                     local.push((i, hash_one(root, item, hash_kind, &mut buf)));
                 }
-                results.lock().expect("no worker panics while holding the lock").extend(local);
+                results
+                    .lock()
+                    .expect("no worker panics while holding the lock")
+                    .extend(local);
             });
         }
     });
@@ -121,21 +128,42 @@ pub fn read(root: &Path, hash_kind: HashKind, threads: usize) -> Result<BuildOut
     })
 }
 
-fn hash_one(root: &Path, item: &Found, kind: HashKind, buf: &mut Vec<u8>) -> Result<(Entry, u64), Error> {
+fn hash_one(
+    root: &Path,
+    item: &Found,
+    kind: HashKind,
+    buf: &mut Vec<u8>,
+) -> Result<(Entry, u64), Error> {
     match item {
         Found::File { rel, executable } => {
             use std::io::Read;
             let full = root.join(rel);
-            let io = |source| Error::Io { path: full.clone(), source };
+            let io = |source| Error::Io {
+                path: full.clone(),
+                source,
+            };
             buf.clear();
-            std::fs::File::open(&full).and_then(|mut f| f.read_to_end(buf)).map_err(io)?;
+            std::fs::File::open(&full)
+                .and_then(|mut f| f.read_to_end(buf))
+                .map_err(io)?;
             let oid = gensync_core::hash_blob(kind, buf);
             if buf.capacity() > 8 << 20 {
                 *buf = Vec::new(); // do not keep a huge buffer around after a large file
             }
-            let mode = if *executable { Mode::Executable } else { Mode::Regular };
+            let mode = if *executable {
+                Mode::Executable
+            } else {
+                Mode::Regular
+            };
             let size = buf.len() as u64;
-            Ok((Entry { mode, oid, data: None }, size))
+            Ok((
+                Entry {
+                    mode,
+                    oid,
+                    data: None,
+                },
+                size,
+            ))
         }
         Found::Symlink { target, .. } => Ok((
             Entry {
@@ -174,14 +202,20 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<Found>) -> Result<(), Error> {
             walk(root, &path, out)?;
         } else if ft.is_symlink() {
             let target = std::fs::read_link(&path).map_err(io(&path))?;
-            let target_text = target.to_str().ok_or_else(|| Error::NotUtf8 { path: rel.clone() })?.to_owned();
+            let target_text = target
+                .to_str()
+                .ok_or_else(|| Error::NotUtf8 { path: rel.clone() })?
+                .to_owned();
             if !stays_inside(&rel, &target) {
                 return Err(Error::SymlinkEscape {
                     path: rel,
                     target: target_text,
                 });
             }
-            out.push(Found::Symlink { rel, target: target_text });
+            out.push(Found::Symlink {
+                rel,
+                target: target_text,
+            });
         } else if ft.is_file() {
             out.push(Found::File {
                 rel,

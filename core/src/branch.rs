@@ -60,7 +60,11 @@ pub enum Error {
 
 /// Render `template` with the build id and service name, and check the result is a valid
 /// branch name (as `git check-ref-format --branch` would).
-pub fn render(template: &str, build_id: Option<&str>, service: Option<&str>) -> Result<String, Error> {
+pub fn render(
+    template: &str,
+    build_id: Option<&str>,
+    service: Option<&str>,
+) -> Result<String, Error> {
     let mut out = String::new();
     let mut rest = template;
     while let Some(start) = rest.find('{') {
@@ -103,12 +107,27 @@ mod tests {
     #[test]
     fn renders_and_validates() {
         assert_eq!(render(SINGLE, None, None).unwrap(), "amplication");
-        assert_eq!(render(PER_BUILD, Some("42"), None).unwrap(), "amplication-build-42");
-        assert_eq!(render("amplication-{service}", None, Some("orders")).unwrap(), "amplication-orders");
-        assert!(matches!(render(PER_BUILD, None, None), Err(Error::MissingValue { name: "id", .. })));
-        assert!(matches!(render("x-{nope}", None, None), Err(Error::UnknownPlaceholder { .. })));
+        assert_eq!(
+            render(PER_BUILD, Some("42"), None).unwrap(),
+            "amplication-build-42"
+        );
+        assert_eq!(
+            render("amplication-{service}", None, Some("orders")).unwrap(),
+            "amplication-orders"
+        );
+        assert!(matches!(
+            render(PER_BUILD, None, None),
+            Err(Error::MissingValue { name: "id", .. })
+        ));
+        assert!(matches!(
+            render("x-{nope}", None, None),
+            Err(Error::UnknownPlaceholder { .. })
+        ));
         let err = render(PER_BUILD, Some("build #4..2"), None).unwrap_err();
-        assert!(matches!(&err, Error::InvalidName { name, .. } if name == "amplication-build-build #4..2"), "{err}");
+        assert!(
+            matches!(&err, Error::InvalidName { name, .. } if name == "amplication-build-build #4..2"),
+            "{err}"
+        );
         assert!(render("a.lock", None, None).is_err());
         assert!(render("-x", None, None).is_err() || render("HEAD", None, None).is_err());
     }

@@ -20,7 +20,10 @@ pub struct IgnoreRules {
 impl std::fmt::Debug for IgnoreRules {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IgnoreRules")
-            .field("folders", &self.levels.iter().map(|(d, _)| d).collect::<Vec<_>>())
+            .field(
+                "folders",
+                &self.levels.iter().map(|(d, _)| d).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -40,13 +43,19 @@ impl IgnoreRules {
                 bytes,
                 std::path::PathBuf::from(crate::path::join(dir, FILE_NAME)),
                 None,
-                gix_ignore::search::Ignore { support_precious: false },
+                gix_ignore::search::Ignore {
+                    support_precious: false,
+                },
             )
             .expect("parsing patterns from memory cannot fail");
         self.levels.push((dir.to_owned(), search));
         // Deeper folders first; equal folders keep insertion order reversed so later files win.
-        self.levels
-            .sort_by(|a, b| b.0.matches('/').count().cmp(&a.0.matches('/').count()).then(b.0.len().cmp(&a.0.len())));
+        self.levels.sort_by(|a, b| {
+            b.0.matches('/')
+                .count()
+                .cmp(&a.0.matches('/').count())
+                .then(b.0.len().cmp(&a.0.len()))
+        });
     }
 
     /// Rules from a single file at the repository root (convenience).
@@ -83,7 +92,11 @@ impl IgnoreRules {
         self.levels.iter().find_map(|(dir, search)| {
             let rel = crate::path::strip_dir(dir, path)?;
             search
-                .pattern_matching_relative_path(rel.as_bytes().as_bstr(), Some(is_dir), gix_glob::pattern::Case::Sensitive)
+                .pattern_matching_relative_path(
+                    rel.as_bytes().as_bstr(),
+                    Some(is_dir),
+                    gix_glob::pattern::Case::Sensitive,
+                )
                 .map(|m| !m.pattern.is_negative())
         })
     }
@@ -95,13 +108,18 @@ mod tests {
 
     #[test]
     fn gitignore_semantics() {
-        let rules = IgnoreRules::from_bytes(b"# comment\n*.log\n!keep.log\nbuild/\n/root-only.txt\ndocs/**/*.md\n");
+        let rules = IgnoreRules::from_bytes(
+            b"# comment\n*.log\n!keep.log\nbuild/\n/root-only.txt\ndocs/**/*.md\n",
+        );
         assert!(rules.is_ignored("a.log"));
         assert!(rules.is_ignored("x/y/a.log"));
         assert!(!rules.is_ignored("keep.log"));
         assert!(rules.is_ignored("build/out.js"));
         assert!(rules.is_ignored("src/build/out.js"));
-        assert!(!rules.is_ignored("build"), "a file named like a folder pattern is not a folder");
+        assert!(
+            !rules.is_ignored("build"),
+            "a file named like a folder pattern is not a folder"
+        );
         assert!(rules.is_ignored("root-only.txt"));
         assert!(!rules.is_ignored("sub/root-only.txt"));
         assert!(rules.is_ignored("docs/a/b/c.md"));

@@ -124,7 +124,15 @@ impl BuildManifest {
             hash_kind: snapshot.hash_kind(),
             entries: snapshot
                 .iter()
-                .map(|(p, e)| (p.to_owned(), ManifestEntry { mode: e.mode, oid: e.oid }))
+                .map(|(p, e)| {
+                    (
+                        p.to_owned(),
+                        ManifestEntry {
+                            mode: e.mode,
+                            oid: e.oid,
+                        },
+                    )
+                })
                 .collect(),
         }
     }
@@ -193,9 +201,11 @@ impl BuildManifest {
         })?;
         let mut lines = text.lines().enumerate();
         let first = lines.next().map(|(_, l)| l).unwrap_or("");
-        let rest = first.strip_prefix(HEADER_PREFIX).ok_or_else(|| Error::MissingHeader {
-            first_line: first.into(),
-        })?;
+        let rest = first
+            .strip_prefix(HEADER_PREFIX)
+            .ok_or_else(|| Error::MissingHeader {
+                first_line: first.into(),
+            })?;
         let (version, kind_name) = rest.split_once(' ').unwrap_or((rest, "sha1"));
         let version: u32 = version.trim().parse().map_err(|_| Error::MissingHeader {
             first_line: first.into(),
@@ -245,9 +255,13 @@ fn parse_entry(line: &str, hash_kind: gix_hash::Kind) -> Result<(&str, ManifestE
     };
     let mode = Mode::parse(mode).map_err(|e| e.to_string())?;
     if oid.len() != hash_kind.len_in_hex() {
-        return Err(format!("{oid:?} is not a {}-character blob id", hash_kind.len_in_hex()));
+        return Err(format!(
+            "{oid:?} is not a {}-character blob id",
+            hash_kind.len_in_hex()
+        ));
     }
-    let oid = ObjectId::from_hex(oid.as_bytes()).map_err(|_| format!("{oid:?} is not a hexadecimal blob id"))?;
+    let oid = ObjectId::from_hex(oid.as_bytes())
+        .map_err(|_| format!("{oid:?} is not a hexadecimal blob id"))?;
     path::validate(path).map_err(|e| e.to_string())?;
     if path == PATH {
         return Err(format!("path {path:?} is the manifest itself"));
@@ -261,8 +275,10 @@ mod tests {
 
     fn sample() -> BuildManifest {
         let mut s = Snapshot::new(gix_hash::Kind::Sha1);
-        s.insert_data("src/b.ts", Mode::Regular, b"b\n".to_vec()).unwrap();
-        s.insert_data("a b.txt", Mode::Executable, b"".to_vec()).unwrap();
+        s.insert_data("src/b.ts", Mode::Regular, b"b\n".to_vec())
+            .unwrap();
+        s.insert_data("a b.txt", Mode::Executable, b"".to_vec())
+            .unwrap();
         BuildManifest::from_snapshot(&s)
     }
 
@@ -272,7 +288,10 @@ mod tests {
         let text = m.to_text();
         assert!(text.starts_with("# gensync manifest v1 sha1\n"));
         let lines: Vec<_> = text.lines().skip(2).collect();
-        assert_eq!(lines[0], "100755 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 a b.txt");
+        assert_eq!(
+            lines[0],
+            "100755 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 a b.txt"
+        );
         assert!(lines[1].ends_with(" src/b.ts"));
         assert_eq!(BuildManifest::parse(text.as_bytes()).unwrap(), m);
     }
@@ -281,7 +300,9 @@ mod tests {
     fn malformed_lines_are_all_named() {
         let text = "# gensync manifest v1 sha1\n100644 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 ok\nbogus\n100644 zz ../x\n";
         let err = BuildManifest::parse(text.as_bytes()).unwrap_err();
-        let Error::BadLines { lines } = &err else { panic!("{err}") };
+        let Error::BadLines { lines } = &err else {
+            panic!("{err}")
+        };
         assert_eq!(lines.iter().map(|l| l.line).collect::<Vec<_>>(), vec![3, 4]);
         assert!(err.to_string().contains("line 3"), "{err}");
     }
@@ -292,7 +313,13 @@ mod tests {
             BuildManifest::parse(b"# gensync manifest v7 sha1\n"),
             Err(Error::NewerVersion { version: 7 })
         );
-        assert!(matches!(BuildManifest::parse(b"hello\n"), Err(Error::MissingHeader { .. })));
-        assert!(matches!(BuildManifest::parse(b"# gensync manifest v1 md5\n"), Err(Error::UnsupportedHashKind { .. })));
+        assert!(matches!(
+            BuildManifest::parse(b"hello\n"),
+            Err(Error::MissingHeader { .. })
+        ));
+        assert!(matches!(
+            BuildManifest::parse(b"# gensync manifest v1 md5\n"),
+            Err(Error::UnsupportedHashKind { .. })
+        ));
     }
 }

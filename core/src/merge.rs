@@ -10,7 +10,9 @@ use gix_merge::blob::builtin_driver::text::{Conflict, ConflictStyle, Labels, Opt
 use gix_merge::blob::Resolution;
 
 /// What to do when a person's edit and the generator's change overlap.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ConflictPolicy {
     /// Commit the file with conflict markers and list it; the person resolves it on the branch.
@@ -121,7 +123,8 @@ pub fn merge_blobs(
     let conflict = match policy {
         ConflictPolicy::Markers | ConflictPolicy::Fail => Conflict::Keep {
             style: ConflictStyle::Merge,
-            marker_size: std::num::NonZeroU8::new(Conflict::DEFAULT_MARKER_SIZE).expect("7 is not zero"),
+            marker_size: std::num::NonZeroU8::new(Conflict::DEFAULT_MARKER_SIZE)
+                .expect("7 is not zero"),
         },
         ConflictPolicy::Generated => Conflict::ResolveWithTheirs,
         ConflictPolicy::Branch => Conflict::ResolveWithOurs,
@@ -147,8 +150,14 @@ pub fn merge_blobs(
     match (resolution, policy) {
         (Resolution::Complete, _) => MergeOutcome::Clean(out),
         (_, ConflictPolicy::Fail) => MergeOutcome::Refused,
-        (Resolution::Conflict, _) => MergeOutcome::Conflicted { data: out, markers: true },
-        (Resolution::CompleteWithAutoResolvedConflict, _) => MergeOutcome::Conflicted { data: out, markers: false },
+        (Resolution::Conflict, _) => MergeOutcome::Conflicted {
+            data: out,
+            markers: true,
+        },
+        (Resolution::CompleteWithAutoResolvedConflict, _) => MergeOutcome::Conflicted {
+            data: out,
+            markers: false,
+        },
     }
 }
 
@@ -162,8 +171,17 @@ mod tests {
     fn clean_merge_keeps_both_edits() {
         let branch = b"a\nPERSON\nc\nd\ne\n";
         let generated = b"a\nb\nc\nd\nGENERATOR\n";
-        let out = merge_blobs(BASE, branch, generated, ConflictPolicy::Markers, MergeLabels::default());
-        assert_eq!(out, MergeOutcome::Clean(b"a\nPERSON\nc\nd\nGENERATOR\n".to_vec()));
+        let out = merge_blobs(
+            BASE,
+            branch,
+            generated,
+            ConflictPolicy::Markers,
+            MergeLabels::default(),
+        );
+        assert_eq!(
+            out,
+            MergeOutcome::Clean(b"a\nPERSON\nc\nd\nGENERATOR\n".to_vec())
+        );
     }
 
     #[test]
@@ -171,25 +189,53 @@ mod tests {
         let branch = b"a\nPERSON\nc\nd\ne\n";
         let generated = b"a\nGEN\nc\nd\ne\n";
         let l = MergeLabels::default();
-        let MergeOutcome::Conflicted { data, markers: true } = merge_blobs(BASE, branch, generated, ConflictPolicy::Markers, l) else {
+        let MergeOutcome::Conflicted {
+            data,
+            markers: true,
+        } = merge_blobs(BASE, branch, generated, ConflictPolicy::Markers, l)
+        else {
             panic!("expected markers")
         };
         let text = String::from_utf8(data).unwrap();
-        assert!(text.contains("<<<<<<< branch\nPERSON\n=======\nGEN\n>>>>>>> new build\n"), "{text}");
+        assert!(
+            text.contains("<<<<<<< branch\nPERSON\n=======\nGEN\n>>>>>>> new build\n"),
+            "{text}"
+        );
         assert_eq!(
             merge_blobs(BASE, branch, generated, ConflictPolicy::Generated, l),
-            MergeOutcome::Conflicted { data: generated.to_vec(), markers: false }
+            MergeOutcome::Conflicted {
+                data: generated.to_vec(),
+                markers: false
+            }
         );
         assert_eq!(
             merge_blobs(BASE, branch, generated, ConflictPolicy::Branch, l),
-            MergeOutcome::Conflicted { data: branch.to_vec(), markers: false }
+            MergeOutcome::Conflicted {
+                data: branch.to_vec(),
+                markers: false
+            }
         );
-        assert_eq!(merge_blobs(BASE, branch, generated, ConflictPolicy::Fail, l), MergeOutcome::Refused);
+        assert_eq!(
+            merge_blobs(BASE, branch, generated, ConflictPolicy::Fail, l),
+            MergeOutcome::Refused
+        );
     }
 
     #[test]
     fn binary_keeps_a_whole_side() {
-        let out = merge_blobs(b"\0a", b"\0b", b"\0c", ConflictPolicy::Markers, MergeLabels::default());
-        assert_eq!(out, MergeOutcome::Binary { data: Some(b"\0b".to_vec()), kept: Side::Branch });
+        let out = merge_blobs(
+            b"\0a",
+            b"\0b",
+            b"\0c",
+            ConflictPolicy::Markers,
+            MergeLabels::default(),
+        );
+        assert_eq!(
+            out,
+            MergeOutcome::Binary {
+                data: Some(b"\0b".to_vec()),
+                kept: Side::Branch
+            }
+        );
     }
 }

@@ -50,11 +50,7 @@ fn split_message(message: &str) -> Result<(&str, &str), Error> {
 
 fn code_block(text: &str) -> String {
     // A fence longer than any backtick run inside, so a URL cannot close it.
-    let longest = text
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest.max(2) + 1);
     format!("{fence}\n{text}\n{fence}")
 }
@@ -151,8 +147,12 @@ pub fn summary_markdown(changes: &[&ChangeSet]) -> String {
             let what = match &c.state {
                 ConflictState::Pending => "not merged yet".to_owned(),
                 ConflictState::Merged => "merged: both edits kept".to_owned(),
-                ConflictState::Markers => "**conflict markers committed: resolve on this branch**".to_owned(),
-                ConflictState::Resolved { kept } => format!("overlap resolved, {kept:?} side kept").to_lowercase(),
+                ConflictState::Markers => {
+                    "**conflict markers committed: resolve on this branch**".to_owned()
+                }
+                ConflictState::Resolved { kept } => {
+                    format!("overlap resolved, {kept:?} side kept").to_lowercase()
+                }
             };
             format!("- `{}` ({:?}): {what}", c.path, c.kind)
         })
@@ -166,7 +166,11 @@ pub fn summary_markdown(changes: &[&ChangeSet]) -> String {
         lines.extend(c.added.iter().map(|f| format!("- A `{}`", f.path)));
         lines.extend(c.modified.iter().map(|f| format!("- M `{}`", f.path)));
         lines.extend(c.deleted.iter().map(|f| format!("- D `{}`", f.path)));
-        lines.extend(c.renamed.iter().map(|r| format!("- R `{}` → `{}`", r.from, r.to)));
+        lines.extend(
+            c.renamed
+                .iter()
+                .map(|r| format!("- R `{}` → `{}`", r.from, r.to)),
+        );
     }
     if !lines.is_empty() {
         out.push_str("\n<details><summary>Changed files</summary>\n\n");
@@ -212,7 +216,10 @@ mod tests {
 
     #[test]
     fn empty_message_is_refused() {
-        assert_eq!(commit_message(&BuildInfo::default()), Err(Error::EmptyMessage));
+        assert_eq!(
+            commit_message(&BuildInfo::default()),
+            Err(Error::EmptyMessage)
+        );
     }
 
     #[test]

@@ -49,14 +49,22 @@ pub fn trees<'a>(
 }
 
 /// The id of the root tree of the files, as `git write-tree` would give it.
-pub fn tree_id<'a>(hash_kind: gix_hash::Kind, files: impl IntoIterator<Item = (&'a str, Mode, ObjectId)>) -> ObjectId {
+pub fn tree_id<'a>(
+    hash_kind: gix_hash::Kind,
+    files: impl IntoIterator<Item = (&'a str, Mode, ObjectId)>,
+) -> ObjectId {
     trees(hash_kind, files)
         .pop()
         .map(|t| t.oid)
         .expect("the root tree is always produced")
 }
 
-fn write_dir(hash_kind: gix_hash::Kind, path: &str, dir: Dir<'_>, out: &mut Vec<TreeObject>) -> ObjectId {
+fn write_dir(
+    hash_kind: gix_hash::Kind,
+    path: &str,
+    dir: Dir<'_>,
+    out: &mut Vec<TreeObject>,
+) -> ObjectId {
     let mut entries = Vec::with_capacity(dir.files.len() + dir.dirs.len());
     for (name, sub) in dir.dirs {
         let sub_path = crate::path::join(path, name);
@@ -78,7 +86,8 @@ fn write_dir(hash_kind: gix_hash::Kind, path: &str, dir: Dir<'_>, out: &mut Vec<
     entries.sort();
     let tree = gix_object::Tree { entries };
     let mut data = Vec::new();
-    tree.write_to(&mut data).expect("writing to a Vec cannot fail");
+    tree.write_to(&mut data)
+        .expect("writing to a Vec cannot fail");
     let oid = gix_object::compute_hash(hash_kind, gix_object::Kind::Tree, &data)
         .expect("hashing in-memory data cannot fail unless a SHA-1 collision attack is detected");
     out.push(TreeObject {

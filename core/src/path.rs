@@ -116,7 +116,13 @@ mod tests {
 
     #[test]
     fn accepts_normal_paths() {
-        for p in ["a", "a/b.txt", "src/ünïcode/файл.rs", ".github/workflows/x.yml", "a b/c d"] {
+        for p in [
+            "a",
+            "a/b.txt",
+            "src/ünïcode/файл.rs",
+            ".github/workflows/x.yml",
+            "a b/c d",
+        ] {
             validate(p).expect("valid");
         }
     }
@@ -124,15 +130,30 @@ mod tests {
     #[test]
     fn rejects_bad_paths_naming_them() {
         assert_eq!(validate(""), Err(Error::Empty));
-        assert!(matches!(validate("/etc/passwd"), Err(Error::Absolute { path }) if path == "/etc/passwd"));
-        assert!(matches!(validate("a/../b"), Err(Error::NotNormalised { segment, .. }) if segment == ".."));
+        assert!(
+            matches!(validate("/etc/passwd"), Err(Error::Absolute { path }) if path == "/etc/passwd")
+        );
+        assert!(
+            matches!(validate("a/../b"), Err(Error::NotNormalised { segment, .. }) if segment == "..")
+        );
         assert!(matches!(validate("./a"), Err(Error::NotNormalised { .. })));
         assert!(matches!(validate("a//b"), Err(Error::NotNormalised { .. })));
         assert!(matches!(validate("a/"), Err(Error::NotNormalised { .. })));
-        assert!(matches!(validate(".git/config"), Err(Error::GitDir { path }) if path == ".git/config"));
-        assert!(matches!(validate("x/.GIT/hooks/pre-commit"), Err(Error::GitDir { .. })));
-        assert!(matches!(validate("a\0b"), Err(Error::ControlCharacter { byte: 0, .. })));
-        assert!(matches!(validate("a\nb"), Err(Error::ControlCharacter { byte: b'\n', .. })));
+        assert!(
+            matches!(validate(".git/config"), Err(Error::GitDir { path }) if path == ".git/config")
+        );
+        assert!(matches!(
+            validate("x/.GIT/hooks/pre-commit"),
+            Err(Error::GitDir { .. })
+        ));
+        assert!(matches!(
+            validate("a\0b"),
+            Err(Error::ControlCharacter { byte: 0, .. })
+        ));
+        assert!(matches!(
+            validate("a\nb"),
+            Err(Error::ControlCharacter { byte: b'\n', .. })
+        ));
         assert!(matches!(validate("a\\b"), Err(Error::Backslash { .. })));
         let msg = validate("a/../b").unwrap_err().to_string();
         assert!(msg.contains("a/../b"), "{msg}");

@@ -7,7 +7,9 @@ use gix_hash::ObjectId;
 use crate::path;
 
 /// The file modes git tracks for files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Mode {
     /// A regular file, `100644`.
     #[serde(rename = "100644")]
@@ -142,9 +144,21 @@ impl Snapshot {
     }
 
     /// Add a file with its contents, computing its blob id. The contents are kept.
-    pub fn insert_data(&mut self, path: &str, mode: Mode, data: Vec<u8>) -> Result<ObjectId, Error> {
+    pub fn insert_data(
+        &mut self,
+        path: &str,
+        mode: Mode,
+        data: Vec<u8>,
+    ) -> Result<ObjectId, Error> {
         let oid = hash_blob(self.hash_kind, &data);
-        self.insert(path, Entry { mode, oid, data: Some(data) })?;
+        self.insert(
+            path,
+            Entry {
+                mode,
+                oid,
+                data: Some(data),
+            },
+        )?;
         Ok(oid)
     }
 
@@ -163,7 +177,10 @@ impl Snapshot {
         let mut previous: Option<&str> = None;
         for path in self.entries.keys() {
             if let Some(prev) = previous {
-                if path.len() > prev.len() && path.starts_with(prev) && path.as_bytes()[prev.len()] == b'/' {
+                if path.len() > prev.len()
+                    && path.starts_with(prev)
+                    && path.as_bytes()[prev.len()] == b'/'
+                {
                     return Err(Error::FileIsFolder {
                         path: prev.into(),
                         child: path.clone(),

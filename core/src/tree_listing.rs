@@ -39,9 +39,13 @@ pub fn parse(bytes: &[u8]) -> Result<BranchTree, Error> {
             text: text.clone(),
             reason: reason.into(),
         };
-        let (meta, path) = text.split_once('\t').ok_or_else(|| bad("no tab before the path"))?;
+        let (meta, path) = text
+            .split_once('\t')
+            .ok_or_else(|| bad("no tab before the path"))?;
         let mut parts = meta.split(' ');
-        let (Some(mode), Some(kind), Some(oid), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some(mode), Some(kind), Some(oid), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(bad("expected \"<mode> <type> <id>\""));
         };
         if kind != "blob" {
@@ -106,6 +110,9 @@ mod tests {
         assert_eq!(tree["café\tx"].mode, Mode::Executable);
         let z = "120000 blob e69de29bb2d1d6434b8b29ae775ad8c2e48c5391\tl\0";
         assert_eq!(parse(z.as_bytes()).unwrap()["l"].mode, Mode::Symlink);
-        assert!(matches!(parse(b"junk\n"), Err(Error::BadRecord { record: 1, .. })));
+        assert!(matches!(
+            parse(b"junk\n"),
+            Err(Error::BadRecord { record: 1, .. })
+        ));
     }
 }

@@ -16,8 +16,12 @@ pub fn run(args: &ChangesArgs) -> anyhow::Result<()> {
         None => Previous::None,
         Some(p) if p.is_dir() => Previous::Folder(crate::build_output::read(p, kind, 0)?),
         Some(p) => {
-            let bytes = std::fs::read(p).with_context(|| format!("cannot read the previous manifest {}", p.display()))?;
-            Previous::Manifest(BuildManifest::parse(&bytes).with_context(|| format!("in manifest {}", p.display()))?)
+            let bytes = std::fs::read(p)
+                .with_context(|| format!("cannot read the previous manifest {}", p.display()))?;
+            Previous::Manifest(
+                BuildManifest::parse(&bytes)
+                    .with_context(|| format!("in manifest {}", p.display()))?,
+            )
         }
     };
     let manifest = match &previous {
@@ -27,13 +31,23 @@ pub fn run(args: &ChangesArgs) -> anyhow::Result<()> {
     };
     let branch = match &args.branch_tree {
         Some(p) => {
-            let bytes = std::fs::read(p).with_context(|| format!("cannot read the branch tree {}", p.display()))?;
-            Some(gensync_core::tree_listing::parse(&bytes).with_context(|| format!("in {}", p.display()))?)
+            let bytes = std::fs::read(p)
+                .with_context(|| format!("cannot read the branch tree {}", p.display()))?;
+            Some(
+                gensync_core::tree_listing::parse(&bytes)
+                    .with_context(|| format!("in {}", p.display()))?,
+            )
         }
         None => None,
     };
     let (ignore, options) = resolve_change_options(&args.change)?;
-    let mut changes = changeset::compute(&manifest, &next.snapshot, &ignore, branch.as_ref(), &options)?;
+    let mut changes = changeset::compute(
+        &manifest,
+        &next.snapshot,
+        &ignore,
+        branch.as_ref(),
+        &options,
+    )?;
     // Conflicts can be merged here only when every side's contents are local (a previous
     // folder gives the base; the branch side must be a generated version too). Otherwise they
     // are listed as needing a merge, which a sync does with the repository's blobs.
@@ -41,7 +55,10 @@ pub fn run(args: &ChangesArgs) -> anyhow::Result<()> {
         let needed = changes.blobs_needed();
         let outputs = [prev, &next];
         let mut blobs = local_blobs(&outputs);
-        let found: std::collections::HashMap<_, _> = needed.iter().filter_map(|oid| Some((*oid, blobs(oid)?))).collect();
+        let found: std::collections::HashMap<_, _> = needed
+            .iter()
+            .filter_map(|oid| Some((*oid, blobs(oid)?)))
+            .collect();
         if !needed.is_empty() && found.len() == needed.len() {
             changes.resolve_conflicts(&mut |oid| found.get(oid).cloned(), Default::default())?;
         }
@@ -60,7 +77,9 @@ enum Previous {
 }
 
 /// Resolve the change-set flags into ignore rules and core options.
-pub fn resolve_change_options(opts: &ChangeOptions) -> anyhow::Result<(IgnoreRules, changeset::Options)> {
+pub fn resolve_change_options(
+    opts: &ChangeOptions,
+) -> anyhow::Result<(IgnoreRules, changeset::Options)> {
     let target_dir = gensync_core::path::normalise_dir(&opts.target_dir).context("--target-dir")?;
     let mut ignore = IgnoreRules::new();
     if let Some(file) = &opts.ignore_file {
@@ -111,8 +130,19 @@ pub fn text_report(c: &ChangeSet) -> String {
         lines.push((r.to.clone(), format!("R  {} -> {}", r.from, r.to)));
     }
     for i in &c.ignored {
-        let copied = i.copied_to.as_ref().map(|p| format!(", new version in {p}")).unwrap_or_default();
-        lines.push((i.path.clone(), format!("I  {} ({} by the generator; ignored{copied})", i.path, format!("{:?}", i.change).to_lowercase())));
+        let copied = i
+            .copied_to
+            .as_ref()
+            .map(|p| format!(", new version in {p}"))
+            .unwrap_or_default();
+        lines.push((
+            i.path.clone(),
+            format!(
+                "I  {} ({} by the generator; ignored{copied})",
+                i.path,
+                format!("{:?}", i.change).to_lowercase()
+            ),
+        ));
     }
     for k in &c.conflicts {
         let state = match &k.state {
@@ -121,7 +151,10 @@ pub fn text_report(c: &ChangeSet) -> String {
             ConflictState::Markers => "conflict markers".to_owned(),
             ConflictState::Resolved { kept } => format!("{kept:?} side kept").to_lowercase(),
         };
-        let kind = serde_json::to_value(k.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let kind = serde_json::to_value(k.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
         lines.push((k.path.clone(), format!("C  {} ({kind}: {state})", k.path)));
     }
     lines.sort();
@@ -132,7 +165,10 @@ pub fn text_report(c: &ChangeSet) -> String {
         n.added, n.modified, n.deleted, n.renamed, n.ignored, n.conflicts
     ));
     if !c.preserved_edits.is_empty() {
-        out.push_str(&format!(", {} edited on the branch and kept", c.preserved_edits.len()));
+        out.push_str(&format!(
+            ", {} edited on the branch and kept",
+            c.preserved_edits.len()
+        ));
     }
     if c.is_empty() {
         out.push_str(" (nothing to commit)");

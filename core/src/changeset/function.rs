@@ -3,8 +3,8 @@ use std::collections::{BTreeMap, HashMap};
 use gix_hash::ObjectId;
 
 use super::{
-    BranchTree, ChangeKind, ChangeSet, Conflict, ConflictKind, ConflictState, Content, Error, FileChange, IgnoredChange,
-    Options, Rename, TreeEntry, Write,
+    BranchTree, ChangeKind, ChangeSet, Conflict, ConflictKind, ConflictState, Content, Error,
+    FileChange, IgnoredChange, Options, Rename, TreeEntry, Write,
 };
 use crate::ignore::IgnoreRules;
 use crate::manifest::{self, BuildManifest};
@@ -70,10 +70,16 @@ pub fn compute(
     // Every path of P ∪ N, in order.
     let mut all: BTreeMap<&str, (Option<TreeEntry>, Option<TreeEntry>)> = BTreeMap::new();
     for (p, e) in previous.iter() {
-        all.entry(p).or_default().0 = Some(TreeEntry { mode: e.mode, oid: e.oid });
+        all.entry(p).or_default().0 = Some(TreeEntry {
+            mode: e.mode,
+            oid: e.oid,
+        });
     }
     for (p, e) in next.iter() {
-        all.entry(p).or_default().1 = Some(TreeEntry { mode: e.mode, oid: e.oid });
+        all.entry(p).or_default().1 = Some(TreeEntry {
+            mode: e.mode,
+            oid: e.oid,
+        });
     }
 
     for (rel, (before, after)) in all {
@@ -166,7 +172,9 @@ pub fn compute(
                                     previous_mode: None,
                                     previous_oid: None,
                                 });
-                                ConflictState::Resolved { kept: Side::Generated }
+                                ConflictState::Resolved {
+                                    kept: Side::Generated,
+                                }
                             }
                             _ => ConflictState::Resolved { kept: Side::Branch },
                         };
@@ -197,7 +205,12 @@ pub fn compute(
         let paths: Vec<String> = cs
             .conflicts
             .iter()
-            .filter(|c| matches!(c.kind, ConflictKind::DeletedByGenerator | ConflictKind::DeletedOnBranch))
+            .filter(|c| {
+                matches!(
+                    c.kind,
+                    ConflictKind::DeletedByGenerator | ConflictKind::DeletedOnBranch
+                )
+            })
             .map(|c| c.path.clone())
             .collect();
         if !paths.is_empty() {
@@ -249,7 +262,14 @@ fn resolve_deleted_on_branch(
     let kept = match policy {
         ConflictPolicy::Markers | ConflictPolicy::Generated => {
             let before = cs.conflicts.last().and_then(|c| c.base);
-            push_write(cs, ChangeKind::Modified, rel, repo_path.to_owned(), a, before);
+            push_write(
+                cs,
+                ChangeKind::Modified,
+                rel,
+                repo_path.to_owned(),
+                a,
+                before,
+            );
             Side::Generated
         }
         ConflictPolicy::Branch => Side::Branch,
@@ -327,12 +347,28 @@ impl ChangeSet {
             let base = fetch(c.base)?;
             let ours = fetch(c.branch)?.expect("pending conflicts have a branch side");
             let theirs = fetch(c.generated)?.expect("pending conflicts have a generated side");
-            let outcome = merge::merge_blobs(base.as_ref().unwrap_or(&empty), &ours, &theirs, policy, labels);
+            let outcome = merge::merge_blobs(
+                base.as_ref().unwrap_or(&empty),
+                &ours,
+                &theirs,
+                policy,
+                labels,
+            );
             let (data, state) = match outcome {
                 MergeOutcome::Clean(d) => (Some(d), ConflictState::Merged),
-                MergeOutcome::Conflicted { data, markers: true } => (Some(data), ConflictState::Markers),
-                MergeOutcome::Conflicted { data, markers: false } => {
-                    let kept = if policy == ConflictPolicy::Branch { Side::Branch } else { Side::Generated };
+                MergeOutcome::Conflicted {
+                    data,
+                    markers: true,
+                } => (Some(data), ConflictState::Markers),
+                MergeOutcome::Conflicted {
+                    data,
+                    markers: false,
+                } => {
+                    let kept = if policy == ConflictPolicy::Branch {
+                        Side::Branch
+                    } else {
+                        Side::Generated
+                    };
                     (Some(data), ConflictState::Resolved { kept })
                 }
                 MergeOutcome::Binary { data, kept } => (data, ConflictState::Resolved { kept }),
@@ -341,7 +377,11 @@ impl ChangeSet {
                     continue;
                 }
             };
-            let (base_e, branch_e, gen_e) = (c.base, c.branch.expect("checked"), c.generated.expect("checked"));
+            let (base_e, branch_e, gen_e) = (
+                c.base,
+                c.branch.expect("checked"),
+                c.generated.expect("checked"),
+            );
             // The mode: the generator's, unless only the person changed it.
             let mode = match base_e {
                 Some(b) if gen_e.mode == b.mode => branch_e.mode,
@@ -355,7 +395,11 @@ impl ChangeSet {
                 continue; // the merge result is what the branch already has
             }
             let content = if oid == gen_e.oid {
-                Content::Generated(path::strip_dir(&self.target_dir, &path).expect("inside target").to_owned())
+                Content::Generated(
+                    path::strip_dir(&self.target_dir, &path)
+                        .expect("inside target")
+                        .to_owned(),
+                )
             } else {
                 Content::Merged(data)
             };
@@ -366,8 +410,17 @@ impl ChangeSet {
                 previous_mode: base_e.map(|b| b.mode),
                 previous_oid: base_e.map(|b| b.oid),
             };
-            if base_e.is_some() { self.modified.push(entry) } else { self.added.push(entry) }
-            self.writes.push(Write { path, mode, oid, content });
+            if base_e.is_some() {
+                self.modified.push(entry)
+            } else {
+                self.added.push(entry)
+            }
+            self.writes.push(Write {
+                path,
+                mode,
+                oid,
+                content,
+            });
         }
         if !refused.is_empty() {
             return Err(Error::Conflicts { paths: refused });

@@ -110,7 +110,11 @@ pub struct FileChange {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub previous_mode: Option<Mode>,
     /// For modifications: the previously generated blob id.
-    #[serde(skip_serializing_if = "Option::is_none", default, with = "crate::serde_oid::option")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        with = "crate::serde_oid::option"
+    )]
     pub previous_oid: Option<ObjectId>,
 }
 
