@@ -39,12 +39,14 @@
 
 pub mod branch;
 pub mod changeset;
+pub mod diff;
 pub mod ignore;
 pub mod manifest;
 pub mod merge;
 pub mod message;
 pub mod objects;
 pub mod path;
+pub mod preview;
 pub mod serde_oid;
 pub mod snapshot;
 pub mod tree_listing;
