@@ -1,0 +1,3 @@
+//! Request payloads of the providers' APIs, built from a change set (serde, no I/O).
+
+pub mod github;
