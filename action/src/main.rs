@@ -6,6 +6,7 @@ use clap::Parser;
 mod build_output;
 mod cli;
 mod commands;
+mod http;
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();

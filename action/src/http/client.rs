@@ -1,0 +1,774 @@
+//! The client: one request = resolve, check the origin, then attempts (each following
+//! redirects by hand) separated by bounded waits.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use url::Url;
+
+use super::body::Body;
+use super::error::Error;
+use super::response::{body_excerpt, Response};
+use super::retry::{
+    classify_status, parse_scale, Clock, Jitter, RetryPolicy, RetryableStatus, SystemClock,
+};
+use super::secret::{Redactor, Secret};
+use super::trace::{TraceEvent, TraceFn};
+use super::urls::{
+    self, display_url, display_url_str, same_origin, transport_allows_credentials, Origin,
+};
+use super::{HttpConfig, Method, TlsRoots};
+
+/// One request, for [`HttpClient::send`]. [`HttpClient::request`] and [`HttpClient::get`]
+/// cover the common cases.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// The method.
+    pub method: Method,
+    /// A path below the API base (`/repos/o/r`), or an absolute URL (a `Link` from the API).
+    pub target: String,
+    /// The body.
+    pub body: Body,
+    /// Whether repeating the request is harmless, so that the layer may retry it after a 5xx
+    /// or a lost connection. Defaults to [`Method::is_idempotent`].
+    pub idempotent: bool,
+    /// Extra headers; they replace [`HttpConfig::default_headers`] of the same name. Never put
+    /// credentials here: only `Authorization` is withheld from other hosts.
+    pub headers: Vec<(String, String)>,
+    /// Whether to send the configured credential (default true). When false, the request may
+    /// go to any host.
+    pub authenticated: bool,
+}
+
+impl Request {
+    /// A request with no body, idempotent as its method is.
+    pub fn new(method: Method, target: impl Into<String>) -> Self {
+        Request {
+            method,
+            target: target.into(),
+            body: Body::Empty,
+            idempotent: method.is_idempotent(),
+            headers: Vec::new(),
+            authenticated: true,
+        }
+    }
+
+    /// Sets the body.
+    pub fn body(mut self, body: Body) -> Self {
+        self.body = body;
+        self
+    }
+
+    /// Declares whether the request may be repeated (see [`Request::idempotent`]).
+    pub fn idempotent(mut self, idempotent: bool) -> Self {
+        self.idempotent = idempotent;
+        self
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Sends no credential (e.g. to download from a URL on another host).
+    pub fn without_credentials(mut self) -> Self {
+        self.authenticated = false;
+        self
+    }
+}
+
+/// The HTTP client of gensync: ureq underneath, with the credential, redirect and retry rules
+/// of [`crate::http`]. Cheap to share by reference across threads.
+pub struct HttpClient {
+    agent: ureq::Agent,
+    api_base: Url,
+    authorization: Option<Secret>,
+    redactor: Redactor,
+    retry: RetryPolicy,
+    max_redirects: u32,
+    max_response_bytes: u64,
+    max_pages: usize,
+    default_headers: Vec<(String, String)>,
+    trace: Option<TraceFn>,
+    clock: Arc<dyn Clock>,
+    jitter: Jitter,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("api_base", &display_url(&self.api_base))
+            .field("authenticated", &self.authorization.is_some())
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why an attempt produced no response.
+enum Failure {
+    /// A network failure, classified for the retry decision.
+    Transport {
+        kind: TransportKind,
+        url: String,
+        cause: String,
+    },
+    /// An error no retry can fix.
+    Fatal(Error),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TransportKind {
+    /// Nothing reached the server (DNS, refused, connect timeout): safe to repeat any request.
+    Connect,
+    /// TLS handshake failure: not retried, a certificate problem does not heal.
+    Tls,
+    /// Timed out after the request may have been sent.
+    Timeout,
+    /// Connection lost or garbled after the request may have been sent.
+    Dropped,
+}
+
+/// A response as read off the wire.
+struct Received {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+/// What the retry loop does after an attempt.
+enum Next {
+    Done(Result<Response, Error>),
+    Retry(Duration),
+}
+
+/// Setup.
+impl HttpClient {
+    /// A client on the real clock.
+    pub fn new(config: HttpConfig) -> Result<HttpClient, Error> {
+        HttpClient::with_clock(config, Arc::new(SystemClock))
+    }
+
+    /// A client whose waits go through `clock` (tests pass a clock that does not sleep).
+    pub fn with_clock(config: HttpConfig, clock: Arc<dyn Clock>) -> Result<HttpClient, Error> {
+        let HttpConfig {
+            api_base,
+            credential,
+            timeouts,
+            retry,
+            user_agent,
+            max_redirects,
+            max_response_bytes,
+            max_pages,
+            default_headers,
+            extra_secrets,
+            tls_roots,
+            trace,
+        } = config;
+
+        let mut redactor = Redactor::new();
+        for secret in &extra_secrets {
+            redactor.add(secret);
+        }
+        if let Some(credential) = &credential {
+            redactor.add_credential(credential);
+        }
+        let shown = redactor.redact(&display_url(&api_base));
+        if !matches!(api_base.scheme(), "http" | "https") || api_base.host_str().is_none() {
+            return Err(Error::InvalidUrl {
+                url: shown,
+                reason: "the API URL must be an http(s) URL with a host".into(),
+            });
+        }
+        if api_base.query().is_some() || api_base.fragment().is_some() {
+            return Err(Error::InvalidUrl {
+                url: shown,
+                reason: "the API URL must not have a query or fragment".into(),
+            });
+        }
+        if !api_base.username().is_empty() || api_base.password().is_some() {
+            return Err(Error::InvalidUrl {
+                url: shown,
+                reason: "the API URL must not carry a user name or password; pass credentials \
+                         through the token options"
+                    .into(),
+            });
+        }
+        if credential.is_some() && !transport_allows_credentials(&api_base) {
+            return Err(Error::InsecureCredentials { url: shown });
+        }
+        if !(retry.scale.is_finite() && retry.scale >= 0.0) {
+            return Err(Error::InvalidConfig {
+                setting: "retry scale".into(),
+                value: retry.scale.to_string(),
+                reason: "expected a finite number >= 0".into(),
+            });
+        }
+
+        let mut tls = ureq::tls::TlsConfig::builder();
+        if tls_roots == TlsRoots::Platform {
+            tls = tls.root_certs(ureq::tls::RootCerts::PlatformVerifier);
+        }
+        let agent = ureq::Agent::config_builder()
+            // Statuses are data for the caller, not errors.
+            .http_status_as_error(false)
+            // Redirects are followed here, where the credential rules live (module docs).
+            .max_redirects(0)
+            .user_agent(user_agent.as_str())
+            .timeout_resolve(Some(timeouts.connect))
+            .timeout_connect(Some(timeouts.connect))
+            .timeout_global(Some(timeouts.request))
+            .tls_config(tls.build())
+            .build()
+            .new_agent();
+
+        let jitter = Jitter::new(retry.jitter_seed);
+        Ok(HttpClient {
+            agent,
+            api_base,
+            authorization: credential.as_ref().map(|c| c.authorization()),
+            redactor,
+            retry,
+            max_redirects,
+            max_response_bytes,
+            max_pages,
+            default_headers,
+            trace,
+            clock,
+            jitter,
+        })
+    }
+
+    /// The API base URL requests' paths are resolved against.
+    pub fn api_base(&self) -> &Url {
+        &self.api_base
+    }
+
+    /// The redactor knowing the client's secrets, for the caller's own messages.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    /// `text` with the client's secrets scrubbed.
+    pub fn redact(&self, text: &str) -> String {
+        self.redactor.redact(text)
+    }
+
+    /// The page cap of [`HttpClient::pages`].
+    pub fn max_pages(&self) -> usize {
+        self.max_pages
+    }
+}
+
+/// Requests.
+impl HttpClient {
+    /// Sends `method target` with `body`; `idempotent` allows retries after 5xx and lost
+    /// connections (rate limits are retried for every request).
+    pub fn request(
+        &self,
+        method: Method,
+        target: &str,
+        body: Body,
+        idempotent: bool,
+    ) -> Result<Response, Error> {
+        self.send(
+            Request::new(method, target)
+                .body(body)
+                .idempotent(idempotent),
+        )
+    }
+
+    /// `GET target`, retried as idempotent.
+    pub fn get(&self, target: &str) -> Result<Response, Error> {
+        self.send(Request::new(Method::Get, target))
+    }
+
+    /// `response` if 2xx, else a generic [`Error::Status`] quoting the server's message
+    /// (redacted). For callers with no provider-specific mapping of the status.
+    pub fn error_for_status(&self, response: Response) -> Result<Response, Error> {
+        if response.is_success() {
+            return Ok(response);
+        }
+        Err(Error::Status {
+            method: response.method,
+            url: response.url.clone(),
+            status: response.status,
+            attempts: response.attempts,
+            message: self.redact(&body_excerpt(&response.body)),
+        })
+    }
+
+    /// Sends `request`, following redirects and retrying as the policy allows. Non-2xx
+    /// responses are returned as [`Response`]s, except rate limits the layer gave up on.
+    pub fn send(&self, request: Request) -> Result<Response, Error> {
+        let Request {
+            method,
+            target,
+            body,
+            idempotent,
+            headers,
+            authenticated,
+        } = request;
+        let url = urls::resolve(&self.api_base, &target).map_err(|reason| Error::InvalidUrl {
+            url: self.redact(&display_url_str(&target)),
+            reason,
+        })?;
+        let with_credentials = authenticated && self.authorization.is_some();
+        if with_credentials && !same_origin(&url, &self.api_base) {
+            return Err(Error::ForeignHost {
+                method,
+                url: self.shown(&url),
+                api: Origin::of(&self.api_base).to_string(),
+            });
+        }
+        if with_credentials && !transport_allows_credentials(&url) {
+            // Unreachable while the API base is checked at construction; kept as a guard.
+            return Err(Error::InsecureCredentials {
+                url: self.shown(&url),
+            });
+        }
+        let body = body.encode(&self.jitter);
+
+        let mut waited = Duration::ZERO;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let (result, event) = self.attempt(
+                method,
+                &url,
+                &headers,
+                body.as_ref(),
+                with_credentials,
+                attempt,
+            );
+            let next = match result {
+                Ok(mut response) => {
+                    response.attempts = attempt;
+                    self.after_response(response, idempotent, attempt, waited)
+                }
+                Err(Failure::Fatal(error)) => Next::Done(Err(error)),
+                Err(Failure::Transport { kind, url, cause }) => {
+                    self.after_failure(method, kind, url, cause, idempotent, attempt, waited)
+                }
+            };
+            match next {
+                Next::Done(result) => {
+                    self.emit(event, None);
+                    return result;
+                }
+                Next::Retry(wait) => {
+                    self.emit(event, Some(wait));
+                    waited += wait;
+                    self.clock.sleep(self.retry.scaled(wait));
+                }
+            }
+        }
+    }
+}
+
+/// Retry decisions.
+impl HttpClient {
+    fn after_response(
+        &self,
+        response: Response,
+        idempotent: bool,
+        attempt: u32,
+        waited: Duration,
+    ) -> Next {
+        let now = self.clock.now();
+        match classify_status(&response, now) {
+            None => Next::Done(Ok(response)),
+            Some(RetryableStatus::Transient { wait }) => {
+                if !idempotent || attempt >= self.retry.max_attempts {
+                    return Next::Done(Ok(response));
+                }
+                match self.plan_wait(wait, attempt, waited) {
+                    Some(wait) => Next::Retry(wait),
+                    None => Next::Done(Ok(response)),
+                }
+            }
+            Some(RetryableStatus::RateLimited { wait, resets_at }) => {
+                let resets = resets_at.map(httpdate::fmt_http_date);
+                let when = match (&resets, wait) {
+                    (Some(at), _) => format!("the limit resets at {at}"),
+                    (None, Some(wait)) => format!(
+                        "the server asks to wait {} s (until {})",
+                        wait.as_secs(),
+                        fmt_time(now.checked_add(wait))
+                    ),
+                    (None, None) => "try again later".to_owned(),
+                };
+                let fail = |detail: String| {
+                    Next::Done(Err(Error::RateLimited {
+                        method: response.method,
+                        url: response.url.clone(),
+                        status: response.status,
+                        attempts: attempt,
+                        wait,
+                        resets_at: resets.clone(),
+                        detail: self.redact(&detail),
+                    }))
+                };
+                if attempt >= self.retry.max_attempts {
+                    return fail(format!("still limited after the last retry; {when}"));
+                }
+                match self.plan_wait(wait, attempt, waited) {
+                    Some(wait) => Next::Retry(wait),
+                    None => fail(format!(
+                        "{when}, which is longer than gensync waits (at most {} s at once, {} s in \
+                         total for one request); run again after that time",
+                        self.retry.max_delay.as_secs(),
+                        self.retry.max_total_wait.as_secs()
+                    )),
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn after_failure(
+        &self,
+        method: Method,
+        kind: TransportKind,
+        url: String,
+        cause: String,
+        idempotent: bool,
+        attempt: u32,
+        waited: Duration,
+    ) -> Next {
+        let retryable = match kind {
+            TransportKind::Connect => true,
+            TransportKind::Tls => false,
+            TransportKind::Timeout | TransportKind::Dropped => idempotent,
+        };
+        if retryable && attempt < self.retry.max_attempts {
+            if let Some(wait) = self.plan_wait(None, attempt, waited) {
+                return Next::Retry(wait);
+            }
+        }
+        let retried = retryable || kind == TransportKind::Tls;
+        Next::Done(Err(match kind {
+            TransportKind::Connect => Error::Connect {
+                method,
+                url,
+                attempts: attempt,
+                cause,
+            },
+            TransportKind::Tls => Error::Tls { method, url, cause },
+            TransportKind::Timeout => Error::Timeout {
+                method,
+                url,
+                attempts: attempt,
+                retried,
+                cause,
+            },
+            TransportKind::Dropped => Error::Transport {
+                method,
+                url,
+                attempts: attempt,
+                retried,
+                cause,
+            },
+        }))
+    }
+
+    /// The (unscaled) wait before the next attempt, or `None` when the bounds forbid it. A
+    /// wait the server asked for is honoured whole or not at all; computed backoff is cut to
+    /// what is left of the total budget.
+    fn plan_wait(
+        &self,
+        asked: Option<Duration>,
+        attempt: u32,
+        waited: Duration,
+    ) -> Option<Duration> {
+        let budget = self.retry.max_total_wait.saturating_sub(waited);
+        match asked {
+            Some(wait) => (wait <= self.retry.max_delay && wait <= budget).then_some(wait),
+            None => {
+                if budget.is_zero() {
+                    return None;
+                }
+                let ceiling = self.retry.backoff_ceiling(attempt);
+                Some(self.jitter.up_to(ceiling).min(budget))
+            }
+        }
+    }
+}
+
+/// One attempt: exchanges on the wire, following redirects.
+impl HttpClient {
+    /// Returns the result and the trace event of the last exchange (emitted by the caller once
+    /// the retry decision is known); earlier hops are emitted here.
+    fn attempt(
+        &self,
+        method: Method,
+        url: &Url,
+        headers: &[(String, String)],
+        body: Option<&(String, Vec<u8>)>,
+        with_credentials: bool,
+        attempt: u32,
+    ) -> (Result<Response, Failure>, Option<TraceEvent>) {
+        let mut method = method;
+        let mut url = url.clone();
+        let mut body = body;
+        let mut credentials = with_credentials;
+        let first = self.shown(&url);
+        for hop in 0..=self.max_redirects {
+            credentials = credentials && same_origin(&url, &self.api_base);
+            let (result, event) =
+                self.exchange(method, &url, headers, body, credentials, attempt, hop);
+            let response = match result {
+                Ok(response) if is_followed_redirect(response.status) => response,
+                other => return (other, Some(event)),
+            };
+            let Some(location) = response.header("location") else {
+                return (Ok(response), Some(event));
+            };
+            let refuse = |reason: &str| Error::Redirect {
+                method,
+                url: self.shown(&url),
+                location: self.redact(&display_url_str(location)),
+                reason: reason.to_owned(),
+            };
+            let next = match url.join(location) {
+                Ok(next) => next,
+                Err(e) => return (Err(Failure::Fatal(refuse(&e.to_string()))), Some(event)),
+            };
+            if !matches!(next.scheme(), "http" | "https") {
+                let error = refuse("only http(s) redirects are followed");
+                return (Err(Failure::Fatal(error)), Some(event));
+            }
+            if url.scheme() == "https" && next.scheme() == "http" {
+                let error = refuse("it downgrades https to plain http");
+                return (Err(Failure::Fatal(error)), Some(event));
+            }
+            let (next_method, keep_body) = match response.status {
+                // 303 means "see other": fetch it with GET.
+                303 if method == Method::Head => (Method::Head, false),
+                303 => (Method::Get, false),
+                // 301/302 turn POSTs into GETs in browsers; an API client must not silently
+                // change a write into a read, so only reads are followed.
+                301 | 302 if matches!(method, Method::Get | Method::Head) => (method, false),
+                301 | 302 => return (Ok(response), Some(event)),
+                // 307/308 repeat the request as it was.
+                _ => (method, true),
+            };
+            let body_to_send = if keep_body { body } else { None };
+            if with_credentials && body_to_send.is_some() && !same_origin(&next, &self.api_base) {
+                let error = refuse("it would send the request body to another host than the API");
+                return (Err(Failure::Fatal(error)), Some(event));
+            }
+            self.emit(Some(event), None);
+            method = next_method;
+            body = body_to_send;
+            url = next;
+        }
+        let error = Error::TooManyRedirects {
+            method,
+            url: first,
+            last: self.shown(&url),
+            limit: self.max_redirects,
+        };
+        (Err(Failure::Fatal(error)), None)
+    }
+
+    /// One exchange on the wire.
+    #[allow(clippy::too_many_arguments)]
+    fn exchange(
+        &self,
+        method: Method,
+        url: &Url,
+        headers: &[(String, String)],
+        body: Option<&(String, Vec<u8>)>,
+        credentials: bool,
+        attempt: u32,
+        hop: u32,
+    ) -> (Result<Response, Failure>, TraceEvent) {
+        let shown = self.shown(url);
+        let started = Instant::now();
+        let bytes_sent = body.map_or(0, |(_, data)| data.len() as u64);
+        let result = self.run(method, url, headers, body, credentials);
+        let result = result.map(|received| Response {
+            status: received.status,
+            headers: received.headers,
+            body: received.body,
+            method,
+            url: shown.clone(),
+            attempts: attempt,
+        });
+        let event = TraceEvent {
+            method,
+            url: shown,
+            status: result.as_ref().ok().map(|r| r.status),
+            error: result.as_ref().err().map(|f| match f {
+                Failure::Transport { cause, .. } => cause.clone(),
+                Failure::Fatal(error) => error.to_string(),
+            }),
+            duration: started.elapsed(),
+            attempt,
+            redirect: hop,
+            bytes_sent,
+            bytes_received: result.as_ref().map_or(0, |r| r.body.len() as u64),
+            authenticated: credentials,
+            retry_in: None,
+        };
+        (result, event)
+    }
+
+    /// Builds the ureq request and reads the whole response.
+    fn run(
+        &self,
+        method: Method,
+        url: &Url,
+        headers: &[(String, String)],
+        body: Option<&(String, Vec<u8>)>,
+        credentials: bool,
+    ) -> Result<Received, Failure> {
+        let mut builder = ureq::http::Request::builder()
+            .method(method.as_str())
+            .uri(url.as_str());
+        for (name, value) in &self.default_headers {
+            if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                builder = builder.header(name.as_str(), value.as_str());
+            }
+        }
+        for (name, value) in headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        if credentials {
+            if let Some(authorization) = &self.authorization {
+                builder = builder.header("authorization", authorization.expose());
+            }
+        }
+        let built = match body {
+            Some((content_type, data)) => builder
+                .header("content-type", content_type.as_str())
+                .body(data.as_slice())
+                .map(|request| self.agent.run(request)),
+            None if matches!(method, Method::Get | Method::Head) => {
+                builder.body(()).map(|request| self.agent.run(request))
+            }
+            // An explicit empty body: `Content-Length: 0`, which some endpoints require.
+            None => builder.body(&[][..]).map(|request| self.agent.run(request)),
+        };
+        let response = match built {
+            Ok(Ok(response)) => response,
+            Ok(Err(error)) => return Err(self.failure(url, error)),
+            Err(error) => {
+                return Err(Failure::Fatal(Error::InvalidConfig {
+                    setting: "request header".into(),
+                    value: String::new(),
+                    reason: self.redact(&error.to_string()),
+                }))
+            }
+        };
+        let (parts, body) = response.into_parts();
+        let headers = parts
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_ascii_lowercase(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body = body
+            .into_with_config()
+            .limit(self.max_response_bytes)
+            .read_to_vec()
+            .map_err(|error| self.failure(url, error))?;
+        Ok(Received {
+            status: parts.status.as_u16(),
+            headers,
+            body,
+        })
+    }
+
+    fn failure(&self, url: &Url, error: ureq::Error) -> Failure {
+        use std::io::ErrorKind;
+        use ureq::Timeout;
+        let cause = self.redact(&error.to_string());
+        let kind = match &error {
+            ureq::Error::HostNotFound
+            | ureq::Error::ConnectionFailed
+            | ureq::Error::ConnectProxyFailed(_) => TransportKind::Connect,
+            ureq::Error::Timeout(Timeout::Resolve | Timeout::Connect) => TransportKind::Connect,
+            ureq::Error::Timeout(_) => TransportKind::Timeout,
+            ureq::Error::Io(io) => match io.kind() {
+                ErrorKind::ConnectionRefused
+                | ErrorKind::AddrNotAvailable
+                | ErrorKind::NetworkUnreachable
+                | ErrorKind::HostUnreachable => TransportKind::Connect,
+                ErrorKind::TimedOut | ErrorKind::WouldBlock => TransportKind::Timeout,
+                ErrorKind::InvalidData if is_tls_message(&cause) => TransportKind::Tls,
+                _ => TransportKind::Dropped,
+            },
+            ureq::Error::Tls(_)
+            | ureq::Error::Pem(_)
+            | ureq::Error::Rustls(_)
+            | ureq::Error::TlsRequired => TransportKind::Tls,
+            ureq::Error::BodyExceedsLimit(limit) => {
+                return Failure::Fatal(Error::InvalidConfig {
+                    setting: "max_response_bytes".into(),
+                    value: limit.to_string(),
+                    reason: format!("the response of {} is larger", self.shown(url)),
+                })
+            }
+            ureq::Error::BadUri(_) | ureq::Error::Http(_) | ureq::Error::InvalidProxyUrl => {
+                return Failure::Fatal(Error::InvalidUrl {
+                    url: self.shown(url),
+                    reason: cause,
+                })
+            }
+            _ => TransportKind::Dropped,
+        };
+        Failure::Transport {
+            kind,
+            url: self.shown(url),
+            cause,
+        }
+    }
+}
+
+/// Helpers.
+impl HttpClient {
+    /// `url` for messages: display-safe and redacted.
+    fn shown(&self, url: &Url) -> String {
+        self.redact(&display_url(url))
+    }
+
+    fn emit(&self, event: Option<TraceEvent>, retry_in: Option<Duration>) {
+        if let (Some(trace), Some(mut event)) = (&self.trace, event) {
+            event.retry_in = retry_in;
+            trace(&event);
+        }
+    }
+}
+
+fn is_followed_redirect(status: u16) -> bool {
+    matches!(status, 301 | 302 | 303 | 307 | 308)
+}
+
+fn is_tls_message(cause: &str) -> bool {
+    let lower = cause.to_ascii_lowercase();
+    lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+}
+
+fn fmt_time(time: Option<SystemTime>) -> String {
+    time.map_or_else(|| "a long time".to_owned(), httpdate::fmt_http_date)
+}
+
+/// Reads [`super::retry::RETRY_SCALE_ENV`]: `Ok(None)` when unset.
+pub(crate) fn scale_from_env() -> Result<Option<f64>, Error> {
+    match std::env::var(super::retry::RETRY_SCALE_ENV) {
+        Ok(value) => parse_scale(&value)
+            .map(Some)
+            .map_err(|reason| Error::InvalidConfig {
+                setting: super::retry::RETRY_SCALE_ENV.into(),
+                value,
+                reason,
+            }),
+        Err(_) => Ok(None),
+    }
+}
