@@ -21,6 +21,9 @@ pub enum Command {
     Manifest(ManifestArgs),
     /// Show what changed between a previous build and a new one, as a sync would commit it.
     Changes(ChangesArgs),
+    /// Commit what changed since the last build onto the sync branch and open or update a pull
+    /// request.
+    Sync(Box<SyncArgs>),
 }
 
 /// `gensync manifest`.
@@ -106,6 +109,104 @@ pub struct ChangesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Change set options.
+    #[command(flatten)]
+    pub change: ChangeOptions,
+}
+
+/// Providers.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ProviderKind {
+    /// GitHub or GitHub Enterprise Server.
+    Github,
+}
+
+/// Branch strategies.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
+pub enum Strategy {
+    /// One long-lived branch `amplication`, new commits on top.
+    #[default]
+    Single,
+    /// A fresh branch `amplication-build-{id}` and pull request per build.
+    PerBuild,
+}
+
+/// `gensync sync`.
+#[derive(Debug, clap::Args)]
+pub struct SyncArgs {
+    /// The hosting service.
+    #[arg(long, value_enum, default_value_t = ProviderKind::Github)]
+    pub provider: ProviderKind,
+    /// The repository, `OWNER/REPO`.
+    #[arg(long, value_name = "OWNER/REPO")]
+    pub repository: String,
+    /// The build output folder.
+    #[arg(long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// The commit message: first line = commit and pull-request title, rest = description.
+    #[arg(long, short)]
+    pub message: String,
+    /// The build id (trailer `Build-Id`, `{id}` in branch templates).
+    #[arg(long, value_name = "ID")]
+    pub build_id: Option<String>,
+    /// A link to the build, put in a code block in the commit message and pull request.
+    #[arg(long, value_name = "URL")]
+    pub build_url: Option<String>,
+    /// The branch strategy.
+    #[arg(long, value_enum, default_value_t = Strategy::Single)]
+    pub strategy: Strategy,
+    /// The sync branch name template (`{id}`, `{service}`); default per strategy.
+    #[arg(long, value_name = "TEMPLATE")]
+    pub branch: Option<String>,
+    /// A service name, for `{service}` in the branch template.
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+    /// The pull requests' base branch (default: the repository's default branch).
+    #[arg(long, value_name = "BRANCH")]
+    pub base: Option<String>,
+    /// The REST API root (GitHub Enterprise Server: `https://HOST/api/v3`).
+    #[arg(long, env = "GITHUB_API_URL", default_value = "https://api.github.com", value_name = "URL")]
+    pub api_url: String,
+    /// The GraphQL endpoint (default: derived from --api-url).
+    #[arg(long, env = "GITHUB_GRAPHQL_URL", value_name = "URL")]
+    pub graphql_url: Option<String>,
+    /// How commits are made.
+    #[arg(long, value_enum, default_value_t = crate::providers::github::CommitMode::Rest)]
+    pub commit_mode: crate::providers::github::CommitMode,
+    /// Commit author and committer, `Name <email>` (default: the token's identity, which
+    /// GitHub signs as verified).
+    #[arg(long, value_name = "NAME <EMAIL>")]
+    pub author: Option<String>,
+    /// The environment variable holding the token (default: GITHUB_TOKEN, then GH_TOKEN).
+    #[arg(long, value_name = "NAME")]
+    pub token_env: Option<String>,
+    /// Do every read, print what would be committed, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// In an empty repository, create a first commit (README.md) on the default branch.
+    #[arg(long)]
+    pub init_empty: bool,
+    /// Open pull requests as drafts.
+    #[arg(long)]
+    pub draft: bool,
+    /// Labels for a new pull request (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "LABELS")]
+    pub labels: Vec<String>,
+    /// Assignees of a new pull request (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "USERS")]
+    pub assignees: Vec<String>,
+    /// Reviewers of a new pull request (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "USERS")]
+    pub reviewers: Vec<String>,
+    /// Team reviewers of a new pull request (comma-separated team slugs).
+    #[arg(long, value_delimiter = ',', value_name = "TEAMS")]
+    pub team_reviewers: Vec<String>,
+    /// Print every HTTP exchange (method, URL, status, timing; never credentials).
+    #[arg(long, short)]
+    pub verbose: bool,
     /// Change set options.
     #[command(flatten)]
     pub change: ChangeOptions,

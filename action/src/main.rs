@@ -7,12 +7,15 @@ mod build_output;
 mod cli;
 mod commands;
 mod http;
+mod providers;
+mod sync;
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     let result = match &cli.command {
         cli::Command::Manifest(args) => commands::manifest::run(args),
         cli::Command::Changes(args) => commands::changes::run(args),
+        cli::Command::Sync(args) => commands::sync::run(args).and_then(|o| commands::sync::report(&o, args.json)),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

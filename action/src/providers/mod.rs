@@ -1,0 +1,135 @@
+//! Provider backends: one sync flow ([`crate::sync`]), one backend per hosting service.
+//!
+//! A backend answers the flow's questions (what is on this branch, what is in this blob) and
+//! carries out its decisions (this commit, this pull request) with the service's API. It makes
+//! no decision of its own beyond choosing how a request travels.
+
+use gensync_core::message::PullRequestText;
+use gensync_core::payload::github::Signature;
+use gensync_core::{BranchTree, Mode, ObjectId};
+
+pub mod github;
+
+/// What the flow needs to know about the repository.
+#[derive(Debug, Clone)]
+pub struct RepoInfo {
+    /// The default branch (the pull requests' base unless `--base` says otherwise).
+    pub default_branch: String,
+    /// True if the repository has no commit at all.
+    pub empty: bool,
+}
+
+/// A commit as the flow sees it.
+#[derive(Debug, Clone)]
+pub struct CommitInfo {
+    /// Its id.
+    pub id: ObjectId,
+    /// Its root tree.
+    pub tree: ObjectId,
+}
+
+/// One file to write in a commit.
+#[derive(Debug, Clone)]
+pub struct FileWrite {
+    /// Repository path.
+    pub path: String,
+    /// Mode.
+    pub mode: Mode,
+    /// Blob id of `content`.
+    pub oid: ObjectId,
+    /// The content.
+    pub content: Vec<u8>,
+    /// True if the repository already has this blob (a rename, a revert): no upload needed.
+    pub exists: bool,
+}
+
+/// A commit the flow wants on a branch.
+#[derive(Debug)]
+pub struct CommitRequest<'a> {
+    /// The branch to advance (or create).
+    pub branch: &'a str,
+    /// The commit we built on: the branch head, or the base head when the branch is new.
+    pub parent: &'a CommitInfo,
+    /// Whether the branch must be created (at the new commit) rather than advanced.
+    pub create_branch: bool,
+    /// Files to write.
+    pub writes: &'a [FileWrite],
+    /// Paths to delete.
+    pub deletions: &'a [String],
+    /// The full commit message.
+    pub message: &'a str,
+    /// Author and committer, or `None` to let the provider use the token's identity.
+    pub author: Option<&'a Signature>,
+    /// The parent's tree (for checks such as modes on the branch).
+    pub parent_files: &'a BranchTree,
+}
+
+/// How a commit attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommitOutcome {
+    /// The branch now points at this commit.
+    Committed {
+        /// The new commit.
+        id: ObjectId,
+        /// How it was made (e.g. `rest`, `graphql`), with the reason for a fallback.
+        via: String,
+    },
+    /// Someone else moved (or created) the branch first; nothing was changed.
+    HeadMoved,
+}
+
+/// An open pull request.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PullRequest {
+    /// Its number.
+    pub number: u64,
+    /// Its web address.
+    pub url: String,
+}
+
+/// Pull-request options as users of peer actions expect them.
+#[derive(Debug, Clone, Default)]
+pub struct PullRequestOptions {
+    /// Open as a draft.
+    pub draft: bool,
+    /// Labels to add.
+    pub labels: Vec<String>,
+    /// Users to assign.
+    pub assignees: Vec<String>,
+    /// Users to request reviews from.
+    pub reviewers: Vec<String>,
+    /// Teams to request reviews from.
+    pub team_reviewers: Vec<String>,
+}
+
+/// A hosting service's API, as the sync flow uses it.
+pub trait Provider {
+    /// The repository's default branch and whether it is empty.
+    fn repository(&mut self) -> anyhow::Result<RepoInfo>;
+    /// Create the first commit of an empty repository on `branch` (a `README.md`).
+    fn init_empty(&mut self, branch: &str) -> anyhow::Result<()>;
+    /// The head of `branch`, or `None` if there is no such branch.
+    fn branch_head(&mut self, branch: &str) -> anyhow::Result<Option<ObjectId>>;
+    /// The commit `id`.
+    fn commit_info(&mut self, id: &ObjectId) -> anyhow::Result<CommitInfo>;
+    /// Every file of `commit`'s tree (folders and submodules left out).
+    fn files(&mut self, commit: &CommitInfo) -> anyhow::Result<BranchTree>;
+    /// The contents of blob `oid`.
+    fn read_blob(&mut self, oid: &ObjectId) -> anyhow::Result<Vec<u8>>;
+    /// Make the commit and move the branch to it, without force.
+    fn commit(&mut self, request: &CommitRequest<'_>) -> anyhow::Result<CommitOutcome>;
+    /// The open pull request from `branch` into `base`.
+    fn find_pull_request(&mut self, branch: &str, base: &str) -> anyhow::Result<Option<PullRequest>>;
+    /// Open a pull request.
+    fn create_pull_request(
+        &mut self,
+        branch: &str,
+        base: &str,
+        text: &PullRequestText,
+        options: &PullRequestOptions,
+    ) -> anyhow::Result<PullRequest>;
+    /// Refresh an open pull request's text and comment on it with the new build.
+    fn update_pull_request(&mut self, pr: &PullRequest, text: &PullRequestText, comment: &str) -> anyhow::Result<()>;
+    /// Whether `branch`'s content differs from `base`'s (unmerged work, squash merges included).
+    fn branch_differs(&mut self, base: &str, branch: &str) -> anyhow::Result<bool>;
+}
