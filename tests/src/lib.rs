@@ -1,1 +1,25 @@
 //! Shared helpers for the end-to-end tests and the provider emulators.
+//!
+//! The emulators stand in for the hosting providers (GitHub now, Bitbucket later) in tests:
+//! HTTP servers on `127.0.0.1` over real bare git repositories, checked with the `git` CLI.
+//! Provider-independent pieces have modules of their own:
+//! - [`http`]: the small HTTP/1.1 server (one thread per connection, droppable connections);
+//! - [`git`]: bare repositories through git's plumbing commands;
+//! - [`record`]: the request record (JSON lines, secrets in `Authorization` never kept);
+//! - [`fault`]: fault-injection rules;
+//! - [`validator`]: the sidecar that checks requests against the providers' official API
+//!   descriptions;
+//! - [`time`]: timestamps.
+//!
+//! Providers: [`github`].
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod fault;
+pub mod git;
+pub mod github;
+pub mod http;
+pub mod record;
+pub mod time;
+pub mod validator;

@@ -1,0 +1,146 @@
+//! Runs a provider emulator by hand:
+//!
+//! ```text
+//! cargo run -p gensync-tests --bin emulator -- --provider github --root /tmp/gh \
+//!     --repo acme/app --repo acme/empty:empty --token ghs_test --token ghs_ro:read
+//! ```
+//!
+//! Prints the REST base URL on the first line of stdout, then serves until killed. The
+//! emulator's `/_emulator/...` control endpoint seeds repositories, injects faults and returns
+//! the request record (see `gensync_tests::github` for the list).
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context as _};
+use clap::{Parser, ValueEnum};
+use gensync_tests::github::{
+    AppConfig, GithubConfig, GithubEmulator, Permissions, RepoSpec, TokenConfig,
+};
+
+/// The hosting provider to emulate.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Provider {
+    /// GitHub REST and GraphQL APIs.
+    Github,
+}
+
+/// Serve a provider API emulator on 127.0.0.1 over bare git repositories.
+#[derive(Debug, Parser)]
+#[command(name = "emulator")]
+struct Cli {
+    /// Which provider to emulate.
+    #[arg(long, value_enum)]
+    provider: Provider,
+    /// Directory of the bare repositories and the emulator's state (kept between runs).
+    #[arg(long)]
+    root: PathBuf,
+    /// Append every request as a JSON line to this file (Authorization is never written).
+    #[arg(long)]
+    record: Option<PathBuf>,
+    /// Create OWNER/REPO unless it exists (`:empty` for a repository without commits).
+    #[arg(long = "repo", value_name = "OWNER/REPO[:empty]")]
+    repos: Vec<String>,
+    /// Accept a GITHUB_TOKEN-like token (acts as github-actions[bot]). PERMS: `read`, `write`
+    /// (default) or e.g. `contents=write,pull_requests=read`.
+    #[arg(long = "token", value_name = "TOKEN[:PERMS]")]
+    tokens: Vec<String>,
+    /// Accept a personal access token of LOGIN (may also create repositories).
+    #[arg(long = "user-token", value_name = "LOGIN=TOKEN[:PERMS]")]
+    user_tokens: Vec<String>,
+    /// Accept JWTs of a GitHub App installed on ACCOUNT, verified with the PEM key in KEYFILE.
+    #[arg(long = "app", value_name = "ID:SLUG:ACCOUNT:KEYFILE")]
+    apps: Vec<String>,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Cut recursive tree listings above this many entries (GitHub: 100000).
+    #[arg(long, default_value_t = 100_000)]
+    tree_limit: usize,
+    /// Serve under GitHub Enterprise Server paths (/api/v3, /api/graphql).
+    #[arg(long)]
+    enterprise: bool,
+    /// Do not validate requests against GitHub's official descriptions (by default the
+    /// emulator refuses to start when the validator is not installed).
+    #[arg(long)]
+    no_validate: bool,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.provider {
+        Provider::Github => run_github(cli),
+    }
+}
+
+fn split_permissions(spec: &str) -> anyhow::Result<(&str, Permissions)> {
+    match spec.rsplit_once(':') {
+        Some((token, perms)) => match Permissions::parse(perms) {
+            Some(permissions) => Ok((token, permissions)),
+            None => bail!("unknown permissions {perms:?} (use read, write or contents=write,pull_requests=read)"),
+        },
+        None => Ok((spec, Permissions::WRITE_ALL)),
+    }
+}
+
+fn run_github(cli: Cli) -> anyhow::Result<()> {
+    let mut config = GithubConfig::default().root(&cli.root);
+    config.port = cli.port;
+    config.record = cli.record.clone();
+    config.validate = !cli.no_validate;
+    config.tree_entry_limit = cli.tree_limit;
+    config.enterprise = cli.enterprise;
+    for spec in &cli.tokens {
+        let (token, permissions) = split_permissions(spec)?;
+        let mut token = TokenConfig::actions(token);
+        if spec.contains(':') {
+            token = token.with_permissions(permissions);
+        }
+        config.tokens.push(token);
+    }
+    for spec in &cli.user_tokens {
+        let (login, rest) = spec
+            .split_once('=')
+            .context("--user-token takes LOGIN=TOKEN[:PERMS]")?;
+        let (token, permissions) = split_permissions(rest)?;
+        config
+            .tokens
+            .push(TokenConfig::personal(token, login).with_permissions(permissions));
+    }
+    for spec in &cli.apps {
+        let parts: Vec<&str> = spec.splitn(4, ':').collect();
+        let [id, slug, account, keyfile] = parts[..] else {
+            bail!("--app takes ID:SLUG:ACCOUNT:KEYFILE, not {spec:?}");
+        };
+        let id: u64 = id.parse().context("the App id must be a number")?;
+        let key = std::fs::read_to_string(keyfile)
+            .with_context(|| format!("reading the App key {keyfile}"))?;
+        config.apps.push(AppConfig::new(id, slug, &key, account));
+    }
+    let emulator = GithubEmulator::start(config).context("starting the GitHub emulator")?;
+    for spec in &cli.repos {
+        let (name, empty) = match spec.strip_suffix(":empty") {
+            Some(name) => (name, true),
+            None => (spec.as_str(), false),
+        };
+        if emulator.git(name).is_ok() {
+            continue;
+        }
+        let mut repo = RepoSpec::new(name);
+        if empty {
+            repo = repo.empty();
+        }
+        emulator
+            .create_repo(&repo)
+            .with_context(|| format!("creating {name}"))?;
+    }
+    println!("{}", emulator.base_url());
+    eprintln!("GraphQL: {}", emulator.graphql_url());
+    eprintln!("web:     {}", emulator.web_url());
+    eprintln!("root:    {}", emulator.root().display());
+    if let Some(versions) = emulator.validator_versions() {
+        eprintln!("validating against {versions}");
+    }
+    loop {
+        std::thread::park();
+    }
+}

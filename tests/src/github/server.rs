@@ -1,0 +1,585 @@
+//! The request pipeline of the GitHub emulator: record → faults → route → authenticate →
+//! rate limit → parse → validate against the official description → permissions → handler →
+//! GitHub's response headers.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::api::{ApiError, Caller, Ctx};
+use super::auth::{credential, looks_like_jwt, verify_jwt, Credential};
+use super::config::{Access, GithubConfig, TokenConfig, TokenKind};
+use super::router::{self, Need};
+use super::state::State;
+use super::{control_http, graphql};
+use crate::fault::{FaultAction, Faults};
+use crate::git::{BareRepo, FileChange, Signature, MODE_FILE};
+use crate::http::{Reply, Request, Response};
+use crate::record::{RecordedRequest, Recorder};
+use crate::validator::{Check, Validator};
+
+/// The URLs the emulator answers on.
+#[derive(Debug, Clone)]
+pub struct Urls {
+    /// `127.0.0.1:PORT`.
+    pub host: String,
+    /// The web root, `http://127.0.0.1:PORT` (html_url of repositories and pull requests).
+    pub web: String,
+    /// The REST root (the web root, or `{web}/api/v3` for Enterprise).
+    pub api: String,
+    /// The GraphQL endpoint (`{web}/graphql`, or `{web}/api/graphql` for Enterprise).
+    pub graphql: String,
+}
+
+impl Urls {
+    /// The URLs of an emulator on `port`.
+    pub fn new(port: u16, enterprise: bool) -> Urls {
+        let host = format!("127.0.0.1:{port}");
+        let web = format!("http://{host}");
+        let (api, graphql) = if enterprise {
+            (format!("{web}/api/v3"), format!("{web}/api/graphql"))
+        } else {
+            (web.clone(), format!("{web}/graphql"))
+        };
+        Urls {
+            host,
+            web,
+            api,
+            graphql,
+        }
+    }
+}
+
+/// Requests per hour of one token, in the current window.
+struct RateWindow {
+    used: u32,
+    reset: i64,
+}
+
+/// The emulator's shared internals, used from every connection thread.
+pub struct Emulator {
+    /// The configuration it was started with.
+    pub config: GithubConfig,
+    /// Root directory of repositories and state.
+    pub root: PathBuf,
+    /// Its URLs.
+    pub urls: Urls,
+    /// Settings, pull requests and issued tokens (held for the whole of a request).
+    pub state: Mutex<State>,
+    /// The request record.
+    pub recorder: Recorder,
+    /// Fault rules.
+    pub faults: Faults,
+    /// The validator, unless validation is off.
+    pub validator: Option<Arc<Validator>>,
+    /// Accepted tokens (the configured ones plus those added later).
+    pub tokens: Mutex<Vec<TokenConfig>>,
+    rate: Mutex<HashMap<String, RateWindow>>,
+}
+
+impl Emulator {
+    /// Internals for `config`, serving at `urls`, with state loaded from `root`.
+    pub fn new(
+        config: GithubConfig,
+        root: PathBuf,
+        urls: Urls,
+        recorder: Recorder,
+        validator: Option<Arc<Validator>>,
+    ) -> std::io::Result<Emulator> {
+        let state = State::load(&root)?;
+        Ok(Emulator {
+            tokens: Mutex::new(config.tokens.clone()),
+            config,
+            root,
+            urls,
+            state: Mutex::new(state),
+            recorder,
+            faults: Faults::default(),
+            validator,
+            rate: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Locks the state.
+    pub fn lock_state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Persists `state` to the root directory.
+    pub fn save(&self, state: &State) -> std::io::Result<()> {
+        state.save(&self.root)
+    }
+
+    /// Whether a personal token acts as `login` (then `login` is a user, not an organisation).
+    pub fn is_person(&self, login: &str) -> bool {
+        self.tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .any(|t| t.kind == TokenKind::Personal && t.identity.login.eq_ignore_ascii_case(login))
+    }
+
+    /// Handles one request: the entry point of the HTTP server.
+    pub fn handle(&self, request: Request) -> Reply {
+        if request.path == "/_emulator" || request.path.starts_with("/_emulator/") {
+            return Reply::Respond(control_http::handle(self, &request));
+        }
+        let mut entry = RecordedRequest::capture(self.recorder.next_seq(), &request);
+        let mut notes = Vec::new();
+        let mut early = None;
+        let mut drop_after = false;
+        for action in self.faults.check(&request.method, &request.path) {
+            notes.push(action.describe());
+            match action {
+                FaultAction::Delay { ms } => std::thread::sleep(Duration::from_millis(ms)),
+                FaultAction::MoveBranch {
+                    branch,
+                    path,
+                    content,
+                } => {
+                    if let Err(e) = self.move_branch(&request, entry.seq, &branch, path, content) {
+                        notes.push(format!("(the move failed: {e})"));
+                    }
+                }
+                FaultAction::Respond {
+                    status,
+                    headers,
+                    body,
+                } => {
+                    let mut response = Response {
+                        status,
+                        headers: Vec::new(),
+                        body: body.into_bytes(),
+                    };
+                    for (name, value) in headers {
+                        response.set_header(&name, value);
+                    }
+                    response.set_header("x-github-request-id", format!("EMU0:{}", entry.seq));
+                    early = Some(Reply::Respond(response));
+                    break;
+                }
+                FaultAction::Drop => {
+                    early = Some(Reply::Drop);
+                    break;
+                }
+                FaultAction::DropAfterHandling => drop_after = true,
+            }
+        }
+        let reply = match early {
+            Some(reply) => reply,
+            None => {
+                let (response, invalid) = self.answer(&request, entry.seq);
+                entry.invalid = invalid;
+                if drop_after {
+                    notes.push(format!("(handled: {})", response.status));
+                    Reply::Drop
+                } else {
+                    Reply::Respond(response)
+                }
+            }
+        };
+        entry.fault = (!notes.is_empty()).then(|| notes.join(", "));
+        entry.status = match &reply {
+            Reply::Respond(response) => Some(response.status),
+            Reply::Drop => None,
+        };
+        self.recorder.push(entry);
+        reply
+    }
+
+    /// Answers a request; also says why it is invalid, if it is.
+    fn answer(&self, request: &Request, seq: u64) -> (Response, Option<String>) {
+        let mut invalid = None;
+        let mut response = match self.route(request, &mut invalid) {
+            Ok(response) => response,
+            Err(error) => error.into_response(),
+        };
+        response.set_header("x-github-request-id", format!("EMU0:{seq}"));
+        response.set_header("x-github-api-version-selected", "2022-11-28");
+        response.set_header("x-github-media-type", "github.v3; format=json");
+        (response, invalid)
+    }
+
+    fn route(&self, request: &Request, invalid: &mut Option<String>) -> Result<Response, ApiError> {
+        let mut segments = request.path_segments();
+        if self.config.enterprise {
+            match segments.as_slice() {
+                [api, graphql] if api == "api" && graphql == "graphql" => {
+                    segments = vec!["graphql".into()]
+                }
+                [api, v3, ..] if api == "api" && v3 == "v3" => {
+                    segments.drain(..2);
+                }
+                _ => {
+                    *invalid = Some(format!(
+                        "{} {} is outside the Enterprise API root /api/v3",
+                        request.method, request.path
+                    ));
+                    return Err(ApiError::not_found());
+                }
+            }
+        }
+        if segments == ["graphql"] && request.method == "POST" {
+            return self.graphql(request, invalid);
+        }
+        let Some((route, params)) = router::find(&request.method, &segments) else {
+            *invalid = Some(format!(
+                "no such route in the emulator: {} {} (not a GitHub REST operation, or one the emulator does not implement)",
+                request.method, request.path
+            ));
+            return Err(ApiError::not_found());
+        };
+        let doc = format!("{}/{}", super::api::DOCS, route.doc);
+        let caller = self
+            .authenticate(request, route.need)
+            .map_err(|e| with_doc(e, &doc))?;
+        // Asking for the rate-limit status does not count against it.
+        let rate_headers = self.count_rate(&caller, "core", route.template != "/rate_limit");
+        let result = self.run(request, route, params, caller, invalid);
+        let mut response = match result {
+            Ok(response) => response,
+            Err(error) => with_doc(error, &doc).into_response(),
+        };
+        for (name, value) in rate_headers {
+            response.set_header(&name, value);
+        }
+        Ok(response)
+    }
+
+    fn run(
+        &self,
+        request: &Request,
+        route: &'static router::Route,
+        params: Vec<(&'static str, String)>,
+        caller: Caller,
+        invalid: &mut Option<String>,
+    ) -> Result<Response, ApiError> {
+        if self.rate_snapshot(&caller, "core").1 > self.config.rate_limit {
+            let mut error = ApiError::forbidden(&format!(
+                "API rate limit exceeded for {}.",
+                caller_name(&caller)
+            ));
+            error.body["documentation_url"] =
+                json!("https://docs.github.com/rest/overview/rate-limits-for-the-rest-api");
+            return Err(error);
+        }
+        let body = parse_body(request).map_err(|e| {
+            *invalid = Some("the body is not JSON".into());
+            e
+        })?;
+        if let Some(validator) = &self.validator {
+            let query = request.query_pairs();
+            let check = Check::Rest {
+                method: &request.method,
+                template: route.template,
+                query: &query,
+                body: (!request.body.is_empty()).then_some(&body),
+            };
+            match validator.check("github", check) {
+                Ok(errors) if errors.is_empty() => {}
+                Ok(errors) => {
+                    *invalid = Some(errors.join("; "));
+                    return Err(ApiError::unprocessable(&format!(
+                        "Invalid request.\n\n{}",
+                        errors.join("\n")
+                    )));
+                }
+                Err(e) => {
+                    *invalid = Some(format!("the validator failed: {e}"));
+                    return Err(ApiError::internal(e));
+                }
+            }
+        }
+        permit(&caller, route.need)?;
+        let mut state = self.lock_state();
+        let mut ctx = Ctx {
+            emu: self,
+            state: &mut state,
+            req: request,
+            params,
+            caller,
+            body,
+        };
+        if route.git_data && ctx.git()?.is_empty()? {
+            return Err(ApiError::conflict("Git Repository is empty."));
+        }
+        let result = (route.handler)(&mut ctx);
+        if request.method != "GET" && result.is_ok() {
+            self.save(&state).map_err(ApiError::internal)?;
+        }
+        result
+    }
+
+    fn graphql(
+        &self,
+        request: &Request,
+        invalid: &mut Option<String>,
+    ) -> Result<Response, ApiError> {
+        let unauthorized = |message: &str| {
+            let mut error = ApiError::unauthorized(message);
+            error.body =
+                json!({"message": message, "documentation_url": "https://docs.github.com/graphql"});
+            error
+        };
+        let caller = match self.authenticate(request, Need::Read) {
+            Ok(caller) => caller,
+            Err(e) if e.status == 401 && e.body["message"] == "Requires authentication" => {
+                return Err(unauthorized(
+                    "This endpoint requires you to be authenticated.",
+                ));
+            }
+            Err(_) => return Err(unauthorized("Bad credentials")),
+        };
+        let rate_headers = self.count_rate(&caller, "graphql", true);
+        let body = parse_body(request).map_err(|e| {
+            *invalid = Some("the body is not JSON".into());
+            e
+        })?;
+        let query = body["query"].as_str().unwrap_or_default().to_owned();
+        let variables = body.get("variables").filter(|v| !v.is_null()).cloned();
+        let operation_name = body["operationName"].as_str().map(str::to_owned);
+        let mut answer = None;
+        if let Some(validator) = &self.validator {
+            let check = Check::Graphql {
+                query: &query,
+                variables: variables.as_ref(),
+                operation_name: operation_name.as_deref(),
+            };
+            match validator.check("github", check) {
+                Ok(errors) if errors.is_empty() => {}
+                Ok(errors) => {
+                    *invalid = Some(errors.join("; "));
+                    let errors: Vec<Value> = errors.iter().map(|e| json!({"message": e})).collect();
+                    answer = Some(json!({ "errors": errors }));
+                }
+                Err(e) => {
+                    *invalid = Some(format!("the validator failed: {e}"));
+                    return Err(ApiError::internal(e));
+                }
+            }
+        }
+        let answer = match answer {
+            Some(answer) => answer,
+            None => {
+                let mut state = self.lock_state();
+                let operation = graphql::Operation {
+                    query: &query,
+                    variables: variables.as_ref(),
+                    operation_name: operation_name.as_deref(),
+                };
+                let answer = graphql::execute(self, &mut state, &caller, &operation);
+                self.save(&state).map_err(ApiError::internal)?;
+                answer
+            }
+        };
+        let mut response = Response::json(200, &answer);
+        for (name, value) in rate_headers {
+            response.set_header(&name, value);
+        }
+        Ok(response)
+    }
+
+    /// Who is calling, as `need` requires.
+    fn authenticate(&self, request: &Request, need: Need) -> Result<Caller, ApiError> {
+        let token = match credential(request.header("authorization")) {
+            Credential::Missing => return Err(ApiError::unauthorized("Requires authentication")),
+            Credential::Malformed => return Err(ApiError::unauthorized("Bad credentials")),
+            Credential::Token(token) => token,
+        };
+        if need == Need::Jwt {
+            if !looks_like_jwt(&token) {
+                return Err(ApiError::unauthorized(
+                    "A JSON web token could not be decoded",
+                ));
+            }
+            return verify_jwt(&self.config.apps, &token, crate::time::now())
+                .map(|app| Caller::App(app.clone()))
+                .map_err(|message| ApiError::unauthorized(&message));
+        }
+        let now = crate::time::now();
+        let valid = |t: &&TokenConfig| t.token == token && t.expires_at.is_none_or(|at| at > now);
+        let configured = self
+            .tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .find(valid)
+            .cloned();
+        let found =
+            configured.or_else(|| self.lock_state().issued_tokens.iter().find(valid).cloned());
+        found
+            .map(Caller::Token)
+            .ok_or_else(|| ApiError::unauthorized("Bad credentials"))
+    }
+
+    /// Counts a request (when `count`) against the caller's hourly budget of `resource`;
+    /// GitHub's rate-limit headers.
+    fn count_rate(&self, caller: &Caller, resource: &str, count: bool) -> Vec<(String, String)> {
+        let key = format!("{resource}:{}", caller_key(caller));
+        let now = crate::time::now();
+        let mut rate = self.rate.lock().unwrap_or_else(|p| p.into_inner());
+        let window = rate.entry(key).or_insert(RateWindow {
+            used: 0,
+            reset: now + 3600,
+        });
+        if now >= window.reset {
+            *window = RateWindow {
+                used: 0,
+                reset: now + 3600,
+            };
+        }
+        if count {
+            window.used = window.used.saturating_add(1);
+        }
+        let limit = self.config.rate_limit;
+        vec![
+            ("x-ratelimit-limit".into(), limit.to_string()),
+            (
+                "x-ratelimit-remaining".into(),
+                limit.saturating_sub(window.used).to_string(),
+            ),
+            ("x-ratelimit-reset".into(), window.reset.to_string()),
+            (
+                "x-ratelimit-used".into(),
+                window.used.min(limit).to_string(),
+            ),
+            ("x-ratelimit-resource".into(), resource.into()),
+        ]
+    }
+
+    /// The caller's budget of `resource`: limit, used, reset time.
+    pub fn rate_snapshot(&self, caller: &Caller, resource: &str) -> (u32, u32, i64) {
+        let key = format!("{resource}:{}", caller_key(caller));
+        let rate = self.rate.lock().unwrap_or_else(|p| p.into_inner());
+        let (used, reset) = rate
+            .get(&key)
+            .map_or((0, crate::time::now() + 3600), |w| (w.used, w.reset));
+        (self.config.rate_limit, used, reset)
+    }
+
+    /// "Another writer" commits a change on `branch` of the request's repository.
+    fn move_branch(
+        &self,
+        request: &Request,
+        seq: u64,
+        branch: &str,
+        path: Option<String>,
+        content: Option<String>,
+    ) -> Result<(), String> {
+        let state = self.lock_state();
+        let segments = request.path_segments();
+        let mut full_name = match segments.iter().position(|s| s == "repos") {
+            Some(i) if segments.len() > i + 2 => {
+                Some(format!("{}/{}", segments[i + 1], segments[i + 2]))
+            }
+            _ => None,
+        };
+        if full_name.is_none() {
+            full_name = find_string(
+                &parse_body(request).unwrap_or(Value::Null),
+                "repositoryNameWithOwner",
+            );
+        }
+        if full_name.is_none() && state.repos.len() == 1 {
+            full_name = state.repos.values().next().map(|r| r.full_name());
+        }
+        let full_name = full_name.ok_or("no repository in the request")?;
+        let repo = state
+            .repo(&full_name)
+            .ok_or_else(|| format!("no repository {full_name}"))?;
+        let git = BareRepo::open(&repo.git_dir(&self.root));
+        let change = FileChange {
+            path: path.unwrap_or_else(|| format!("another-writer/change-{seq}.txt")),
+            content: Some((
+                MODE_FILE.to_owned(),
+                content
+                    .unwrap_or_else(|| format!("written by another writer before request {seq}\n"))
+                    .into_bytes(),
+            )),
+        };
+        let author = Signature::now("Another Writer", "another.writer@example.com");
+        git.commit_files(
+            branch,
+            &[change],
+            &format!("Another writer's change (before request {seq})\n"),
+            &author,
+        )
+        .map(drop)
+        .map_err(|e| e.to_string())
+    }
+}
+
+/// A stable key for the caller's rate-limit window (not the token itself).
+fn caller_key(caller: &Caller) -> String {
+    match caller {
+        Caller::Token(token) => format!(
+            "token:{}:{}",
+            token.identity.login,
+            crate::github::config::stable_id(&token.token)
+        ),
+        Caller::App(app) => format!("app:{}", app.id),
+    }
+}
+
+fn caller_name(caller: &Caller) -> String {
+    match caller {
+        Caller::Token(token) => match token.kind {
+            TokenKind::Installation { installation_id } => {
+                format!("installation ID {installation_id}")
+            }
+            _ => format!("user ID {}", token.identity.id),
+        },
+        Caller::App(app) => format!("app ID {}", app.id),
+    }
+}
+
+/// Refuses writes the caller's permissions do not allow, with GitHub's messages.
+fn permit(caller: &Caller, need: Need) -> Result<(), ApiError> {
+    let Caller::Token(token) = caller else {
+        return Ok(());
+    };
+    let level = match need {
+        Need::Read | Need::Jwt => return Ok(()),
+        Need::Contents => token.permissions.contents,
+        Need::Pulls => token.permissions.pull_requests,
+        Need::Admin => token.permissions.administration,
+    };
+    if level == Access::Write {
+        return Ok(());
+    }
+    Err(ApiError::forbidden(match token.kind {
+        TokenKind::Personal => "Resource not accessible by personal access token",
+        _ => "Resource not accessible by integration",
+    }))
+}
+
+fn with_doc(mut error: ApiError, doc: &str) -> ApiError {
+    if error.body["documentation_url"] == json!(super::api::DOCS) {
+        error.body["documentation_url"] = json!(doc);
+    }
+    error
+}
+
+/// The JSON body (`Null` when empty); 400 "Problems parsing JSON" otherwise.
+fn parse_body(request: &Request) -> Result<Value, ApiError> {
+    if request.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(&request.body).map_err(|_| ApiError::new(400, "Problems parsing JSON"))
+}
+
+/// The first string value of `key` anywhere in `value`.
+fn find_string(value: &Value, key: &str) -> Option<String> {
+    match value {
+        Value::Object(map) => map
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| map.values().find_map(|v| find_string(v, key))),
+        Value::Array(items) => items.iter().find_map(|v| find_string(v, key)),
+        _ => None,
+    }
+}

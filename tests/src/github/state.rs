@@ -1,0 +1,196 @@
+//! What the emulator knows besides the git repositories: repository settings, pull requests
+//! with their comments, and which commits GitHub would show as verified. Kept as one JSON file
+//! in the root so the binary can be restarted on the same directory.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::config::TokenConfig;
+
+/// File name of the state in the root directory.
+pub const STATE_FILE: &str = "github-emulator.json";
+
+/// The whole state.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct State {
+    /// Last id handed out (repositories, pull requests, comments share one sequence).
+    pub last_id: u64,
+    /// Repositories by lower-case `owner/name`.
+    pub repos: BTreeMap<String, RepoState>,
+    /// Installation tokens issued to GitHub Apps.
+    pub issued_tokens: Vec<TokenConfig>,
+}
+
+/// Settings and pull requests of one repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepoState {
+    /// Numeric id.
+    pub id: u64,
+    /// Owner login, as created.
+    pub owner: String,
+    /// Name, as created.
+    pub name: String,
+    /// Private repository.
+    pub private: bool,
+    /// Description.
+    pub description: Option<String>,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+    /// Protected branches: refs updates, force or not, are refused.
+    pub protected_branches: BTreeSet<String>,
+    /// The repository (or organisation) setting "Allow GitHub Actions to create and approve
+    /// pull requests".
+    pub actions_can_create_pull_requests: bool,
+    /// The next issue / pull request number.
+    pub next_number: u64,
+    /// Pull requests, by creation.
+    pub pulls: Vec<PullRequest>,
+    /// Commits GitHub would mark as verified (signed by GitHub for a bot or in GraphQL).
+    pub verified_commits: BTreeSet<String>,
+}
+
+impl RepoState {
+    /// `owner/name`.
+    pub fn full_name(&self) -> String {
+        format!("{}/{}", self.owner, self.name)
+    }
+
+    /// Where its bare repository lives under `root`.
+    pub fn git_dir(&self, root: &Path) -> PathBuf {
+        root.join(&self.owner).join(format!("{}.git", self.name))
+    }
+
+    /// Pull request `number`.
+    pub fn pull(&self, number: u64) -> Option<&PullRequest> {
+        self.pulls.iter().find(|p| p.number == number)
+    }
+
+    /// Pull request `number`, mutable.
+    pub fn pull_mut(&mut self, number: u64) -> Option<&mut PullRequest> {
+        self.pulls.iter_mut().find(|p| p.number == number)
+    }
+}
+
+/// Open or closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PullState {
+    /// Open.
+    Open,
+    /// Closed (merged or not).
+    Closed,
+}
+
+impl PullState {
+    /// GitHub's name (`open`, `closed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PullState::Open => "open",
+            PullState::Closed => "closed",
+        }
+    }
+}
+
+/// A pull request as the emulator stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRequest {
+    /// Numeric id.
+    pub id: u64,
+    /// Number in the repository.
+    pub number: u64,
+    /// Title.
+    pub title: String,
+    /// Body (markdown).
+    pub body: Option<String>,
+    /// Open or closed.
+    pub state: PullState,
+    /// Draft.
+    pub draft: bool,
+    /// Owner of the head branch's repository (this repository's owner: no forks).
+    pub head_owner: String,
+    /// Head branch.
+    pub head: String,
+    /// Base branch.
+    pub base: String,
+    /// Head commit when last seen (kept once the branch is deleted).
+    pub head_sha: String,
+    /// Base commit when the pull request was created or updated.
+    pub base_sha: String,
+    /// Login of the author.
+    pub user: String,
+    /// Label names.
+    pub labels: Vec<String>,
+    /// Assignee logins.
+    pub assignees: Vec<String>,
+    /// Requested reviewer logins.
+    pub requested_reviewers: Vec<String>,
+    /// Requested team slugs.
+    pub requested_teams: Vec<String>,
+    /// Conversation comments.
+    pub comments: Vec<Comment>,
+    /// Whether it was merged.
+    pub merged: bool,
+    /// The merge (or squash) commit.
+    pub merge_commit_sha: Option<String>,
+    /// Maintainers may push to the head branch.
+    pub maintainer_can_modify: bool,
+    /// Created (RFC 3339).
+    pub created_at: String,
+    /// Last updated (RFC 3339).
+    pub updated_at: String,
+    /// Closed (RFC 3339).
+    pub closed_at: Option<String>,
+    /// Merged (RFC 3339).
+    pub merged_at: Option<String>,
+}
+
+/// A conversation comment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comment {
+    /// Numeric id.
+    pub id: u64,
+    /// Markdown body.
+    pub body: String,
+    /// Author login.
+    pub user: String,
+    /// Created (RFC 3339).
+    pub created_at: String,
+}
+
+impl State {
+    /// Reads the state in `root`, or an empty one when there is none yet.
+    pub fn load(root: &Path) -> std::io::Result<State> {
+        match std::fs::read(root.join(STATE_FILE)) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::default()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes the state to `root` (atomically: temporary file, then rename).
+    pub fn save(&self, root: &Path) -> std::io::Result<()> {
+        let tmp = root.join(format!("{STATE_FILE}.tmp"));
+        let bytes = serde_json::to_vec_pretty(self).expect("the state always serialises");
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(tmp, root.join(STATE_FILE))
+    }
+
+    /// Hands out a new id.
+    pub fn next_id(&mut self) -> u64 {
+        self.last_id += 1;
+        self.last_id
+    }
+
+    /// Repository `full_name` (case-insensitive).
+    pub fn repo(&self, full_name: &str) -> Option<&RepoState> {
+        self.repos.get(&full_name.to_ascii_lowercase())
+    }
+
+    /// Repository `full_name` (case-insensitive), mutable.
+    pub fn repo_mut(&mut self, full_name: &str) -> Option<&mut RepoState> {
+        self.repos.get_mut(&full_name.to_ascii_lowercase())
+    }
+}
