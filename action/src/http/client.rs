@@ -32,8 +32,10 @@ pub struct Request {
     /// Whether repeating the request is harmless, so that the layer may retry it after a 5xx
     /// or a lost connection. Defaults to [`Method::is_idempotent`].
     pub idempotent: bool,
-    /// Extra headers; they replace [`HttpConfig::default_headers`] of the same name. Never put
-    /// credentials here: only `Authorization` is withheld from other hosts.
+    /// Extra headers; they replace [`HttpConfig::default_headers`] of the same name.
+    /// Credential-carrying headers (`Authorization`, `Cookie`, …, see [`is_sensitive_header`])
+    /// follow the same rules as the configured credential, which they replace; but their
+    /// values are unknown to the redactor: prefer [`HttpConfig::credential`].
     pub headers: Vec<(String, String)>,
     /// Whether to send the configured credential (default true). When false, the request may
     /// go to any host.
@@ -194,7 +196,10 @@ impl HttpClient {
                     .into(),
             });
         }
-        if credential.is_some() && !transport_allows_credentials(&api_base) {
+        let secret_headers = default_headers
+            .iter()
+            .any(|(name, _)| is_sensitive_header(name));
+        if (credential.is_some() || secret_headers) && !transport_allows_credentials(&api_base) {
             return Err(Error::InsecureCredentials { url: shown });
         }
         if !(retry.scale.is_finite() && retry.scale >= 0.0) {
@@ -313,7 +318,11 @@ impl HttpClient {
             url: self.redact(&display_url_str(&target)),
             reason,
         })?;
-        let with_credentials = authenticated && self.authorization.is_some();
+        let secret_headers = headers
+            .iter()
+            .chain(&self.default_headers)
+            .any(|(name, _)| is_sensitive_header(name));
+        let with_credentials = authenticated && (self.authorization.is_some() || secret_headers);
         if with_credentials && !same_origin(&url, &self.api_base) {
             return Err(Error::ForeignHost {
                 method,
@@ -322,7 +331,8 @@ impl HttpClient {
             });
         }
         if with_credentials && !transport_allows_credentials(&url) {
-            // Unreachable while the API base is checked at construction; kept as a guard.
+            // Only reachable with credential headers given per request: the API base is
+            // checked at construction.
             return Err(Error::InsecureCredentials {
                 url: self.shown(&url),
             });
@@ -627,18 +637,24 @@ impl HttpClient {
         let mut builder = ureq::http::Request::builder()
             .method(method.as_str())
             .uri(url.as_str());
-        for (name, value) in &self.default_headers {
-            if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
-                builder = builder.header(name.as_str(), value.as_str());
+        let defaults = self
+            .default_headers
+            .iter()
+            .filter(|(name, _)| !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)));
+        let mut has_authorization = false;
+        for (name, value) in defaults.chain(headers) {
+            if is_sensitive_header(name) {
+                if !credentials {
+                    continue;
+                }
+                has_authorization |= name.eq_ignore_ascii_case("authorization");
             }
-        }
-        for (name, value) in headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
-        if credentials {
-            if let Some(authorization) = &self.authorization {
-                builder = builder.header("authorization", authorization.expose());
-            }
+        if let (true, false, Some(authorization)) =
+            (credentials, has_authorization, &self.authorization)
+        {
+            builder = builder.header("authorization", authorization.expose());
         }
         let built = match body {
             Some((content_type, data)) => builder
@@ -702,6 +718,8 @@ impl HttpClient {
                 | ErrorKind::HostUnreachable => TransportKind::Connect,
                 ErrorKind::TimedOut | ErrorKind::WouldBlock => TransportKind::Timeout,
                 ErrorKind::InvalidData if is_tls_message(&cause) => TransportKind::Tls,
+                // The system resolver's failure has no kind of its own.
+                _ if cause.contains("failed to lookup address") => TransportKind::Connect,
                 _ => TransportKind::Dropped,
             },
             ureq::Error::Tls(_)
@@ -744,6 +762,19 @@ impl HttpClient {
             trace(&event);
         }
     }
+}
+
+/// Whether a header carries credentials, and so is sent only where the configured credential
+/// would be: `Authorization`, `Proxy-Authorization`, `Cookie`, `Private-Token`, `X-Api-Key`.
+pub fn is_sensitive_header(name: &str) -> bool {
+    const SENSITIVE: &[&str] = &[
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "private-token",
+        "x-api-key",
+    ];
+    SENSITIVE.iter().any(|s| name.eq_ignore_ascii_case(s))
 }
 
 fn is_followed_redirect(status: u16) -> bool {

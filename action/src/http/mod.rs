@@ -81,7 +81,7 @@ use std::time::Duration;
 use url::Url;
 
 pub use body::{Body, Multipart, Part};
-pub use client::{HttpClient, Request};
+pub use client::{is_sensitive_header, HttpClient, Request};
 pub use error::Error;
 pub use paginate::{next_page, Pages};
 pub use response::Response;

@@ -65,7 +65,7 @@ fn authed(base: &str) -> HttpConfig {
     config(base).credential(Credential::Bearer(Secret::new(TOKEN)))
 }
 
-fn client(config: HttpConfig) -> (HttpClient, Arc<FakeClock>) {
+fn make_client(config: HttpConfig) -> (HttpClient, Arc<FakeClock>) {
     let clock = FakeClock::new();
     let client = HttpClient::with_clock(config, clock.clone()).expect("valid config");
     (client, clock)
@@ -84,7 +84,7 @@ fn retries_5xx_then_succeeds() {
         Action::status(502),
         Action::json(200, r#"{"ok":true}"#),
     ]);
-    let (client, clock) = client(authed(&server.base));
+    let (client, clock) = make_client(authed(&server.base));
     let response = client.get("/repos/o/r").expect("succeeds after retries");
     assert_eq!(response.status, 200);
     assert_eq!(response.attempts, 3);
@@ -116,7 +116,7 @@ fn exhausted_5xx_is_returned_as_the_response() {
     let server = Server::scripted(vec![Action::json(503, r#"{"message":"busy"}"#); 3]);
     let mut config = authed(&server.base);
     config.retry.max_attempts = 3;
-    let (client, clock) = client(config);
+    let (client, clock) = make_client(config);
     let response = client.get("/x").expect("a response, not an error");
     assert_eq!((response.status, response.attempts), (503, 3));
     assert_eq!(clock.sleeps().len(), 2);
@@ -137,7 +137,7 @@ fn post_is_retried_on_5xx_only_when_declared_idempotent() {
         Action::status(500),
         Action::status(201),
     ]);
-    let (client, clock) = client(authed(&server.base));
+    let (client, clock) = make_client(authed(&server.base));
     let body = Body::Json(serde_json::json!({"content": "x"}));
     let response = client
         .request(Method::Post, "/blobs", body.clone(), false)
@@ -162,7 +162,7 @@ fn honours_retry_after_scaled() {
     ]);
     let mut config = authed(&server.base);
     config.retry.scale = 0.5;
-    let (client, clock) = client(config);
+    let (client, clock) = make_client(config);
     // Rate limits are retried even for a non-idempotent POST: the server did not process it.
     let response = client
         .request(Method::Post, "/pulls", Body::Empty, false)
@@ -260,7 +260,7 @@ fn rate_limit_retries_run_out() {
     let server = Server::scripted(vec![Action::status(429), Action::status(429)]);
     let mut config = authed(&server.base);
     config.retry.max_attempts = 2;
-    let (client, clock) = client(config);
+    let (client, clock) = make_client(config);
     let error = client.get("/x").expect_err("still limited");
     assert!(
         matches!(
@@ -285,7 +285,7 @@ fn total_wait_budget_bounds_retries() {
     ]);
     let mut config = authed(&server.base);
     config.retry.max_total_wait = Duration::from_secs(60);
-    let (client, clock) = client(config);
+    let (client, clock) = make_client(config);
     let error = client
         .get("/x")
         .expect_err("the second wait exceeds the budget");
@@ -306,7 +306,7 @@ fn dropped_connection_is_retried_for_get_not_for_post() {
         Action::Drop,
         Action::status(201),
     ]);
-    let (client, _clock) = client(authed(&server.base));
+    let (client, _clock) = make_client(authed(&server.base));
     assert_eq!(client.get("/list").expect("retried").attempts, 2);
 
     let error = client
@@ -358,7 +358,7 @@ fn connection_refused_is_retried_even_for_post() {
     config.retry.max_attempts = 3;
     let recorder = TraceRecorder::new();
     config.trace = Some(recorder.sink());
-    let (client, clock) = client(config);
+    let (client, clock) = make_client(config);
     let error = client
         .request(Method::Post, "/x", Body::Empty, false)
         .expect_err("nothing listens");
@@ -392,7 +392,7 @@ fn slow_server_times_out() {
     let mut config = authed(&server.base);
     config.timeouts.request = Duration::from_millis(300);
     config.retry.max_attempts = 1;
-    let (client, _clock) = client(config);
+    let (client, _clock) = make_client(config);
     let started = Instant::now();
     let error = client.get("/slow").expect_err("times out");
     assert!(started.elapsed() < Duration::from_millis(1400));
@@ -426,7 +426,7 @@ fn redirect_to_another_host_drops_authorization() {
     let recorder = TraceRecorder::new();
     let mut config = authed(&api.base).default_header("X-GitHub-Api-Version", "2022-11-28");
     config.trace = Some(recorder.sink());
-    let (client, _clock) = client(config);
+    let (client, _clock) = make_client(config);
     let response = client.get("/old").expect("followed");
     assert_eq!(response.status, 200);
     assert_eq!(response.url, other.url("/archive.zip"));
@@ -478,7 +478,7 @@ fn redirects_of_writes() {
             _ => Action::status(201),
         },
     );
-    let (client, _clock) = client(authed(&api.base));
+    let (client, _clock) = make_client(authed(&api.base));
     let body = || Body::Json(serde_json::json!({"sha": "abc"}));
 
     // 307 on the same host: same method, same body, same credential.
@@ -533,7 +533,7 @@ fn redirects_of_writes() {
 fn absolute_urls_on_another_host_get_no_credentials() {
     let other = Server::other_host(|_, _| Action::status(200));
     let api = Server::scripted(vec![]);
-    let (client, _clock) = client(authed(&api.base));
+    let (client, _clock) = make_client(authed(&api.base));
     let error = client.get(&other.url("/x")).expect_err("refused");
     assert!(matches!(error, Error::ForeignHost { .. }), "{error:?}");
     assert!(error.to_string().contains("not on the API host"), "{error}");
@@ -585,7 +585,7 @@ fn plain_http_credentials_only_for_loopback() {
 #[test]
 fn multipart_body_arrives_intact() {
     let server = Server::scripted(vec![Action::status(201)]);
-    let (client, _clock) = client(authed(&server.base));
+    let (client, _clock) = make_client(authed(&server.base));
     let form = Multipart::new()
         .text("message", "Build 7\n\nhttps://ci/7")
         .text("branch", "amplication")
@@ -642,7 +642,7 @@ fn github_pagination_follows_link_headers() {
             action
         }
     });
-    let (client, _clock) = client(authed(&server.base));
+    let (client, _clock) = make_client(authed(&server.base));
     let all: Vec<u32> = client
         .get_all("/repos/o/r/pulls?per_page=2", None)
         .expect("three pages");
@@ -683,7 +683,7 @@ fn bitbucket_pagination_follows_next_fields() {
             _ => Action::json(404, r#"{"type":"error","error":{"message":"nope"}}"#),
         }
     });
-    let (client, _clock) = client(authed(&format!("{}/2.0", server.base)));
+    let (client, _clock) = make_client(authed(&format!("{}/2.0", server.base)));
     #[derive(Debug, serde::Deserialize)]
     struct Repo {
         slug: String,
@@ -719,7 +719,7 @@ fn secrets_never_reach_messages_or_traces() {
         let recorder = TraceRecorder::new();
         let mut config = config(&server.base).credential(credential.clone());
         config.trace = Some(recorder.sink());
-        let (client, _clock) = client(config);
+        let (client, _clock) = make_client(config);
         let response = client
             .get("/user?access_token=leaky")
             .expect("a 401 response");
@@ -747,7 +747,7 @@ fn trace_counts_requests_and_bytes() {
     let recorder = TraceRecorder::new();
     let mut config = authed(&server.base);
     config.trace = Some(recorder.sink());
-    let (client, clock) = client(config);
+    let (client, clock) = make_client(config);
     client
         .request(
             Method::Put,
@@ -792,4 +792,65 @@ fn retry_scale_from_the_environment() {
     let error = invalid.expect_err("not a number");
     assert!(error.to_string().contains("GENSYNC_RETRY_SCALE"), "{error}");
     assert_eq!(unset.expect("valid"), 1.0);
+}
+
+#[test]
+fn credential_headers_given_per_request_follow_the_same_rules() {
+    let other = Server::other_host(|_, _| Action::status(200));
+    let target = other.url("/x");
+    let api = Server::start(IpAddr::V4(Ipv4Addr::LOCALHOST), None, move |_, _| {
+        Action::status(302).with_header("Location", &target)
+    });
+    // No configured credential; an App JWT given on the request instead.
+    let (client, _clock) = make_client(config(&api.base));
+    let response = client
+        .send(
+            Request::new(Method::Get, "/app").header("Authorization", "Bearer header.payload.sig"),
+        )
+        .expect("followed");
+    assert_eq!(response.status, 200);
+    assert_eq!(
+        api.seen()[0].header("authorization"),
+        Some("Bearer header.payload.sig")
+    );
+    assert_eq!(other.seen()[0].header("authorization"), None);
+
+    // A per-request Authorization replaces the configured one rather than doubling it.
+    let (client, _clock) = make_client(authed(&api.base));
+    client
+        .send(Request::new(Method::Get, "/app").header("authorization", "Bearer jwt"))
+        .expect("followed");
+    let seen = api.seen().pop().expect("a request");
+    assert_eq!(
+        seen.headers
+            .iter()
+            .filter(|(k, _)| k == "authorization")
+            .count(),
+        1
+    );
+    assert_eq!(seen.header("authorization"), Some("Bearer jwt"));
+
+    // And they are refused over plain http to a non-loopback host.
+    let error = HttpClient::new(config("http://example.com").default_header("Cookie", "s=1"))
+        .expect_err("refused");
+    assert!(
+        matches!(error, Error::InsecureCredentials { .. }),
+        "{error:?}"
+    );
+    let (client, _clock) = make_client(config("http://example.com"));
+    let error = client
+        .send(Request::new(Method::Get, "/x").header("Authorization", "Bearer jwt"))
+        .expect_err("refused");
+    assert!(
+        matches!(error, Error::InsecureCredentials { .. }),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn client_is_shareable_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<HttpClient>();
+    assert_send_sync::<Error>();
+    assert_send_sync::<Response>();
 }
