@@ -2,7 +2,7 @@
 //! redirects by hand) separated by bounded waits.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use url::Url;
 
@@ -398,15 +398,25 @@ impl HttpClient {
                 }
             }
             Some(RetryableStatus::RateLimited { wait, resets_at }) => {
-                let resets = resets_at.map(httpdate::fmt_http_date);
-                let when = match (&resets, wait) {
-                    (Some(at), _) => format!("the limit resets at {at}"),
-                    (None, Some(wait)) => format!(
-                        "the server asks to wait {} s (until {})",
-                        wait.as_secs(),
-                        fmt_time(now.checked_add(wait))
-                    ),
-                    (None, None) => "try again later".to_owned(),
+                // GitHub sends `x-ratelimit-reset` with every response: it tells when the
+                // *primary* limit resets, which matters only when that limit is exhausted.
+                let primary = response
+                    .header("x-ratelimit-remaining")
+                    .is_some_and(|v| v.trim() == "0");
+                let until = match (primary, resets_at, wait) {
+                    (true, Some(at), _) => Some(at),
+                    (_, _, Some(wait)) => now.checked_add(wait),
+                    (_, at, None) => at,
+                };
+                let until_text = until.map(httpdate::fmt_http_date);
+                let when = match (primary, &until_text, wait) {
+                    (true, Some(at), _) => format!("the rate limit resets at {at}"),
+                    (_, Some(at), Some(wait)) => {
+                        format!("the server asks to wait {} s (until {at})", wait.as_secs())
+                    }
+                    (_, _, Some(wait)) => format!("the server asks to wait {} s", wait.as_secs()),
+                    (_, Some(at), None) => format!("the limit resets at {at}"),
+                    (_, None, None) => "try again later".to_owned(),
                 };
                 let fail = |detail: String| {
                     Next::Done(Err(Error::RateLimited {
@@ -415,19 +425,23 @@ impl HttpClient {
                         status: response.status,
                         attempts: attempt,
                         wait,
-                        resets_at: resets.clone(),
+                        resets_at: until_text.clone(),
                         detail: self.redact(&detail),
                     }))
                 };
                 if attempt >= self.retry.max_attempts {
                     return fail(format!("still limited after the last retry; {when}"));
                 }
-                match self.plan_wait(wait, attempt, waited) {
-                    Some(wait) => Next::Retry(wait),
-                    None => fail(format!(
+                match (self.plan_wait(wait, attempt, waited), wait) {
+                    (Some(wait), _) => Next::Retry(wait),
+                    (None, Some(_)) => fail(format!(
                         "{when}, which is longer than gensync waits (at most {} s at once, {} s in \
                          total for one request); run again after that time",
                         self.retry.max_delay.as_secs(),
+                        self.retry.max_total_wait.as_secs()
+                    )),
+                    (None, None) => fail(format!(
+                        "gensync waited the most it waits for one request ({} s); {when}",
                         self.retry.max_total_wait.as_secs()
                     )),
                 }
@@ -784,10 +798,6 @@ fn is_followed_redirect(status: u16) -> bool {
 fn is_tls_message(cause: &str) -> bool {
     let lower = cause.to_ascii_lowercase();
     lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
-}
-
-fn fmt_time(time: Option<SystemTime>) -> String {
-    time.map_or_else(|| "a long time".to_owned(), httpdate::fmt_http_date)
 }
 
 /// Reads [`super::retry::RETRY_SCALE_ENV`]: `Ok(None)` when unset.

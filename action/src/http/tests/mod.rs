@@ -247,7 +247,7 @@ fn rate_limit_beyond_the_bounds_fails_saying_when_it_resets() {
         "{error:?}"
     );
     assert!(
-        message.contains(&format!("the limit resets at {reset_date}")),
+        message.contains(&format!("the rate limit resets at {reset_date}")),
         "{message}"
     );
     assert!(message.contains("run again after that time"), "{message}");
@@ -293,7 +293,12 @@ fn total_wait_budget_bounds_retries() {
         matches!(error, Error::RateLimited { attempts: 2, .. }),
         "{error:?}"
     );
-    assert!(error.to_string().contains("60 s in total"), "{error}");
+    let message = error.to_string();
+    assert!(message.contains("60 s in total"), "{message}");
+    assert!(
+        message.contains("the server asks to wait 40 s (until "),
+        "{message}"
+    );
     assert_eq!(clock.sleeps(), [Duration::from_secs(40)]);
 }
 
@@ -853,4 +858,26 @@ fn client_is_shareable_across_threads() {
     assert_send_sync::<HttpClient>();
     assert_send_sync::<Error>();
     assert_send_sync::<Response>();
+}
+
+#[test]
+fn secondary_limit_message_names_the_wait_not_the_primary_reset() {
+    let clock = FakeClock::new();
+    let primary_reset = (clock.epoch_secs() + 1800).to_string();
+    let server = Server::scripted(vec![Action::json(
+        403,
+        r#"{"message":"secondary rate limit"}"#,
+    )
+    .with_header("Retry-After", "600")
+    .with_header("X-RateLimit-Remaining", "4000")
+    .with_header("X-RateLimit-Reset", &primary_reset)]);
+    let client = HttpClient::with_clock(authed(&server.base), clock.clone()).expect("valid config");
+    let error = client.get("/x").expect_err("600 s is more than max_delay");
+    let until = httpdate::fmt_http_date(clock.now() + Duration::from_secs(600));
+    let message = error.to_string();
+    assert!(
+        message.contains(&format!("the server asks to wait 600 s (until {until})")),
+        "{message}"
+    );
+    assert!(matches!(&error, Error::RateLimited { resets_at: Some(at), .. } if *at == until));
 }
