@@ -22,7 +22,7 @@
 //! next.insert_data("a.txt", Mode::Regular, b"one\n2\n".to_vec())?;
 //!
 //! let options = preview::Options {
-//!     build: Some(gensync_core::message::BuildInfo { message: "Update".into(), ..Default::default() }),
+//!     build: gensync_core::message::BuildInfo { message: "Update".into(), ..Default::default() },
 //!     ..Default::default()
 //! };
 //! let input = preview::Input {
@@ -82,8 +82,9 @@ pub struct Input<'a> {
 pub struct Options {
     /// The change set options: target dir, conflict policy, `allow_empty`, `ignored_to`.
     pub changes: changeset::Options,
-    /// The build's message, id and link; `None` leaves the commit and pull-request texts out.
-    pub build: Option<BuildInfo>,
+    /// The build's message, id and link. A blank message leaves the commit and pull-request
+    /// texts out (a sync would refuse it; the change set is still previewed).
+    pub build: BuildInfo,
     /// The branch strategy, whose default template names the branch.
     pub strategy: Strategy,
     /// A branch template overriding the strategy's (`amplication-{service}`).
@@ -98,7 +99,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             changes: changeset::Options::default(),
-            build: None,
+            build: BuildInfo::default(),
             strategy: Strategy::default(),
             branch_template: None,
             service: None,
@@ -198,9 +199,9 @@ pub struct Preview {
     pub totals: Totals,
     /// The sync branch.
     pub branch: String,
-    /// The commit message, when a build message was given.
+    /// The commit message (absent when the build message is blank).
     pub commit_message: Option<String>,
-    /// The pull request's title and body, when a build message was given.
+    /// The pull request's title and body (absent when the build message is blank).
     pub pull_request: Option<PullRequestText>,
     /// The new manifest's text, committed at `changes.manifest_path`.
     pub manifest: String,
@@ -221,7 +222,7 @@ pub fn preview(input: &Input<'_>, options: &Options) -> Result<Preview, Error> {
         .branch_template
         .as_deref()
         .unwrap_or(options.strategy.default_template());
-    let build_id = options.build.as_ref().and_then(|b| b.build_id.as_deref());
+    let build_id = options.build.build_id.as_deref();
     let branch_name = branch::render(template, build_id, options.service.as_deref())?;
 
     let mut changes = changeset::compute(
@@ -273,12 +274,14 @@ pub fn preview(input: &Input<'_>, options: &Options) -> Result<Preview, Error> {
         totals.unknown_files += usize::from(!f.contents_known);
     }
 
-    let (commit_message, pull_request) = match &options.build {
-        Some(build) => (
+    let build = &options.build;
+    let (commit_message, pull_request) = if build.message.trim().is_empty() {
+        (None, None)
+    } else {
+        (
             Some(message::commit_message(build)?),
             Some(message::pull_request(build, &[&changes])?),
-        ),
-        None => (None, None),
+        )
     };
     Ok(Preview {
         would_commit: !changes.is_empty(),
