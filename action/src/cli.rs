@@ -24,6 +24,9 @@ pub enum Command {
     /// Commit what changed since the last build onto the sync branch and open or update a pull
     /// request.
     Sync(Box<SyncArgs>),
+    /// Run as the GitHub Action: `gensync sync` with flags from the `INPUT_*` variables, outputs
+    /// to `$GITHUB_OUTPUT` and a summary to `$GITHUB_STEP_SUMMARY` (see action.yml).
+    GithubAction,
 }
 
 /// `gensync manifest`.

@@ -4,6 +4,7 @@
 use clap::Parser;
 
 mod build_output;
+mod ci;
 mod cli;
 mod commands;
 mod http;
@@ -15,13 +16,46 @@ fn main() -> std::process::ExitCode {
     let result = match &cli.command {
         cli::Command::Manifest(args) => commands::manifest::run(args),
         cli::Command::Changes(args) => commands::changes::run(args),
-        cli::Command::Sync(args) => commands::sync::run(args).and_then(|o| commands::sync::report(&o, args.json)),
+        cli::Command::Sync(args) => run_sync(args, None),
+        cli::Command::GithubAction => github_action(),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
+            if ci::github_actions::active() {
+                ci::github_actions::error(&format!("{err:#}"));
+            }
             eprintln!("error: {err:#}");
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+fn run_sync(args: &cli::SyncArgs, token: Option<String>) -> anyhow::Result<()> {
+    let actions = ci::github_actions::active();
+    if actions {
+        ci::github_actions::group("gensync sync");
+    }
+    let outcome = commands::sync::run(args, token);
+    if actions {
+        ci::github_actions::end_group();
+    }
+    let outcome = outcome?;
+    if actions {
+        ci::github_actions::write_outputs(&outcome)?;
+    }
+    commands::sync::report(&outcome, args.json)
+}
+
+fn github_action() -> anyhow::Result<()> {
+    let (argv, token) = ci::github_actions::sync_args_from_env(|k| std::env::var(k).ok());
+    let token = token.or_else(|| commands::sync::GITHUB_TOKEN_ENVS.iter().find_map(|n| std::env::var(n).ok()));
+    if let Some(t) = &token {
+        ci::github_actions::mask(t);
+    }
+    let cli = cli::Cli::try_parse_from(&argv)?;
+    let cli::Command::Sync(args) = cli.command else {
+        unreachable!("the adapter always builds a sync command line")
+    };
+    run_sync(&args, token)
 }

@@ -15,9 +15,12 @@ use crate::sync::{self, ServiceJob, SyncJob, SyncOutcome};
 /// Environment variables read for the GitHub token, in order.
 pub const GITHUB_TOKEN_ENVS: [&str; 2] = ["GITHUB_TOKEN", "GH_TOKEN"];
 
-/// Run the command.
-pub fn run(args: &SyncArgs) -> anyhow::Result<SyncOutcome> {
-    let token = github_token(args.token_env.as_deref())?;
+/// Run the command. `token` overrides the environment (the Action's `token` input).
+pub fn run(args: &SyncArgs, token: Option<String>) -> anyhow::Result<SyncOutcome> {
+    let token = match token {
+        Some(t) => t,
+        None => github_token(args.token_env.as_deref())?,
+    };
     let (ignore, options) = crate::commands::changes::resolve_change_options(&args.change)?;
     let _ = ignore; // the sync reads the repository's own ignore files; the local one is added below
     let output = crate::build_output::read(&args.output, gensync_core::HashKind::Sha1, 0)

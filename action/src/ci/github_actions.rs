@@ -1,0 +1,252 @@
+//! GitHub Actions: inputs from `INPUT_*`, outputs to `$GITHUB_OUTPUT`, a summary table to
+//! `$GITHUB_STEP_SUMMARY`, workflow commands (`::add-mask::`, `::group::`, `::error::`).
+//!
+//! `action.yml` passes every input as `INPUT_<NAME>` with the input's own (hyphenated) name in
+//! upper case, exactly as the runner does for JavaScript actions, so the binary reads one
+//! convention whichever way it runs. A test checks that action.yml and [`INPUTS`] / [`OUTPUTS`]
+//! agree in both directions.
+
+use std::io::Write as _;
+
+use anyhow::Context;
+
+use crate::sync::SyncOutcome;
+
+/// The environment variable that says we run in GitHub Actions.
+pub const ACTIONS_ENV: &str = "GITHUB_ACTIONS";
+
+/// How an input maps to a `gensync sync` flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// `--name VALUE`.
+    Value,
+    /// `--name` when the value is `true`.
+    Switch,
+    /// Read by the adapter itself (not a flag).
+    Special,
+}
+
+/// Every input the binary reads: `(input name, kind)`. The flag is `--<input name>`.
+pub const INPUTS: &[(&str, InputKind)] = &[
+    ("token", InputKind::Special),
+    ("repository", InputKind::Value),
+    ("output", InputKind::Value),
+    ("target-dir", InputKind::Value),
+    ("message", InputKind::Value),
+    ("build-id", InputKind::Value),
+    ("build-url", InputKind::Value),
+    ("strategy", InputKind::Value),
+    ("branch", InputKind::Value),
+    ("base", InputKind::Value),
+    ("api-url", InputKind::Value),
+    ("graphql-url", InputKind::Value),
+    ("commit-mode", InputKind::Value),
+    ("author", InputKind::Value),
+    ("ignore-file", InputKind::Value),
+    ("ignored-to", InputKind::Value),
+    ("conflicts", InputKind::Value),
+    ("draft", InputKind::Switch),
+    ("labels", InputKind::Value),
+    ("assignees", InputKind::Value),
+    ("reviewers", InputKind::Value),
+    ("team-reviewers", InputKind::Value),
+    ("dry-run", InputKind::Switch),
+    ("init-empty", InputKind::Switch),
+    ("allow-empty", InputKind::Switch),
+];
+
+/// Every output the binary writes.
+pub const OUTPUTS: &[&str] = &[
+    "operation",
+    "pull-request-operation",
+    "commit-sha",
+    "branch",
+    "pull-request-number",
+    "pull-request-url",
+    "added",
+    "modified",
+    "deleted",
+    "renamed",
+    "ignored",
+    "conflicts",
+];
+
+/// The environment variable of an input, as the runner names it.
+pub fn input_env(name: &str) -> String {
+    format!("INPUT_{}", name.to_uppercase().replace(' ', "_"))
+}
+
+/// Whether gensync runs inside GitHub Actions.
+pub fn active() -> bool {
+    std::env::var(ACTIONS_ENV).is_ok_and(|v| v == "true")
+}
+
+/// `gensync sync` arguments from the `INPUT_*` variables, and the token input if set.
+/// Empty inputs are left out (the runner passes unset optional inputs as empty strings).
+pub fn sync_args_from_env(get: impl Fn(&str) -> Option<String>) -> (Vec<String>, Option<String>) {
+    let mut args = vec!["gensync".to_owned(), "sync".to_owned(), "--provider".to_owned(), "github".to_owned()];
+    let mut token = None;
+    for (name, kind) in INPUTS {
+        let Some(value) = get(&input_env(name)).filter(|v| !v.trim().is_empty()) else { continue };
+        match kind {
+            InputKind::Special => token = Some(value.trim().to_owned()),
+            InputKind::Switch => {
+                if value.trim().eq_ignore_ascii_case("true") {
+                    args.push(format!("--{name}"));
+                }
+            }
+            InputKind::Value => {
+                args.push(format!("--{name}"));
+                args.push(if *name == "message" { value } else { value.trim().to_owned() });
+            }
+        }
+    }
+    (args, token)
+}
+
+/// Hide `secret` in the job log from now on.
+pub fn mask(secret: &str) {
+    println!("::add-mask::{secret}");
+}
+
+/// Start a collapsible log group.
+pub fn group(title: &str) {
+    println!("::group::{title}");
+}
+
+/// End the log group.
+pub fn end_group() {
+    println!("::endgroup::");
+}
+
+/// An error annotation (the message's newlines escaped as the runner requires).
+pub fn error(message: &str) {
+    let escaped = message.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    println!("::error title=gensync::{escaped}");
+}
+
+/// The output values of a sync, in [`OUTPUTS`] order.
+pub fn output_values(o: &SyncOutcome) -> Vec<(&'static str, String)> {
+    let sum = |f: fn(&gensync_core::changeset::Counts) -> usize| o.changes.iter().map(|c| f(&c.counts())).sum::<usize>();
+    let values = vec![
+        ("operation", o.operation.as_str().to_owned()),
+        ("pull-request-operation", o.operation.as_str().to_owned()),
+        ("commit-sha", o.commit_sha.clone().unwrap_or_default()),
+        ("branch", o.branch.clone()),
+        ("pull-request-number", o.pull_request.as_ref().map(|p| p.number.to_string()).unwrap_or_default()),
+        ("pull-request-url", o.pull_request.as_ref().map(|p| p.url.clone()).unwrap_or_default()),
+        ("added", sum(|c| c.added).to_string()),
+        ("modified", sum(|c| c.modified).to_string()),
+        ("deleted", sum(|c| c.deleted).to_string()),
+        ("renamed", sum(|c| c.renamed).to_string()),
+        ("ignored", sum(|c| c.ignored).to_string()),
+        ("conflicts", sum(|c| c.conflicts).to_string()),
+    ];
+    debug_assert!(values.iter().map(|(k, _)| *k).eq(OUTPUTS.iter().copied()), "OUTPUTS lists every output");
+    values
+}
+
+/// Append the outputs to `$GITHUB_OUTPUT` and the summary to `$GITHUB_STEP_SUMMARY`.
+pub fn write_outputs(o: &SyncOutcome) -> anyhow::Result<()> {
+    if let Ok(path) = std::env::var("GITHUB_OUTPUT") {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)
+            .with_context(|| format!("cannot open $GITHUB_OUTPUT ({path})"))?;
+        for (k, v) in output_values(o) {
+            writeln!(f, "{k}={v}")?;
+        }
+    }
+    if let Ok(path) = std::env::var("GITHUB_STEP_SUMMARY") {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)
+            .with_context(|| format!("cannot open $GITHUB_STEP_SUMMARY ({path})"))?;
+        f.write_all(summary(o).as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The step summary: what happened, then the change-set table and lists.
+pub fn summary(o: &SyncOutcome) -> String {
+    let mut s = String::from("## gensync\n\n");
+    let pr = match &o.pull_request {
+        Some(p) => format!("[#{}]({}) ({})", p.number, p.url, o.operation.as_str()),
+        None => "none".to_owned(),
+    };
+    s.push_str(&format!(
+        "- Branch: `{}`\n- Commit: {}\n- Pull request: {}\n{}\n",
+        o.branch,
+        o.commit_sha.as_deref().map(|c| format!("`{c}`")).unwrap_or_else(|| "none (nothing changed)".into()),
+        pr,
+        if o.dry_run { "- Dry run: nothing was written\n" } else { "" }
+    ));
+    s.push_str(&gensync_core::message::summary_markdown(&o.changes.iter().collect::<Vec<_>>()));
+    if o.commit_sha.is_some() {
+        s.push_str(
+            "\n> Commits pushed with the workflow's `GITHUB_TOKEN` do not trigger other workflows \
+             (such as checks on the pull request). Use a GitHub App or a personal token to have them run.\n",
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// action.yml declares exactly the inputs the binary reads and the outputs it writes, and
+    /// passes every input to the binary as `INPUT_<NAME>`.
+    #[test]
+    fn action_yml_matches_the_binary_in_both_directions() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../action.yml");
+        let text = std::fs::read_to_string(path).expect("action.yml at the repository root");
+        let doc = &yaml_rust2::YamlLoader::load_from_str(&text).expect("valid YAML")[0];
+        let keys = |node: &yaml_rust2::Yaml| -> Vec<String> {
+            node.as_hash().expect("a mapping").keys().map(|k| k.as_str().expect("string keys").to_owned()).collect()
+        };
+        let mut declared = keys(&doc["inputs"]);
+        declared.sort();
+        let mut read: Vec<String> = INPUTS.iter().map(|(n, _)| n.to_string()).collect();
+        read.sort();
+        assert_eq!(declared, read, "action.yml inputs vs INPUTS");
+        let mut outputs = keys(&doc["outputs"]);
+        outputs.sort();
+        let mut written: Vec<String> = OUTPUTS.iter().map(|n| n.to_string()).collect();
+        written.sort();
+        assert_eq!(outputs, written, "action.yml outputs vs OUTPUTS");
+        for o in OUTPUTS {
+            let value = doc["outputs"][*o]["value"].as_str().expect("output value");
+            assert_eq!(value, format!("${{{{ steps.sync.outputs.{o} }}}}"), "output {o} comes from the sync step");
+        }
+        let steps = doc["runs"]["steps"].as_vec().expect("composite steps");
+        let sync = steps.iter().find(|s| s["id"].as_str() == Some("sync")).expect("a step with id sync");
+        for (name, _) in INPUTS {
+            let env = sync["env"][input_env(name).as_str()].as_str().unwrap_or_else(|| panic!("{} not passed", input_env(name)));
+            assert_eq!(env, format!("${{{{ inputs.{name} }}}}"));
+        }
+        assert!(sync["run"].as_str().unwrap().contains("gensync github-action"));
+    }
+
+    #[test]
+    fn inputs_become_flags_and_empty_ones_are_skipped() {
+        let env = |k: &str| match k {
+            "INPUT_REPOSITORY" => Some("o/r".to_owned()),
+            "INPUT_BUILD-ID" => Some(" 42 ".to_owned()),
+            "INPUT_DRAFT" => Some("true".to_owned()),
+            "INPUT_DRY-RUN" => Some("false".to_owned()),
+            "INPUT_BASE" => Some("".to_owned()),
+            "INPUT_TOKEN" => Some("t0k".to_owned()),
+            "INPUT_MESSAGE" => Some("Title\n\nBody".to_owned()),
+            _ => None,
+        };
+        let (args, token) = sync_args_from_env(env);
+        assert_eq!(token.as_deref(), Some("t0k"));
+        assert_eq!(
+            args,
+            ["gensync", "sync", "--provider", "github", "--repository", "o/r", "--message", "Title\n\nBody", "--build-id", "42", "--draft"]
+        );
+    }
+}

@@ -1,0 +1,3 @@
+//! CI runtime adapters: how gensync reads its inputs and reports inside a CI system.
+
+pub mod github_actions;
