@@ -46,6 +46,7 @@ pub mod merge;
 pub mod message;
 pub mod objects;
 pub mod path;
+pub mod payload;
 pub mod preview;
 pub mod serde_oid;
 pub mod snapshot;
