@@ -9,7 +9,7 @@
 //! - [`fault`]: fault-injection rules;
 //! - [`validator`]: the sidecar that checks requests against the providers' official API
 //!   descriptions;
-//! - [`time`]: timestamps.
+//! - [`time`]: timestamps as GitHub writes them.
 //!
 //! Providers: [`github`].
 

@@ -394,7 +394,13 @@ fn create_commit_on_branch(
     let author = Signature::now(&token.identity.name, &token.identity.email);
     let committer = web_flow();
     let commit = git
-        .write_commit(&tree, &[head.clone()], &message, &author, &committer)
+        .write_commit(
+            &tree,
+            std::slice::from_ref(&head),
+            &message,
+            &author,
+            &committer,
+        )
         .map_err(internal)?;
     match git.update_ref(&ref_name, &commit, &RefExpectation::At(head)) {
         Ok(()) => {}

@@ -266,10 +266,8 @@ impl Emulator {
                 json!("https://docs.github.com/rest/overview/rate-limits-for-the-rest-api");
             return Err(error);
         }
-        let body = parse_body(request).map_err(|e| {
-            *invalid = Some("the body is not JSON".into());
-            e
-        })?;
+        let body =
+            parse_body(request).inspect_err(|_| *invalid = Some("the body is not JSON".into()))?;
         if let Some(validator) = &self.validator {
             let query = request.query_pairs();
             let check = Check::Rest {
@@ -334,10 +332,8 @@ impl Emulator {
             Err(_) => return Err(unauthorized("Bad credentials")),
         };
         let rate_headers = self.count_rate(&caller, "graphql", true);
-        let body = parse_body(request).map_err(|e| {
-            *invalid = Some("the body is not JSON".into());
-            e
-        })?;
+        let body =
+            parse_body(request).inspect_err(|_| *invalid = Some("the body is not JSON".into()))?;
         let query = body["query"].as_str().unwrap_or_default().to_owned();
         let variables = body.get("variables").filter(|v| !v.is_null()).cloned();
         let operation_name = body["operationName"].as_str().map(str::to_owned);
