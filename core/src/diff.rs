@@ -54,6 +54,12 @@ pub fn lines(old: &[u8], new: &[u8], context: u32) -> LineDiff {
     // Group changes whose context overlaps into one hunk, as git does.
     let changes: Vec<_> = diff.hunks().collect();
     let (n_before, n_after) = (input.before.len() as u32, input.after.len() as u32);
+    let old_line = |t: u32| -> &[u8] { input.interner[input.before[t as usize]] };
+    // git's hunk headers carry the nearest line above the hunk that looks like a function
+    // (xdiff's default: it starts with a letter, `_` or `$`), searched back to the previous
+    // hunk's start and kept from the previous hunk when none is found there.
+    let mut function = String::new();
+    let mut searched_to: Option<u32> = None; // the previous hunk's first line
     let mut i = 0;
     while i < changes.len() {
         let mut j = i;
@@ -68,7 +74,16 @@ pub fn lines(old: &[u8], new: &[u8], context: u32) -> LineDiff {
         let trail = context.min(n_before - last.before.end);
         let before = (first.before.start - lead)..(last.before.end + trail);
         let after = (first.after.start - lead)..(last.after.end + trail).min(n_after);
-        push_header(&mut out.hunks, before.clone(), after.clone());
+        let mut l = before.start;
+        while l > searched_to.unwrap_or(0) {
+            l -= 1;
+            if let Some(name) = function_name(old_line(l)) {
+                function = name;
+                break;
+            }
+        }
+        searched_to = Some(before.start);
+        push_header(&mut out.hunks, before.clone(), after.clone(), &function);
         let mut pos = before.start;
         for change in &changes[i..=j] {
             for t in pos..change.before.start {
@@ -104,7 +119,12 @@ pub fn lines(old: &[u8], new: &[u8], context: u32) -> LineDiff {
 
 /// `@@ -start,len +start,len @@` as git writes it: a length of 1 is left out, and an empty
 /// range names the line before it.
-fn push_header(out: &mut String, before: std::ops::Range<u32>, after: std::ops::Range<u32>) {
+fn push_header(
+    out: &mut String,
+    before: std::ops::Range<u32>,
+    after: std::ops::Range<u32>,
+    function: &str,
+) {
     fn range(r: std::ops::Range<u32>) -> String {
         match r.end - r.start {
             0 => format!("{},0", r.start),
@@ -112,7 +132,29 @@ fn push_header(out: &mut String, before: std::ops::Range<u32>, after: std::ops::
             n => format!("{},{n}", r.start + 1),
         }
     }
-    out.push_str(&format!("@@ -{} +{} @@\n", range(before), range(after)));
+    out.push_str(&format!("@@ -{} +{} @@", range(before), range(after)));
+    if !function.is_empty() {
+        out.push(' ');
+        out.push_str(function);
+    }
+    out.push('\n');
+}
+
+/// xdiff's default function-line rule: a line starting with a letter, `_` or `$`, cut to 80
+/// bytes, trailing whitespace removed.
+fn function_name(line: &[u8]) -> Option<String> {
+    let first = *line.first()?;
+    if !(first.is_ascii_alphabetic() || first == b'_' || first == b'$') {
+        return None;
+    }
+    let mut cut = &line[..line.len().min(80)];
+    while let Some((last, rest)) = cut.split_last() {
+        if !last.is_ascii_whitespace() {
+            break;
+        }
+        cut = rest;
+    }
+    Some(String::from_utf8_lossy(cut).into_owned())
 }
 
 fn push_line(out: &mut String, prefix: char, line: &[u8]) {
@@ -274,6 +316,16 @@ mod tests {
         );
         let joined = lines(&old, new.as_bytes(), 8);
         assert_eq!(joined.hunks.matches("@@ -").count(), 1, "{}", joined.hunks);
+    }
+
+    #[test]
+    fn hunk_headers_name_the_function_above_as_git_does() {
+        let old = b"fn a() {\n  1\n  2\n  3\n  4\n  5\n}\n";
+        let new = b"fn a() {\n  1\n  2\n  3\n  4\n  five\n}\n";
+        assert!(lines(old, new, 1)
+            .hunks
+            .starts_with("@@ -5,3 +5,3 @@ fn a() {\n"));
+        assert!(lines(old, new, 8).hunks.starts_with("@@ -1,7 +1,7 @@\n"));
     }
 
     #[test]
