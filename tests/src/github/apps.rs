@@ -196,9 +196,9 @@ pub fn create_access_token(ctx: &mut Ctx<'_>) -> ApiResult {
             .collect();
         value["repositories"] = Value::Array(repos);
     }
-    ctx.state
-        .issued_tokens
-        .retain(|t| t.expires_at.is_none_or(|at| at > crate::time::now()));
-    ctx.state.issued_tokens.push(token);
+    // Kept in memory only: secrets are never written to the root directory.
+    let mut tokens = ctx.emu.tokens.lock().unwrap_or_else(|p| p.into_inner());
+    tokens.retain(|t| t.expires_at.is_none_or(|at| at > crate::time::now()));
+    tokens.push(token);
     created(value)
 }

@@ -75,7 +75,7 @@ pub struct Emulator {
     pub faults: Faults,
     /// The validator, unless validation is off.
     pub validator: Option<Arc<Validator>>,
-    /// Accepted tokens (the configured ones plus those added later).
+    /// Accepted tokens: the configured ones, those added later and those issued to Apps.
     pub tokens: Mutex<Vec<TokenConfig>>,
     rate: Mutex<HashMap<String, RateWindow>>,
 }
@@ -191,11 +191,25 @@ impl Emulator {
     }
 
     /// Answers a request; also says why it is invalid, if it is.
+    /// A panic in a handler (an emulator bug) becomes a 500 and an invalid request, so the
+    /// test that met it fails with the reason instead of a closed connection.
     fn answer(&self, request: &Request, seq: u64) -> (Response, Option<String>) {
         let mut invalid = None;
-        let mut response = match self.route(request, &mut invalid) {
-            Ok(response) => response,
-            Err(error) => error.into_response(),
+        let routed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.route(request, &mut invalid)
+        }));
+        let mut response = match routed {
+            Ok(Ok(response)) => response,
+            Ok(Err(error)) => error.into_response(),
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| panic.downcast_ref::<&str>().copied())
+                    .unwrap_or("a panic");
+                invalid = Some(format!("the emulator panicked: {what}"));
+                ApiError::internal(format!("the emulator panicked: {what}")).into_response()
+            }
         };
         response.set_header("x-github-request-id", format!("EMU0:{seq}"));
         response.set_header("x-github-api-version-selected", "2022-11-28");
@@ -397,15 +411,13 @@ impl Emulator {
         }
         let now = crate::time::now();
         let valid = |t: &&TokenConfig| t.token == token && t.expires_at.is_none_or(|at| at > now);
-        let configured = self
+        let found = self
             .tokens
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
             .find(valid)
             .cloned();
-        let found =
-            configured.or_else(|| self.lock_state().issued_tokens.iter().find(valid).cloned());
         found
             .map(Caller::Token)
             .ok_or_else(|| ApiError::unauthorized("Bad credentials"))

@@ -1,13 +1,12 @@
 //! What the emulator knows besides the git repositories: repository settings, pull requests
 //! with their comments, and which commits GitHub would show as verified. Kept as one JSON file
-//! in the root so the binary can be restarted on the same directory.
+//! in the root so the binary can be restarted on the same directory. No secret is kept here:
+//! tokens (configured or issued to Apps) live in memory only.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-
-use super::config::TokenConfig;
 
 /// File name of the state in the root directory.
 pub const STATE_FILE: &str = "github-emulator.json";
@@ -19,8 +18,6 @@ pub struct State {
     pub last_id: u64,
     /// Repositories by lower-case `owner/name`.
     pub repos: BTreeMap<String, RepoState>,
-    /// Installation tokens issued to GitHub Apps.
-    pub issued_tokens: Vec<TokenConfig>,
 }
 
 /// Settings and pull requests of one repository.
