@@ -802,14 +802,19 @@ fn is_tls_message(cause: &str) -> bool {
 
 /// Reads [`super::retry::RETRY_SCALE_ENV`]: `Ok(None)` when unset.
 pub(crate) fn scale_from_env() -> Result<Option<f64>, Error> {
-    match std::env::var(super::retry::RETRY_SCALE_ENV) {
-        Ok(value) => parse_scale(&value)
-            .map(Some)
-            .map_err(|reason| Error::InvalidConfig {
-                setting: super::retry::RETRY_SCALE_ENV.into(),
-                value,
-                reason,
-            }),
-        Err(_) => Ok(None),
-    }
+    scale_from(std::env::var(super::retry::RETRY_SCALE_ENV).ok())
+}
+
+/// Parses a [`super::retry::RETRY_SCALE_ENV`] value, if any.
+pub(crate) fn scale_from(value: Option<String>) -> Result<Option<f64>, Error> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    parse_scale(&value)
+        .map(Some)
+        .map_err(|reason| Error::InvalidConfig {
+            setting: super::retry::RETRY_SCALE_ENV.into(),
+            value,
+            reason,
+        })
 }

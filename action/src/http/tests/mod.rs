@@ -786,17 +786,17 @@ fn trace_counts_requests_and_bytes() {
 
 #[test]
 fn retry_scale_from_the_environment() {
-    // The only test that reads the variable (the others use `with_defaults`).
-    std::env::set_var(RETRY_SCALE_ENV, "0.25");
-    let scaled = HttpConfig::new("https://api.github.com").map(|c| c.retry.scale);
-    std::env::set_var(RETRY_SCALE_ENV, "quick");
-    let invalid = HttpConfig::new("https://api.github.com").map(|c| c.retry.scale);
-    std::env::remove_var(RETRY_SCALE_ENV);
-    let unset = HttpConfig::new("https://api.github.com").map(|c| c.retry.scale);
-    assert_eq!(scaled.expect("valid"), 0.25);
-    let error = invalid.expect_err("not a number");
-    assert!(error.to_string().contains("GENSYNC_RETRY_SCALE"), "{error}");
-    assert_eq!(unset.expect("valid"), 1.0);
+    // The variable itself is not set here: tests share the process environment.
+    assert_eq!(
+        client::scale_from(Some("0.25".into())).expect("valid"),
+        Some(0.25)
+    );
+    assert_eq!(client::scale_from(None).expect("valid"), None);
+    let error = client::scale_from(Some("quick".into())).expect_err("not a number");
+    assert_eq!(
+        error.to_string(),
+        "invalid HTTP setting GENSYNC_RETRY_SCALE = `quick`: expected a number such as 1.0 or 0.01"
+    );
 }
 
 #[test]
