@@ -70,6 +70,9 @@ impl BuildOutput {
     }
 }
 
+/// One hashed file (index into the walk's list) and its entry and size.
+type Hashed = (usize, Result<(Entry, u64), Error>);
+
 enum Found {
     File { rel: String, executable: bool },
     Symlink { rel: String, target: String },
@@ -89,8 +92,7 @@ pub fn read(root: &Path, hash_kind: HashKind, threads: usize) -> Result<BuildOut
     }
     .min(found.len().max(1));
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, Result<(Entry, u64), Error>)>> =
-        Mutex::new(Vec::with_capacity(found.len()));
+    let results: Mutex<Vec<Hashed>> = Mutex::new(Vec::with_capacity(found.len()));
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {

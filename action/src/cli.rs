@@ -168,7 +168,12 @@ pub struct SyncArgs {
     #[arg(long, value_name = "BRANCH")]
     pub base: Option<String>,
     /// The REST API root (GitHub Enterprise Server: `https://HOST/api/v3`).
-    #[arg(long, env = "GITHUB_API_URL", default_value = "https://api.github.com", value_name = "URL")]
+    #[arg(
+        long,
+        env = "GITHUB_API_URL",
+        default_value = "https://api.github.com",
+        value_name = "URL"
+    )]
     pub api_url: String,
     /// The GraphQL endpoint (default: derived from --api-url).
     #[arg(long, env = "GITHUB_GRAPHQL_URL", value_name = "URL")]

@@ -49,7 +49,11 @@ fn run_sync(args: &cli::SyncArgs, token: Option<String>) -> anyhow::Result<()> {
 
 fn github_action() -> anyhow::Result<()> {
     let (argv, token) = ci::github_actions::sync_args_from_env(|k| std::env::var(k).ok());
-    let token = token.or_else(|| commands::sync::GITHUB_TOKEN_ENVS.iter().find_map(|n| std::env::var(n).ok()));
+    let token = token.or_else(|| {
+        commands::sync::GITHUB_TOKEN_ENVS
+            .iter()
+            .find_map(|n| std::env::var(n).ok())
+    });
     if let Some(t) = &token {
         ci::github_actions::mask(t);
     }

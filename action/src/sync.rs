@@ -11,7 +11,9 @@ use gensync_core::payload::github::{Signature, MAX_FILE_BYTES};
 use gensync_core::{manifest, BranchTree, BuildManifest, IgnoreRules, ObjectId};
 
 use crate::build_output::BuildOutput;
-use crate::providers::{CommitOutcome, CommitRequest, FileWrite, Provider, PullRequest, PullRequestOptions};
+use crate::providers::{
+    CommitOutcome, CommitRequest, FileWrite, Provider, PullRequest, PullRequestOptions,
+};
 
 /// How many times the flow rebuilds on a moved head before giving up.
 pub const MAX_ATTEMPTS: u32 = 5;
@@ -111,7 +113,11 @@ impl<F: FnMut(&str)> Log for F {
 }
 
 /// Run the sync.
-pub fn run(provider: &mut dyn Provider, job: &SyncJob, log: &mut dyn Log) -> anyhow::Result<SyncOutcome> {
+pub fn run(
+    provider: &mut dyn Provider,
+    job: &SyncJob,
+    log: &mut dyn Log,
+) -> anyhow::Result<SyncOutcome> {
     let commit_message = message::commit_message(&job.build)?;
     check_sizes(job)?;
 
@@ -127,7 +133,9 @@ pub fn run(provider: &mut dyn Provider, job: &SyncJob, log: &mut dyn Log) -> any
         if job.dry_run {
             bail!("the repository is empty; --init-empty would create a first commit, which a dry run does not do");
         }
-        log.info(&format!("repository is empty: creating a first commit on {base}"));
+        log.info(&format!(
+            "repository is empty: creating a first commit on {base}"
+        ));
         provider.init_empty(&base)?;
     }
     let base_head = provider
@@ -142,11 +150,19 @@ pub fn run(provider: &mut dyn Provider, job: &SyncJob, log: &mut dyn Log) -> any
         let start = provider.commit_info(&start_id)?;
         log.info(&match head {
             Some(h) => format!("branch {} at {h}", job.branch),
-            None => format!("branch {} does not exist: building on {base} at {start_id}", job.branch),
+            None => format!(
+                "branch {} does not exist: building on {base} at {start_id}",
+                job.branch
+            ),
         });
         let files = provider.files(&start)?;
         let base_files = match head {
-            Some(_) if job.services.iter().any(|s| !files.contains_key(&manifest_path(&s.options))) => {
+            Some(_)
+                if job
+                    .services
+                    .iter()
+                    .any(|s| !files.contains_key(&manifest_path(&s.options))) =>
+            {
                 let base_commit = provider.commit_info(&base_head)?;
                 Some(provider.files(&base_commit)?)
             }
@@ -156,10 +172,19 @@ pub fn run(provider: &mut dyn Provider, job: &SyncJob, log: &mut dyn Log) -> any
         for service in &job.services {
             let previous = read_manifest(provider, &files, base_files.as_ref(), &service.options)?;
             let ignore = ignore_rules(provider, &files, service)?;
-            let mut c = changeset::compute(&previous, &service.output.snapshot, &ignore, Some(&files), &service.options)
-                .with_context(|| service_label(service))?;
+            let mut c = changeset::compute(
+                &previous,
+                &service.output.snapshot,
+                &ignore,
+                Some(&files),
+                &service.options,
+            )
+            .with_context(|| service_label(service))?;
             if !c.blobs_needed().is_empty() {
-                log.info(&format!("{} conflict(s) with edits on the branch: merging", c.blobs_needed().len()));
+                log.info(&format!(
+                    "{} conflict(s) with edits on the branch: merging",
+                    c.blobs_needed().len()
+                ));
                 let mut fetched = Vec::new();
                 for oid in c.blobs_needed() {
                     fetched.push((oid, blob_content(provider, service, &oid)?));
@@ -169,8 +194,16 @@ pub fn run(provider: &mut dyn Provider, job: &SyncJob, log: &mut dyn Log) -> any
                     branch: &job.branch,
                     generated: "new build",
                 };
-                c.resolve_conflicts(&mut |oid| fetched.iter().find(|(o, _)| o == oid).map(|(_, d)| d.clone()), labels)
-                    .with_context(|| service_label(service))?;
+                c.resolve_conflicts(
+                    &mut |oid| {
+                        fetched
+                            .iter()
+                            .find(|(o, _)| o == oid)
+                            .map(|(_, d)| d.clone())
+                    },
+                    labels,
+                )
+                .with_context(|| service_label(service))?;
             }
             changes.push(c);
         }
@@ -254,15 +287,27 @@ fn pull_request_step(
             outcome.pull_request = Some(pr);
         }
         (Some(_), None) => {
-            let pr = provider.create_pull_request(&job.branch, base, &outcome.pull_request_text, &job.pull_request)?;
+            let pr = provider.create_pull_request(
+                &job.branch,
+                base,
+                &outcome.pull_request_text,
+                &job.pull_request,
+            )?;
             outcome.operation = Operation::Created;
             outcome.pull_request = Some(pr);
         }
         (None, Some(pr)) => outcome.pull_request = Some(pr),
         (None, None) => {
             // A previous run may have died after its commit: finish its work.
-            if provider.branch_head(&job.branch)?.is_some() && provider.branch_differs(base, &job.branch)? {
-                let pr = provider.create_pull_request(&job.branch, base, &outcome.pull_request_text, &job.pull_request)?;
+            if provider.branch_head(&job.branch)?.is_some()
+                && provider.branch_differs(base, &job.branch)?
+            {
+                let pr = provider.create_pull_request(
+                    &job.branch,
+                    base,
+                    &outcome.pull_request_text,
+                    &job.pull_request,
+                )?;
                 outcome.operation = Operation::Created;
                 outcome.pull_request = Some(pr);
             }
@@ -272,11 +317,21 @@ fn pull_request_step(
 }
 
 fn pull_request_comment(build: &BuildInfo, changes: &[ChangeSet]) -> String {
-    let mut out = format!("New build{}: {}\n\n", build.build_id.as_ref().map(|i| format!(" {i}")).unwrap_or_default(), build.message.lines().next().unwrap_or(""));
+    let mut out = format!(
+        "New build{}: {}\n\n",
+        build
+            .build_id
+            .as_ref()
+            .map(|i| format!(" {i}"))
+            .unwrap_or_default(),
+        build.message.lines().next().unwrap_or("")
+    );
     if let Some(url) = &build.build_url {
         out.push_str(&format!("```\n{url}\n```\n\n"));
     }
-    out.push_str(&message::summary_markdown(&changes.iter().collect::<Vec<_>>()));
+    out.push_str(&message::summary_markdown(
+        &changes.iter().collect::<Vec<_>>(),
+    ));
     out
 }
 
@@ -299,7 +354,9 @@ fn read_manifest(
     options: &changeset::Options,
 ) -> anyhow::Result<BuildManifest> {
     let path = manifest_path(options);
-    let entry = files.get(&path).or_else(|| base_files.and_then(|b| b.get(&path)));
+    let entry = files
+        .get(&path)
+        .or_else(|| base_files.and_then(|b| b.get(&path)));
     match entry {
         None => Ok(BuildManifest::empty(gensync_core::HashKind::Sha1)),
         Some(e) => {
@@ -312,7 +369,11 @@ fn read_manifest(
 }
 
 /// The repository's `.amplicationignore` files (root and target dir) plus a local one.
-fn ignore_rules(provider: &mut dyn Provider, files: &BranchTree, service: &ServiceJob) -> anyhow::Result<IgnoreRules> {
+fn ignore_rules(
+    provider: &mut dyn Provider,
+    files: &BranchTree,
+    service: &ServiceJob,
+) -> anyhow::Result<IgnoreRules> {
     let mut rules = IgnoreRules::new();
     let target = &service.options.target_dir;
     let mut dirs = vec![String::new()];
@@ -332,7 +393,11 @@ fn ignore_rules(provider: &mut dyn Provider, files: &BranchTree, service: &Servi
 }
 
 /// A blob a merge needs: from the build output if it is a generated one, else the repository.
-fn blob_content(provider: &mut dyn Provider, service: &ServiceJob, oid: &ObjectId) -> anyhow::Result<Vec<u8>> {
+fn blob_content(
+    provider: &mut dyn Provider,
+    service: &ServiceJob,
+    oid: &ObjectId,
+) -> anyhow::Result<Vec<u8>> {
     if let Some((path, _)) = service.output.snapshot.iter().find(|(_, e)| e.oid == *oid) {
         return read_generated(&service.output, path, oid);
     }
@@ -340,9 +405,12 @@ fn blob_content(provider: &mut dyn Provider, service: &ServiceJob, oid: &ObjectI
 }
 
 fn read_generated(output: &BuildOutput, rel: &str, oid: &ObjectId) -> anyhow::Result<Vec<u8>> {
-    let data = output
-        .read(rel)
-        .with_context(|| format!("cannot read {rel} from the build output {}", output.root.display()))?;
+    let data = output.read(rel).with_context(|| {
+        format!(
+            "cannot read {rel} from the build output {}",
+            output.root.display()
+        )
+    })?;
     let actual = gensync_core::hash_blob(output.snapshot.hash_kind(), &data);
     if actual != *oid {
         bail!("{rel} in the build output changed while gensync was running; rerun once the generator has finished");
@@ -352,7 +420,12 @@ fn read_generated(output: &BuildOutput, rel: &str, oid: &ObjectId) -> anyhow::Re
 
 fn check_sizes(job: &SyncJob) -> anyhow::Result<()> {
     for s in &job.services {
-        if let Some((path, size)) = s.output.sizes.iter().find(|(_, size)| **size > MAX_FILE_BYTES) {
+        if let Some((path, size)) = s
+            .output
+            .sizes
+            .iter()
+            .find(|(_, size)| **size > MAX_FILE_BYTES)
+        {
             bail!(
                 "{path} in the build output is {size} bytes, over the 100 MiB limit of GitHub; \
                  exclude it from the build or add it to .amplicationignore (large files belong in Git LFS)"

@@ -84,10 +84,17 @@ pub fn active() -> bool {
 /// `gensync sync` arguments from the `INPUT_*` variables, and the token input if set.
 /// Empty inputs are left out (the runner passes unset optional inputs as empty strings).
 pub fn sync_args_from_env(get: impl Fn(&str) -> Option<String>) -> (Vec<String>, Option<String>) {
-    let mut args = vec!["gensync".to_owned(), "sync".to_owned(), "--provider".to_owned(), "github".to_owned()];
+    let mut args = vec![
+        "gensync".to_owned(),
+        "sync".to_owned(),
+        "--provider".to_owned(),
+        "github".to_owned(),
+    ];
     let mut token = None;
     for (name, kind) in INPUTS {
-        let Some(value) = get(&input_env(name)).filter(|v| !v.trim().is_empty()) else { continue };
+        let Some(value) = get(&input_env(name)).filter(|v| !v.trim().is_empty()) else {
+            continue;
+        };
         match kind {
             InputKind::Special => token = Some(value.trim().to_owned()),
             InputKind::Switch => {
@@ -97,7 +104,11 @@ pub fn sync_args_from_env(get: impl Fn(&str) -> Option<String>) -> (Vec<String>,
             }
             InputKind::Value => {
                 args.push(format!("--{name}"));
-                args.push(if *name == "message" { value } else { value.trim().to_owned() });
+                args.push(if *name == "message" {
+                    value
+                } else {
+                    value.trim().to_owned()
+                });
             }
         }
     }
@@ -121,20 +132,37 @@ pub fn end_group() {
 
 /// An error annotation (the message's newlines escaped as the runner requires).
 pub fn error(message: &str) {
-    let escaped = message.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    let escaped = message
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
     println!("::error title=gensync::{escaped}");
 }
 
 /// The output values of a sync, in [`OUTPUTS`] order.
 pub fn output_values(o: &SyncOutcome) -> Vec<(&'static str, String)> {
-    let sum = |f: fn(&gensync_core::changeset::Counts) -> usize| o.changes.iter().map(|c| f(&c.counts())).sum::<usize>();
+    let sum = |f: fn(&gensync_core::changeset::Counts) -> usize| {
+        o.changes.iter().map(|c| f(&c.counts())).sum::<usize>()
+    };
     let values = vec![
         ("operation", o.operation.as_str().to_owned()),
         ("pull-request-operation", o.operation.as_str().to_owned()),
         ("commit-sha", o.commit_sha.clone().unwrap_or_default()),
         ("branch", o.branch.clone()),
-        ("pull-request-number", o.pull_request.as_ref().map(|p| p.number.to_string()).unwrap_or_default()),
-        ("pull-request-url", o.pull_request.as_ref().map(|p| p.url.clone()).unwrap_or_default()),
+        (
+            "pull-request-number",
+            o.pull_request
+                .as_ref()
+                .map(|p| p.number.to_string())
+                .unwrap_or_default(),
+        ),
+        (
+            "pull-request-url",
+            o.pull_request
+                .as_ref()
+                .map(|p| p.url.clone())
+                .unwrap_or_default(),
+        ),
         ("added", sum(|c| c.added).to_string()),
         ("modified", sum(|c| c.modified).to_string()),
         ("deleted", sum(|c| c.deleted).to_string()),
@@ -142,7 +170,10 @@ pub fn output_values(o: &SyncOutcome) -> Vec<(&'static str, String)> {
         ("ignored", sum(|c| c.ignored).to_string()),
         ("conflicts", sum(|c| c.conflicts).to_string()),
     ];
-    debug_assert!(values.iter().map(|(k, _)| *k).eq(OUTPUTS.iter().copied()), "OUTPUTS lists every output");
+    debug_assert!(
+        values.iter().map(|(k, _)| *k).eq(OUTPUTS.iter().copied()),
+        "OUTPUTS lists every output"
+    );
     values
 }
 
@@ -179,11 +210,20 @@ pub fn summary(o: &SyncOutcome) -> String {
     s.push_str(&format!(
         "- Branch: `{}`\n- Commit: {}\n- Pull request: {}\n{}\n",
         o.branch,
-        o.commit_sha.as_deref().map(|c| format!("`{c}`")).unwrap_or_else(|| "none (nothing changed)".into()),
+        o.commit_sha
+            .as_deref()
+            .map(|c| format!("`{c}`"))
+            .unwrap_or_else(|| "none (nothing changed)".into()),
         pr,
-        if o.dry_run { "- Dry run: nothing was written\n" } else { "" }
+        if o.dry_run {
+            "- Dry run: nothing was written\n"
+        } else {
+            ""
+        }
     ));
-    s.push_str(&gensync_core::message::summary_markdown(&o.changes.iter().collect::<Vec<_>>()));
+    s.push_str(&gensync_core::message::summary_markdown(
+        &o.changes.iter().collect::<Vec<_>>(),
+    ));
     if o.commit_sha.is_some() {
         s.push_str(
             "\n> Commits pushed with the workflow's `GITHUB_TOKEN` do not trigger other workflows \
@@ -205,7 +245,11 @@ mod tests {
         let text = std::fs::read_to_string(path).expect("action.yml at the repository root");
         let doc = &yaml_rust2::YamlLoader::load_from_str(&text).expect("valid YAML")[0];
         let keys = |node: &yaml_rust2::Yaml| -> Vec<String> {
-            node.as_hash().expect("a mapping").keys().map(|k| k.as_str().expect("string keys").to_owned()).collect()
+            node.as_hash()
+                .expect("a mapping")
+                .keys()
+                .map(|k| k.as_str().expect("string keys").to_owned())
+                .collect()
         };
         let mut declared = keys(&doc["inputs"]);
         declared.sort();
@@ -219,15 +263,27 @@ mod tests {
         assert_eq!(outputs, written, "action.yml outputs vs OUTPUTS");
         for o in OUTPUTS {
             let value = doc["outputs"][*o]["value"].as_str().expect("output value");
-            assert_eq!(value, format!("${{{{ steps.sync.outputs.{o} }}}}"), "output {o} comes from the sync step");
+            assert_eq!(
+                value,
+                format!("${{{{ steps.sync.outputs.{o} }}}}"),
+                "output {o} comes from the sync step"
+            );
         }
         let steps = doc["runs"]["steps"].as_vec().expect("composite steps");
-        let sync = steps.iter().find(|s| s["id"].as_str() == Some("sync")).expect("a step with id sync");
+        let sync = steps
+            .iter()
+            .find(|s| s["id"].as_str() == Some("sync"))
+            .expect("a step with id sync");
         for (name, _) in INPUTS {
-            let env = sync["env"][input_env(name).as_str()].as_str().unwrap_or_else(|| panic!("{} not passed", input_env(name)));
+            let env = sync["env"][input_env(name).as_str()]
+                .as_str()
+                .unwrap_or_else(|| panic!("{} not passed", input_env(name)));
             assert_eq!(env, format!("${{{{ inputs.{name} }}}}"));
         }
-        assert!(sync["run"].as_str().unwrap().contains("gensync github-action"));
+        assert!(sync["run"]
+            .as_str()
+            .unwrap()
+            .contains("gensync github-action"));
     }
 
     #[test]
@@ -246,7 +302,19 @@ mod tests {
         assert_eq!(token.as_deref(), Some("t0k"));
         assert_eq!(
             args,
-            ["gensync", "sync", "--provider", "github", "--repository", "o/r", "--message", "Title\n\nBody", "--build-id", "42", "--draft"]
+            [
+                "gensync",
+                "sync",
+                "--provider",
+                "github",
+                "--repository",
+                "o/r",
+                "--message",
+                "Title\n\nBody",
+                "--build-id",
+                "42",
+                "--draft"
+            ]
         );
     }
 }

@@ -32,13 +32,20 @@ pub fn run(args: &SyncArgs, token: Option<String>) -> anyhow::Result<SyncOutcome
         }
         .to_owned()
     });
-    let branch = gensync_core::branch::render(&template, args.build_id.as_deref(), args.service.as_deref())?;
+    let branch =
+        gensync_core::branch::render(&template, args.build_id.as_deref(), args.service.as_deref())?;
     let author = match &args.author {
-        Some(a) => Some(Signature::parse(a).with_context(|| format!("--author {a:?} is not \"Name <email>\""))?),
+        Some(a) => Some(
+            Signature::parse(a)
+                .with_context(|| format!("--author {a:?} is not \"Name <email>\""))?,
+        ),
         None => None,
     };
     let extra_ignore = match &args.change.ignore_file {
-        Some(p) => Some(std::fs::read(p).with_context(|| format!("cannot read the ignore file {}", p.display()))?),
+        Some(p) => Some(
+            std::fs::read(p)
+                .with_context(|| format!("cannot read the ignore file {}", p.display()))?,
+        ),
         None => None,
     };
     let job = SyncJob {
@@ -72,10 +79,15 @@ pub fn run(args: &SyncArgs, token: Option<String>) -> anyhow::Result<SyncOutcome
         .default_header("Accept", "application/vnd.github+json")
         .default_header("X-GitHub-Api-Version", "2022-11-28");
     if verbose {
-        config.trace = Some(std::sync::Arc::new(|e: &crate::http::TraceEvent| eprintln!("http: {e}")));
+        config.trace = Some(std::sync::Arc::new(|e: &crate::http::TraceEvent| {
+            eprintln!("http: {e}")
+        }));
     }
     let http = HttpClient::new(config)?;
-    let graphql_url = args.graphql_url.clone().unwrap_or_else(|| graphql_url_for(&args.api_url));
+    let graphql_url = args
+        .graphql_url
+        .clone()
+        .unwrap_or_else(|| graphql_url_for(&args.api_url));
     let mut log = |line: &str| eprintln!("gensync: {line}");
     match args.provider {
         ProviderKind::Github => {
@@ -129,13 +141,31 @@ pub fn report(outcome: &SyncOutcome, json: bool) -> anyhow::Result<()> {
         write!(out, "{}", crate::commands::changes::text_report(c))?;
     }
     if outcome.dry_run {
-        writeln!(out, "\ndry run: nothing was written. Commit message:\n\n{}", outcome.commit_message)?;
-        writeln!(out, "Pull request title: {}\n\n{}", outcome.pull_request_text.title, outcome.pull_request_text.body)?;
+        writeln!(
+            out,
+            "\ndry run: nothing was written. Commit message:\n\n{}",
+            outcome.commit_message
+        )?;
+        writeln!(
+            out,
+            "Pull request title: {}\n\n{}",
+            outcome.pull_request_text.title, outcome.pull_request_text.body
+        )?;
     }
     writeln!(out, "branch: {}", outcome.branch)?;
-    writeln!(out, "commit: {}", outcome.commit_sha.as_deref().unwrap_or("none"))?;
+    writeln!(
+        out,
+        "commit: {}",
+        outcome.commit_sha.as_deref().unwrap_or("none")
+    )?;
     match &outcome.pull_request {
-        Some(pr) => writeln!(out, "pull request: #{} {} ({})", pr.number, pr.url, outcome.operation.as_str())?,
+        Some(pr) => writeln!(
+            out,
+            "pull request: #{} {} ({})",
+            pr.number,
+            pr.url,
+            outcome.operation.as_str()
+        )?,
         None => writeln!(out, "pull request: none")?,
     }
     Ok(())
@@ -147,7 +177,13 @@ mod tests {
 
     #[test]
     fn graphql_url_is_derived_for_cloud_and_enterprise() {
-        assert_eq!(graphql_url_for("https://api.github.com"), "https://api.github.com/graphql");
-        assert_eq!(graphql_url_for("https://ghe.example.com/api/v3/"), "https://ghe.example.com/api/graphql");
+        assert_eq!(
+            graphql_url_for("https://api.github.com"),
+            "https://api.github.com/graphql"
+        );
+        assert_eq!(
+            graphql_url_for("https://ghe.example.com/api/v3/"),
+            "https://ghe.example.com/api/graphql"
+        );
     }
 }

@@ -10,7 +10,9 @@ use gensync_core::{BranchTree, Mode, ObjectId, TreeEntry};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{CommitInfo, CommitOutcome, CommitRequest, Provider, PullRequest, PullRequestOptions, RepoInfo};
+use super::{
+    CommitInfo, CommitOutcome, CommitRequest, Provider, PullRequest, PullRequestOptions, RepoInfo,
+};
 use crate::http::{Body, HttpClient, Method, Request, Response};
 
 /// How commits are made.
@@ -71,7 +73,12 @@ fn api_error(resp: &Response, what: &str) -> anyhow::Error {
 
 impl GitHub {
     /// A backend for `owner/repo` over `http` (whose base is the REST API root).
-    pub fn new(http: HttpClient, graphql_url: String, repository: &str, mode: CommitMode) -> anyhow::Result<Self> {
+    pub fn new(
+        http: HttpClient,
+        graphql_url: String,
+        repository: &str,
+        mode: CommitMode,
+    ) -> anyhow::Result<Self> {
         let (owner, repo) = repository
             .split_once('/')
             .filter(|(o, r)| !o.is_empty() && !r.is_empty() && !r.contains('/'))
@@ -91,7 +98,13 @@ impl GitHub {
         format!("/repos/{}/{}{rest}", self.owner, self.repo)
     }
 
-    fn send(&self, method: Method, path: &str, body: Option<Value>, idempotent: bool) -> anyhow::Result<Response> {
+    fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        idempotent: bool,
+    ) -> anyhow::Result<Response> {
         let mut req = Request::new(method, path).idempotent(idempotent);
         if let Some(b) = body {
             req = req.body(Body::Json(b));
@@ -99,7 +112,11 @@ impl GitHub {
         Ok(self.http.send(req)?)
     }
 
-    fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str, what: &str) -> anyhow::Result<T> {
+    fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        what: &str,
+    ) -> anyhow::Result<T> {
         let resp = self.send(Method::Get, path, None, true)?;
         if !resp.is_success() {
             return Err(api_error(&resp, what));
@@ -127,11 +144,17 @@ impl GitHub {
             if item.kind == "blob" {
                 let mode = Mode::parse(&item.mode)?;
                 let oid = ObjectId::from_hex(item.sha.as_bytes())?;
-                out.insert(gensync_core::path::join(prefix, &item.path), TreeEntry { mode, oid });
+                out.insert(
+                    gensync_core::path::join(prefix, &item.path),
+                    TreeEntry { mode, oid },
+                );
             }
             Ok(())
         };
-        let listing: Listing = self.get_json(&self.repo_path(&format!("/git/trees/{tree}?recursive=1")), "list a tree")?;
+        let listing: Listing = self.get_json(
+            &self.repo_path(&format!("/git/trees/{tree}?recursive=1")),
+            "list a tree",
+        )?;
         if !listing.truncated {
             for item in &listing.tree {
                 add(out, item)?;
@@ -139,7 +162,10 @@ impl GitHub {
             return Ok(());
         }
         // Truncated (over 100,000 entries or 7 MB): list this level, then each subtree.
-        let level: Listing = self.get_json(&self.repo_path(&format!("/git/trees/{tree}")), "list a tree")?;
+        let level: Listing = self.get_json(
+            &self.repo_path(&format!("/git/trees/{tree}")),
+            "list a tree",
+        )?;
         for item in &level.tree {
             if item.kind == "tree" {
                 let sub = ObjectId::from_hex(item.sha.as_bytes())?;
@@ -158,13 +184,23 @@ impl GitHub {
                 TreeItemPlan::Item(item) => items.push(item),
                 TreeItemPlan::UploadBlob => {
                     // Uploading the same blob twice is harmless: retry it like a read.
-                    let resp = self.send(Method::Post, &self.repo_path("/git/blobs"), Some(payload::blob_request(&w.content)), true)?;
+                    let resp = self.send(
+                        Method::Post,
+                        &self.repo_path("/git/blobs"),
+                        Some(payload::blob_request(&w.content)),
+                        true,
+                    )?;
                     if resp.status != 201 {
                         return Err(api_error(&resp, &format!("upload {}", w.path)));
                     }
                     let sha: Sha = resp.json()?;
-                    if sha.sha != w.oid.to_string() {
-                        bail!("GitHub stored {} as blob {} but its id is {}", w.path, sha.sha, w.oid);
+                    if ObjectId::from_hex(sha.sha.as_bytes()).ok() != Some(w.oid) {
+                        bail!(
+                            "GitHub stored {} as blob {} but its id is {}",
+                            w.path,
+                            sha.sha,
+                            w.oid
+                        );
                     }
                     items.push(TreeItem::blob(&w.path, w.mode, &w.oid));
                 }
@@ -173,14 +209,24 @@ impl GitHub {
         items.extend(r.deletions.iter().map(|p| TreeItem::delete(p)));
         let mut tree = r.parent.tree;
         for chunk in payload::chunks(items) {
-            let resp = self.send(Method::Post, &self.repo_path("/git/trees"), Some(payload::tree_request(&tree, &chunk)), true)?;
+            let resp = self.send(
+                Method::Post,
+                &self.repo_path("/git/trees"),
+                Some(payload::tree_request(&tree, &chunk)),
+                true,
+            )?;
             if resp.status != 201 {
                 return Err(api_error(&resp, "create a tree"));
             }
             tree = ObjectId::from_hex(resp.json::<Sha>()?.sha.as_bytes())?;
         }
         let body = payload::commit_request(r.message, &tree, &r.parent.id, r.author);
-        let resp = self.send(Method::Post, &self.repo_path("/git/commits"), Some(body), true)?;
+        let resp = self.send(
+            Method::Post,
+            &self.repo_path("/git/commits"),
+            Some(body),
+            true,
+        )?;
         if resp.status != 201 {
             return Err(api_error(&resp, "create a commit"));
         }
@@ -189,14 +235,31 @@ impl GitHub {
             self.create_ref(r.branch, &commit)?
         } else {
             let body = json!({ "sha": commit.to_string(), "force": false });
-            let resp = self.send(Method::Patch, &self.repo_path(&format!("/git/refs/heads/{}", r.branch)), Some(body), true)?;
+            let resp = self.send(
+                Method::Patch,
+                &self.repo_path(&format!("/git/refs/heads/{}", r.branch)),
+                Some(body),
+                true,
+            )?;
             match resp.status {
                 200 => false,
                 422 | 409 if !is_protected(&resp) => true,
-                _ => return Err(api_error(&resp, &format!("move {} to the new commit", r.branch))),
+                _ => {
+                    return Err(api_error(
+                        &resp,
+                        &format!("move {} to the new commit", r.branch),
+                    ))
+                }
             }
         };
-        Ok(if moved { CommitOutcome::HeadMoved } else { CommitOutcome::Committed { id: commit, via: "rest".into() } })
+        Ok(if moved {
+            CommitOutcome::HeadMoved
+        } else {
+            CommitOutcome::Committed {
+                id: commit,
+                via: "rest".into(),
+            }
+        })
     }
 
     /// Create `refs/heads/{branch}` at `sha`; `Ok(true)` if it already exists (someone was first).
@@ -214,7 +277,11 @@ impl GitHub {
         if r.create_branch && self.create_ref(r.branch, &r.parent.id)? {
             return Ok(CommitOutcome::HeadMoved);
         }
-        let additions: Vec<(&str, &[u8])> = r.writes.iter().map(|w| (w.path.as_str(), w.content.as_slice())).collect();
+        let additions: Vec<(&str, &[u8])> = r
+            .writes
+            .iter()
+            .map(|w| (w.path.as_str(), w.content.as_slice()))
+            .collect();
         let deletions: Vec<&str> = r.deletions.iter().map(String::as_str).collect();
         let body = payload::create_commit_on_branch(
             &format!("{}/{}", self.owner, self.repo),
@@ -225,31 +292,53 @@ impl GitHub {
             &deletions,
         );
         // Not idempotent: a lost answer may hide a landed commit; the flow re-reads the head.
-        let resp = self.http.send(Request::new(Method::Post, self.graphql_url.clone()).body(Body::Json(body)))?;
+        let resp = self
+            .http
+            .send(Request::new(Method::Post, self.graphql_url.clone()).body(Body::Json(body)))?;
         let result = (|| -> anyhow::Result<CommitOutcome> {
             if !resp.is_success() {
                 return Err(api_error(&resp, "run createCommitOnBranch"));
             }
             let v: Value = resp.json()?;
-            if let Some(errors) = v.get("errors").and_then(Value::as_array).filter(|e| !e.is_empty()) {
+            if let Some(errors) = v
+                .get("errors")
+                .and_then(Value::as_array)
+                .filter(|e| !e.is_empty())
+            {
                 let stale = errors.iter().any(|e| {
                     e.get("type").and_then(Value::as_str) == Some("STALE_DATA")
-                        || e.get("message").and_then(Value::as_str).is_some_and(|m| m.contains("Expected branch to point to"))
+                        || e.get("message")
+                            .and_then(Value::as_str)
+                            .is_some_and(|m| m.contains("Expected branch to point to"))
                 });
                 if stale {
                     return Ok(CommitOutcome::HeadMoved);
                 }
-                let messages: Vec<&str> = errors.iter().filter_map(|e| e.get("message").and_then(Value::as_str)).collect();
-                bail!("GitHub refused createCommitOnBranch: {}", messages.join("; "));
+                let messages: Vec<&str> = errors
+                    .iter()
+                    .filter_map(|e| e.get("message").and_then(Value::as_str))
+                    .collect();
+                bail!(
+                    "GitHub refused createCommitOnBranch: {}",
+                    messages.join("; ")
+                );
             }
             let oid = v["data"]["createCommitOnBranch"]["commit"]["oid"]
                 .as_str()
                 .context("createCommitOnBranch answered without a commit id")?;
-            Ok(CommitOutcome::Committed { id: ObjectId::from_hex(oid.as_bytes())?, via: "graphql".into() })
+            Ok(CommitOutcome::Committed {
+                id: ObjectId::from_hex(oid.as_bytes())?,
+                via: "graphql".into(),
+            })
         })();
         if result.is_err() && r.create_branch {
             // Leave things as they were: remove the branch we created for this commit.
-            let _ = self.send(Method::Delete, &self.repo_path(&format!("/git/refs/heads/{}", r.branch)), None, true);
+            let _ = self.send(
+                Method::Delete,
+                &self.repo_path(&format!("/git/refs/heads/{}", r.branch)),
+                None,
+                true,
+            );
         }
         result
     }
@@ -279,9 +368,17 @@ impl Provider for GitHub {
         let repo: Repo = self.get_json(&self.repo_path(""), "read the repository")?;
         let default_branch = repo.default_branch.unwrap_or_else(|| "main".into());
         // An empty repository answers 409 on its git data.
-        let resp = self.send(Method::Get, &self.repo_path(&format!("/git/ref/heads/{default_branch}")), None, true)?;
+        let resp = self.send(
+            Method::Get,
+            &self.repo_path(&format!("/git/ref/heads/{default_branch}")),
+            None,
+            true,
+        )?;
         let empty = resp.status == 409;
-        Ok(RepoInfo { default_branch, empty })
+        Ok(RepoInfo {
+            default_branch,
+            empty,
+        })
     }
 
     fn init_empty(&mut self, branch: &str) -> anyhow::Result<()> {
@@ -292,9 +389,17 @@ impl Provider for GitHub {
             "content": base64::engine::general_purpose::STANDARD.encode(content),
             "branch": branch,
         });
-        let resp = self.send(Method::Put, &self.repo_path("/contents/README.md"), Some(body), false)?;
+        let resp = self.send(
+            Method::Put,
+            &self.repo_path("/contents/README.md"),
+            Some(body),
+            false,
+        )?;
         if !resp.is_success() {
-            return Err(api_error(&resp, "create the first commit of the empty repository"));
+            return Err(api_error(
+                &resp,
+                "create the first commit of the empty repository",
+            ));
         }
         Ok(())
     }
@@ -304,9 +409,16 @@ impl Provider for GitHub {
         struct Ref {
             object: Sha,
         }
-        let resp = self.send(Method::Get, &self.repo_path(&format!("/git/ref/heads/{branch}")), None, true)?;
+        let resp = self.send(
+            Method::Get,
+            &self.repo_path(&format!("/git/ref/heads/{branch}")),
+            None,
+            true,
+        )?;
         match resp.status {
-            200 => Ok(Some(ObjectId::from_hex(resp.json::<Ref>()?.object.sha.as_bytes())?)),
+            200 => Ok(Some(ObjectId::from_hex(
+                resp.json::<Ref>()?.object.sha.as_bytes(),
+            )?)),
             404 => Ok(None),
             _ => Err(api_error(&resp, &format!("read branch {branch}"))),
         }
@@ -317,8 +429,14 @@ impl Provider for GitHub {
         struct Commit {
             tree: Sha,
         }
-        let c: Commit = self.get_json(&self.repo_path(&format!("/git/commits/{id}")), "read a commit")?;
-        Ok(CommitInfo { id: *id, tree: ObjectId::from_hex(c.tree.sha.as_bytes())? })
+        let c: Commit = self.get_json(
+            &self.repo_path(&format!("/git/commits/{id}")),
+            "read a commit",
+        )?;
+        Ok(CommitInfo {
+            id: *id,
+            tree: ObjectId::from_hex(c.tree.sha.as_bytes())?,
+        })
     }
 
     fn files(&mut self, commit: &CommitInfo) -> anyhow::Result<BranchTree> {
@@ -338,7 +456,8 @@ impl Provider for GitHub {
             encoding: String,
         }
         use base64::Engine;
-        let b: Blob = self.get_json(&self.repo_path(&format!("/git/blobs/{oid}")), "read a blob")?;
+        let b: Blob =
+            self.get_json(&self.repo_path(&format!("/git/blobs/{oid}")), "read a blob")?;
         match b.encoding.as_str() {
             "base64" => {
                 let clean: String = b.content.chars().filter(|c| !c.is_whitespace()).collect();
@@ -352,15 +471,32 @@ impl Provider for GitHub {
         match self.mode {
             CommitMode::Rest => self.commit_rest(request),
             CommitMode::Graphql => {
-                let writes: Vec<(&str, Mode)> = request.writes.iter().map(|w| (w.path.as_str(), w.mode)).collect();
-                let bytes: usize = request.writes.iter().map(|w| w.content.len() * 4 / 3 + w.path.len()).sum();
-                match payload::graphql_unsupported(&writes, request.parent_files, request.author.is_some(), bytes) {
+                let writes: Vec<(&str, Mode)> = request
+                    .writes
+                    .iter()
+                    .map(|w| (w.path.as_str(), w.mode))
+                    .collect();
+                let bytes: usize = request
+                    .writes
+                    .iter()
+                    .map(|w| w.content.len() * 4 / 3 + w.path.len())
+                    .sum();
+                match payload::graphql_unsupported(
+                    &writes,
+                    request.parent_files,
+                    request.author.is_some(),
+                    bytes,
+                ) {
                     None => self.commit_graphql(request),
                     Some(reason) => {
-                        self.notes.push(format!("commit mode graphql → rest: {reason}"));
+                        self.notes
+                            .push(format!("commit mode graphql → rest: {reason}"));
                         let out = self.commit_rest(request)?;
                         Ok(match out {
-                            CommitOutcome::Committed { id, .. } => CommitOutcome::Committed { id, via: format!("rest, because {reason}") },
+                            CommitOutcome::Committed { id, .. } => CommitOutcome::Committed {
+                                id,
+                                via: format!("rest, because {reason}"),
+                            },
                             moved => moved,
                         })
                     }
@@ -369,10 +505,20 @@ impl Provider for GitHub {
         }
     }
 
-    fn find_pull_request(&mut self, branch: &str, base: &str) -> anyhow::Result<Option<PullRequest>> {
-        let path = self.repo_path(&format!("/pulls?state=open&head={}:{branch}&base={base}&per_page=100", self.owner));
+    fn find_pull_request(
+        &mut self,
+        branch: &str,
+        base: &str,
+    ) -> anyhow::Result<Option<PullRequest>> {
+        let path = self.repo_path(&format!(
+            "/pulls?state=open&head={}:{branch}&base={base}&per_page=100",
+            self.owner
+        ));
         let pulls: Vec<PullJson> = self.get_json(&path, "list pull requests")?;
-        Ok(pulls.into_iter().next().map(|p| PullRequest { number: p.number, url: p.html_url }))
+        Ok(pulls.into_iter().next().map(|p| PullRequest {
+            number: p.number,
+            url: p.html_url,
+        }))
     }
 
     fn create_pull_request(
@@ -394,23 +540,42 @@ impl Provider for GitHub {
             return Err(api_error(&resp, "open the pull request"));
         }
         let p: PullJson = resp.json()?;
-        let pr = PullRequest { number: p.number, url: p.html_url };
+        let pr = PullRequest {
+            number: p.number,
+            url: p.html_url,
+        };
         let issue = self.repo_path(&format!("/issues/{}", pr.number));
         if !options.labels.is_empty() {
-            let resp = self.send(Method::Post, &format!("{issue}/labels"), Some(json!({ "labels": options.labels })), true)?;
+            let resp = self.send(
+                Method::Post,
+                &format!("{issue}/labels"),
+                Some(json!({ "labels": options.labels })),
+                true,
+            )?;
             if !resp.is_success() {
                 return Err(api_error(&resp, "label the pull request"));
             }
         }
         if !options.assignees.is_empty() {
-            let resp = self.send(Method::Post, &format!("{issue}/assignees"), Some(json!({ "assignees": options.assignees })), true)?;
+            let resp = self.send(
+                Method::Post,
+                &format!("{issue}/assignees"),
+                Some(json!({ "assignees": options.assignees })),
+                true,
+            )?;
             if !resp.is_success() {
                 return Err(api_error(&resp, "assign the pull request"));
             }
         }
         if !options.reviewers.is_empty() || !options.team_reviewers.is_empty() {
-            let body = json!({ "reviewers": options.reviewers, "team_reviewers": options.team_reviewers });
-            let resp = self.send(Method::Post, &self.repo_path(&format!("/pulls/{}/requested_reviewers", pr.number)), Some(body), true)?;
+            let body =
+                json!({ "reviewers": options.reviewers, "team_reviewers": options.team_reviewers });
+            let resp = self.send(
+                Method::Post,
+                &self.repo_path(&format!("/pulls/{}/requested_reviewers", pr.number)),
+                Some(body),
+                true,
+            )?;
             if !resp.is_success() {
                 return Err(api_error(&resp, "request reviews"));
             }
@@ -418,13 +583,28 @@ impl Provider for GitHub {
         Ok(pr)
     }
 
-    fn update_pull_request(&mut self, pr: &PullRequest, text: &PullRequestText, comment: &str) -> anyhow::Result<()> {
+    fn update_pull_request(
+        &mut self,
+        pr: &PullRequest,
+        text: &PullRequestText,
+        comment: &str,
+    ) -> anyhow::Result<()> {
         let body = json!({ "title": text.title, "body": text.body });
-        let resp = self.send(Method::Patch, &self.repo_path(&format!("/pulls/{}", pr.number)), Some(body), true)?;
+        let resp = self.send(
+            Method::Patch,
+            &self.repo_path(&format!("/pulls/{}", pr.number)),
+            Some(body),
+            true,
+        )?;
         if !resp.is_success() {
             return Err(api_error(&resp, "update the pull request"));
         }
-        let resp = self.send(Method::Post, &self.repo_path(&format!("/issues/{}/comments", pr.number)), Some(json!({ "body": comment })), false)?;
+        let resp = self.send(
+            Method::Post,
+            &self.repo_path(&format!("/issues/{}/comments", pr.number)),
+            Some(json!({ "body": comment })),
+            false,
+        )?;
         if !resp.is_success() {
             return Err(api_error(&resp, "comment on the pull request"));
         }
@@ -438,7 +618,10 @@ impl Provider for GitHub {
             files: Vec<Value>,
             ahead_by: u64,
         }
-        let c: Compare = self.get_json(&self.repo_path(&format!("/compare/{base}...{branch}")), "compare branches")?;
+        let c: Compare = self.get_json(
+            &self.repo_path(&format!("/compare/{base}...{branch}")),
+            "compare branches",
+        )?;
         Ok(c.ahead_by > 0 && !c.files.is_empty())
     }
 }

@@ -119,7 +119,11 @@ pub trait Provider {
     /// Make the commit and move the branch to it, without force.
     fn commit(&mut self, request: &CommitRequest<'_>) -> anyhow::Result<CommitOutcome>;
     /// The open pull request from `branch` into `base`.
-    fn find_pull_request(&mut self, branch: &str, base: &str) -> anyhow::Result<Option<PullRequest>>;
+    fn find_pull_request(
+        &mut self,
+        branch: &str,
+        base: &str,
+    ) -> anyhow::Result<Option<PullRequest>>;
     /// Open a pull request.
     fn create_pull_request(
         &mut self,
@@ -129,7 +133,12 @@ pub trait Provider {
         options: &PullRequestOptions,
     ) -> anyhow::Result<PullRequest>;
     /// Refresh an open pull request's text and comment on it with the new build.
-    fn update_pull_request(&mut self, pr: &PullRequest, text: &PullRequestText, comment: &str) -> anyhow::Result<()>;
+    fn update_pull_request(
+        &mut self,
+        pr: &PullRequest,
+        text: &PullRequestText,
+        comment: &str,
+    ) -> anyhow::Result<()>;
     /// Whether `branch`'s content differs from `base`'s (unmerged work, squash merges included).
     fn branch_differs(&mut self, base: &str, branch: &str) -> anyhow::Result<bool>;
 }

@@ -107,7 +107,13 @@ pub enum TreeItemPlan {
 /// Decide how a written file travels: by reference when the repository already has the blob
 /// (`exists`, e.g. a rename or a revert), inline when it is small UTF-8 text, else as an
 /// uploaded blob. `content` may be `None` only when `exists` is true.
-pub fn tree_item(path: &str, mode: Mode, oid: &ObjectId, content: Option<&[u8]>, exists: bool) -> TreeItemPlan {
+pub fn tree_item(
+    path: &str,
+    mode: Mode,
+    oid: &ObjectId,
+    content: Option<&[u8]>,
+    exists: bool,
+) -> TreeItemPlan {
     if exists {
         return TreeItemPlan::Item(TreeItem::blob(path, mode, oid));
     }
@@ -179,7 +185,12 @@ impl Signature {
 
 /// The body of `POST .../git/commits`. With no author, GitHub uses the token's identity and
 /// signs the commit (verified), which is why gensync sends none unless asked.
-pub fn commit_request(message: &str, tree: &ObjectId, parent: &ObjectId, author: Option<&Signature>) -> serde_json::Value {
+pub fn commit_request(
+    message: &str,
+    tree: &ObjectId,
+    parent: &ObjectId,
+    author: Option<&Signature>,
+) -> serde_json::Value {
     let mut v = serde_json::json!({
         "message": message,
         "tree": tree.to_string(),
@@ -204,13 +215,17 @@ pub fn graphql_unsupported(
         return Some("--author is set and createCommitOnBranch cannot set the author".into());
     }
     if let Some((p, m)) = writes.iter().find(|(_, m)| *m != Mode::Regular) {
-        return Some(format!("{p} has mode {m} and createCommitOnBranch writes regular files only"));
+        return Some(format!(
+            "{p} has mode {m} and createCommitOnBranch writes regular files only"
+        ));
     }
     if let Some((p, _)) = writes
         .iter()
         .find(|(p, _)| branch.get(*p).is_some_and(|e| e.mode != Mode::Regular))
     {
-        return Some(format!("{p} is not a regular file on the branch and createCommitOnBranch cannot change modes"));
+        return Some(format!(
+            "{p} is not a regular file on the branch and createCommitOnBranch cannot change modes"
+        ));
     }
     if payload_bytes > GRAPHQL_MAX_BYTES {
         return Some(format!("the commit carries {payload_bytes} bytes, over the {GRAPHQL_MAX_BYTES}-byte GraphQL budget"));
@@ -262,31 +277,64 @@ mod tests {
     #[test]
     fn deletions_serialise_sha_null_and_inline_has_no_sha() {
         let v = serde_json::to_value(TreeItem::delete("a/b")).unwrap();
-        assert_eq!(v, serde_json::json!({"path": "a/b", "mode": "100644", "type": "blob", "sha": null}));
-        let TreeItemPlan::Item(item) = tree_item("t", Mode::Executable, &oid(), Some(b"hi"), false) else { panic!() };
-        assert_eq!(serde_json::to_value(item).unwrap(), serde_json::json!({"path": "t", "mode": "100755", "type": "blob", "content": "hi"}));
-        assert_eq!(tree_item("b", Mode::Regular, &oid(), Some(&[0xff, 0]), false), TreeItemPlan::UploadBlob);
-        assert!(matches!(tree_item("r", Mode::Regular, &oid(), None, true), TreeItemPlan::Item(TreeItem::Blob { .. })));
+        assert_eq!(
+            v,
+            serde_json::json!({"path": "a/b", "mode": "100644", "type": "blob", "sha": null})
+        );
+        let TreeItemPlan::Item(item) = tree_item("t", Mode::Executable, &oid(), Some(b"hi"), false)
+        else {
+            panic!()
+        };
+        assert_eq!(
+            serde_json::to_value(item).unwrap(),
+            serde_json::json!({"path": "t", "mode": "100755", "type": "blob", "content": "hi"})
+        );
+        assert_eq!(
+            tree_item("b", Mode::Regular, &oid(), Some(&[0xff, 0]), false),
+            TreeItemPlan::UploadBlob
+        );
+        assert!(matches!(
+            tree_item("r", Mode::Regular, &oid(), None, true),
+            TreeItemPlan::Item(TreeItem::Blob { .. })
+        ));
     }
 
     #[test]
     fn chunks_are_bounded() {
-        let items: Vec<_> = (0..2500).map(|i| TreeItem::delete(&format!("f{i}"))).collect();
+        let items: Vec<_> = (0..2500)
+            .map(|i| TreeItem::delete(&format!("f{i}")))
+            .collect();
         let c = chunks(items);
-        assert_eq!(c.iter().map(Vec::len).collect::<Vec<_>>(), vec![1000, 1000, 500]);
+        assert_eq!(
+            c.iter().map(Vec::len).collect::<Vec<_>>(),
+            vec![1000, 1000, 500]
+        );
     }
 
     #[test]
     fn signature_parses() {
-        assert_eq!(Signature::parse("Bot Name <bot@example.com>").unwrap().name, "Bot Name");
+        assert_eq!(
+            Signature::parse("Bot Name <bot@example.com>").unwrap().name,
+            "Bot Name"
+        );
         assert!(Signature::parse("no email").is_none());
     }
 
     #[test]
     fn graphql_body_splits_headline() {
-        let v = create_commit_on_branch("o/r", "amplication", &oid(), "Title\n\nBody\n", &[("a", b"x")], &["d"]);
+        let v = create_commit_on_branch(
+            "o/r",
+            "amplication",
+            &oid(),
+            "Title\n\nBody\n",
+            &[("a", b"x")],
+            &["d"],
+        );
         assert_eq!(v["variables"]["input"]["message"]["headline"], "Title");
         assert_eq!(v["variables"]["input"]["message"]["body"], "Body");
-        assert_eq!(v["variables"]["input"]["fileChanges"]["additions"][0]["contents"], "eA==");
+        assert_eq!(
+            v["variables"]["input"]["fileChanges"]["additions"][0]["contents"],
+            "eA=="
+        );
     }
 }

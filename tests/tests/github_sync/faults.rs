@@ -9,14 +9,30 @@ use crate::harness::{failure, ok_json, Env, REPO};
 #[test]
 fn transient_faults_on_reads_and_writes_are_retried_to_the_correct_result() {
     let env = Env::start();
-    env.emu.add_fault(FaultRule::new("GET", "/repos/acme/app/git/trees/*", canned::server_error()).nth(1));
-    env.emu.add_fault(FaultRule::new("GET", "/repos/acme/app/git/ref/*", canned::bad_gateway()).nth(2));
-    env.emu.add_fault(FaultRule::new("POST", "/repos/acme/app/git/trees", FaultAction::Drop).nth(1));
-    env.emu.add_fault(FaultRule::new("POST", "/repos/acme/app/git/blobs", canned::service_unavailable()).nth(1));
+    env.emu.add_fault(
+        FaultRule::new("GET", "/repos/acme/app/git/trees/*", canned::server_error()).nth(1),
+    );
+    env.emu.add_fault(
+        FaultRule::new("GET", "/repos/acme/app/git/ref/*", canned::bad_gateway()).nth(2),
+    );
+    env.emu
+        .add_fault(FaultRule::new("POST", "/repos/acme/app/git/trees", FaultAction::Drop).nth(1));
+    env.emu.add_fault(
+        FaultRule::new(
+            "POST",
+            "/repos/acme/app/git/blobs",
+            canned::service_unavailable(),
+        )
+        .nth(1),
+    );
     env.emu.add_fault(FaultRule::new(
         "POST",
         "/repos/acme/app/git/commits",
-        FaultAction::json(429, &serde_json::json!({"message": "API rate limit exceeded"}), &[("retry-after", "2")]),
+        FaultAction::json(
+            429,
+            &serde_json::json!({"message": "API rate limit exceeded"}),
+            &[("retry-after", "2")],
+        ),
     ));
     env.emu.add_fault(FaultRule::new(
         "PATCH",
@@ -36,7 +52,11 @@ fn transient_faults_on_reads_and_writes_are_retried_to_the_correct_result() {
     let head = env.head("amplication").unwrap();
     assert_eq!(out["commit_sha"], head.as_str());
     assert_eq!(env.git(&["rev-parse", &format!("{head}^")]).trim(), before);
-    assert_eq!(env.git(&["cat-file", "-s", &format!("{head}:logo.png")]).trim(), "8");
+    assert_eq!(
+        env.git(&["cat-file", "-s", &format!("{head}:logo.png")])
+            .trim(),
+        "8"
+    );
     assert_eq!(env.emu.pulls(REPO).unwrap().len(), 1);
     env.emu.assert_no_invalid_requests();
 }
@@ -49,22 +69,43 @@ fn head_moved_by_another_writer_is_rebuilt_on_top_and_nothing_is_lost() {
     env.emu.add_fault(FaultRule::new(
         "PATCH",
         "/repos/acme/app/git/refs/heads/amplication",
-        FaultAction::MoveBranch { branch: "amplication".into(), path: Some("other/writer.txt".into()), content: Some("theirs\n".into()) },
+        FaultAction::MoveBranch {
+            branch: "amplication".into(),
+            path: Some("other/writer.txt".into()),
+            content: Some("theirs\n".into()),
+        },
     ));
     let out = ok_json(&env.sync(&env.build("build-2"), "2", &[]));
     assert_eq!(out["attempts"], 2);
     let head = env.head("amplication").unwrap();
-    assert_eq!(env.show(&format!("{head}:other/writer.txt")), "theirs\n", "the other writer's commit survives");
+    assert_eq!(
+        env.show(&format!("{head}:other/writer.txt")),
+        "theirs\n",
+        "the other writer's commit survives"
+    );
     let parent = env.git(&["log", "-1", "--format=%s", &format!("{head}^")]);
-    assert!(!parent.starts_with("Build 2"), "our commit sits on top of theirs");
-    assert!(env.show(&format!("{head}:src/invoices/invoices.service.ts")).contains("InvoicesService"));
+    assert!(
+        !parent.starts_with("Build 2"),
+        "our commit sits on top of theirs"
+    );
+    assert!(env
+        .show(&format!("{head}:src/invoices/invoices.service.ts"))
+        .contains("InvoicesService"));
 }
 
 #[test]
 fn graphql_expected_head_mismatch_is_rebuilt_on_top() {
     let env = Env::start();
     ok_json(&env.sync(&env.build("build-1"), "1", &["--commit-mode", "graphql"]));
-    env.emu.add_fault(FaultRule::new("POST", "/graphql", FaultAction::MoveBranch { branch: "amplication".into(), path: None, content: None }));
+    env.emu.add_fault(FaultRule::new(
+        "POST",
+        "/graphql",
+        FaultAction::MoveBranch {
+            branch: "amplication".into(),
+            path: None,
+            content: None,
+        },
+    ));
     let b = env.build("build-1");
     std::fs::write(b.join("README.md"), "changed\n").unwrap();
     let out = ok_json(&env.sync(&b, "3", &["--commit-mode", "graphql"]));
@@ -80,23 +121,46 @@ fn assert_untouched(env: &Env, before: &Option<String>) {
 #[test]
 fn permanent_errors_are_clear_and_leave_the_branch_as_it_was() {
     let cases: Vec<(&str, &str, FaultAction, &[&str])> = vec![
-        ("GET", "/repos/acme/app", canned::bad_credentials(), &["401", "token"]),
-        ("POST", "/repos/acme/app/git/trees", canned::not_accessible_by_integration(), &["403", "contents: write"]),
-        ("GET", "/repos/acme/app", FaultAction::status(404), &["404", "--repository"]),
+        (
+            "GET",
+            "/repos/acme/app",
+            canned::bad_credentials(),
+            &["401", "token"],
+        ),
+        (
+            "POST",
+            "/repos/acme/app/git/trees",
+            canned::not_accessible_by_integration(),
+            &["403", "contents: write"],
+        ),
+        (
+            "GET",
+            "/repos/acme/app",
+            FaultAction::status(404),
+            &["404", "--repository"],
+        ),
         (
             "POST",
             "/repos/acme/app/git/refs",
-            FaultAction::json(422, &serde_json::json!({"message": "Protected branch update failed for refs/heads/amplication."}), &[]),
+            FaultAction::json(
+                422,
+                &serde_json::json!({"message": "Protected branch update failed for refs/heads/amplication."}),
+                &[],
+            ),
             &["protected"],
         ),
     ];
     for (method, path, action, needles) in cases {
         let env = Env::start();
         let before = env.head("amplication");
-        env.emu.add_fault(FaultRule::new(method, path, action).always());
+        env.emu
+            .add_fault(FaultRule::new(method, path, action).always());
         let err = failure(&env.sync(&env.build("build-1"), "1", &[]));
         for n in needles {
-            assert!(err.contains(n), "{method} {path}: {n:?} missing from: {err}");
+            assert!(
+                err.contains(n),
+                "{method} {path}: {n:?} missing from: {err}"
+            );
         }
         assert_untouched(&env, &before);
         assert!(env.emu.pulls(REPO).unwrap().is_empty());
@@ -117,13 +181,23 @@ fn protected_branch_rejection_on_update_is_an_error_not_a_retry() {
 #[test]
 fn pull_request_creation_forbidden_for_actions_says_how_to_fix_and_names_the_commit() {
     let env = Env::start();
-    env.emu.set_actions_can_create_pull_requests(REPO, false).unwrap();
+    env.emu
+        .set_actions_can_create_pull_requests(REPO, false)
+        .unwrap();
     let err = failure(&env.sync(&env.build("build-1"), "1", &[]));
-    assert!(err.contains("Allow GitHub Actions to create and approve pull requests"), "{err}");
+    assert!(
+        err.contains("Allow GitHub Actions to create and approve pull requests"),
+        "{err}"
+    );
     let head = env.head("amplication").expect("the commit landed");
-    assert!(err.contains(&head), "the error names the landed commit: {err}");
+    assert!(
+        err.contains(&head),
+        "the error names the landed commit: {err}"
+    );
     // Once allowed, a rerun opens the pull request without a new commit.
-    env.emu.set_actions_can_create_pull_requests(REPO, true).unwrap();
+    env.emu
+        .set_actions_can_create_pull_requests(REPO, true)
+        .unwrap();
     let out = ok_json(&env.sync(&env.build("build-1"), "1", &[]));
     assert_eq!(out["operation"], "created");
     assert_eq!(env.head("amplication").unwrap(), head);

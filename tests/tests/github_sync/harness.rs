@@ -11,9 +11,16 @@ pub const REPO: &str = "acme/app";
 /// The `gensync` binary built by `cargo test --workspace` next to this test's own executable.
 pub fn bin() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
     let bin = dir.join("gensync");
-    assert!(bin.exists(), "{} is missing: run `cargo build -p gensync` (cargo test --workspace builds it)", bin.display());
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p gensync` (cargo test --workspace builds it)",
+        bin.display()
+    );
     bin
 }
 
@@ -28,10 +35,18 @@ pub struct Env {
 
 impl Env {
     pub fn start() -> Env {
-        let emu = GithubEmulator::start(GithubConfig::default().token(TokenConfig::actions(TOKEN))).expect("emulator starts");
-        emu.create_repo(&RepoSpec::new(REPO).file("README.md", "# app\n").file("docs/human.md", "written by a person\n"))
-            .expect("repo");
-        Env { emu, work: tempfile::tempdir().expect("tempdir") }
+        let emu = GithubEmulator::start(GithubConfig::default().token(TokenConfig::actions(TOKEN)))
+            .expect("emulator starts");
+        emu.create_repo(
+            &RepoSpec::new(REPO)
+                .file("README.md", "# app\n")
+                .file("docs/human.md", "written by a person\n"),
+        )
+        .expect("repo");
+        Env {
+            emu,
+            work: tempfile::tempdir().expect("tempdir"),
+        }
     }
 
     /// A copy of a bundled example build, to modify freely.
@@ -43,18 +58,34 @@ impl Env {
 
     pub fn git(&self, args: &[&str]) -> String {
         let dir = self.emu.git_dir(REPO).expect("git dir");
-        let out = Command::new("git").arg("--git-dir").arg(dir).args(args).output().expect("git runs");
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new("git")
+            .arg("--git-dir")
+            .arg(dir)
+            .args(args)
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).expect("utf-8")
     }
 
     pub fn head(&self, branch: &str) -> Option<String> {
-        self.emu.branch_head(REPO, branch).expect("branch head").map(|o| o.as_str().to_owned())
+        self.emu
+            .branch_head(REPO, branch)
+            .expect("branch head")
+            .map(|o| o.as_str().to_owned())
     }
 
     /// `git diff --name-status --no-renames A B` lines, sorted.
     pub fn diff(&self, a: &str, b: &str) -> Vec<String> {
-        let mut v: Vec<String> = self.git(&["diff", "--name-status", "--no-renames", a, b]).lines().map(str::to_owned).collect();
+        let mut v: Vec<String> = self
+            .git(&["diff", "--name-status", "--no-renames", a, b])
+            .lines()
+            .map(str::to_owned)
+            .collect();
         v.sort();
         v
     }
@@ -116,17 +147,29 @@ pub fn assert_no_token(out: &Output) {
             .filter(|l| !l.starts_with("::add-mask::"))
             .map(|l| format!("{l}\n"))
             .collect();
-        assert!(!text.contains(TOKEN) && !text.contains(&b64), "the token leaked:\n{text}");
+        assert!(
+            !text.contains(TOKEN) && !text.contains(&b64),
+            "the token leaked:\n{text}"
+        );
     }
 }
 
 pub fn ok_json(out: &Output) -> serde_json::Value {
-    assert!(out.status.success(), "gensync failed:\n{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    assert!(
+        out.status.success(),
+        "gensync failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 pub fn failure(out: &Output) -> String {
-    assert!(!out.status.success(), "expected failure, got:\n{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        !out.status.success(),
+        "expected failure, got:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
