@@ -99,6 +99,10 @@ function renderChanges(result) {
   }
 }
 
+// The file whose diff is shown alone (null: all), kept when the inputs change and the
+// preview runs again.
+let selected = null;
+
 function renderDiff(result, path) {
   const files = path ? result.files.filter((f) => f.path === path) : result.files.slice(0, 50);
   const target = $("diff");
@@ -131,7 +135,8 @@ function render(result) {
     (t.binary_files ? `, ${t.binary_files} binary` : "") +
     (t.unknown_files ? `, ${t.unknown_files} file(s) with unknown previous contents (give the previous folder to see them)` : "");
   renderChanges(result);
-  renderDiff(result, null);
+  if (selected && !result.files.some((f) => f.path === selected)) selected = null;
+  renderDiff(result, selected);
   $("commit-message").textContent = result.commit_message ?? "(no message given)";
   $("pr-title").textContent = result.pull_request?.title ?? "";
   $("pr-body").textContent = result.pull_request?.body ?? "(no message given)";
@@ -181,11 +186,13 @@ $("changes").addEventListener("click", (e) => {
   const a = e.target.closest("a[data-path]");
   if (!a || !window.gensyncPreview) return;
   e.preventDefault();
-  renderDiff(window.gensyncPreview, a.dataset.path);
+  selected = a.dataset.path;
+  renderDiff(window.gensyncPreview, selected);
   $("diff").scrollIntoView({ block: "start" });
 });
 $("show-all").addEventListener("click", (e) => {
   e.preventDefault();
+  selected = null;
   if (window.gensyncPreview) renderDiff(window.gensyncPreview, null);
 });
 ready.then(() => { document.body.dataset.state = "ready"; });
