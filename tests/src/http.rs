@@ -4,10 +4,11 @@
 //! Only what API clients send is supported: `Content-Length` and `chunked` request bodies,
 //! `Expect: 100-continue`, and `Connection: close`. Answers always carry `Content-Length`.
 
+use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -129,10 +130,15 @@ pub enum Reply {
 /// The request handler a [`Server`] calls, from many threads at once.
 pub type Handler = Arc<dyn Fn(Request) -> Reply + Send + Sync>;
 
-/// A running server; stops accepting connections when dropped.
+/// Open connections by id, so that stopping the server can close them.
+type Connections = Arc<Mutex<HashMap<u64, TcpStream>>>;
+
+/// A running server; when dropped it stops accepting and closes the open connections (so a
+/// client's pooled keep-alive connection cannot reach a stopped emulator).
 pub struct Server {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
+    connections: Connections,
     accept_thread: Option<JoinHandle<()>>,
 }
 
@@ -143,24 +149,34 @@ impl Server {
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let stop_flag = Arc::clone(&stop);
+        let connections: Connections = Arc::default();
+        let open = Arc::clone(&connections);
         let accept_thread = std::thread::Builder::new()
             .name(format!("http-accept-{}", addr.port()))
             .spawn(move || {
-                for stream in listener.incoming() {
+                for (id, stream) in (0u64..).zip(listener.incoming()) {
                     if stop_flag.load(Ordering::SeqCst) {
                         break;
                     }
                     let Ok(stream) = stream else { continue };
+                    if let Ok(clone) = stream.try_clone() {
+                        lock(&open).insert(id, clone);
+                    }
                     let handler = Arc::clone(&handler);
+                    let open = Arc::clone(&open);
                     // A failed spawn only loses this connection; the client sees it closed.
                     let _ = std::thread::Builder::new()
                         .name("http-conn".into())
-                        .spawn(move || serve_connection(stream, handler));
+                        .spawn(move || {
+                            serve_connection(stream, handler);
+                            lock(&open).remove(&id);
+                        });
                 }
             })?;
         Ok(Server {
             addr,
             stop,
+            connections,
             accept_thread: Some(accept_thread),
         })
     }
@@ -179,7 +195,14 @@ impl Drop for Server {
         if let Some(thread) = self.accept_thread.take() {
             let _ = thread.join();
         }
+        for (_, stream) in lock(&self.connections).drain() {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
     }
+}
+
+fn lock(connections: &Connections) -> std::sync::MutexGuard<'_, HashMap<u64, TcpStream>> {
+    connections.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn serve_connection(stream: TcpStream, handler: Handler) {
