@@ -185,6 +185,13 @@ pub struct SyncArgs {
     /// GitHub signs as verified).
     #[arg(long, value_name = "NAME <EMAIL>")]
     pub author: Option<String>,
+    /// Authenticate as this GitHub App (with its private key from --app-private-key-file or
+    /// the GITHUB_APP_PRIVATE_KEY variable) instead of a token.
+    #[arg(long, value_name = "ID", env = "GITHUB_APP_ID")]
+    pub app_id: Option<String>,
+    /// The GitHub App's private key file (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub app_private_key_file: Option<PathBuf>,
     /// The environment variable holding the token (default: GITHUB_TOKEN, then GH_TOKEN).
     #[arg(long, value_name = "NAME")]
     pub token_env: Option<String>,

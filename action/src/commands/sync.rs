@@ -17,9 +17,10 @@ pub const GITHUB_TOKEN_ENVS: [&str; 2] = ["GITHUB_TOKEN", "GH_TOKEN"];
 
 /// Run the command. `token` overrides the environment (the Action's `token` input).
 pub fn run(args: &SyncArgs, token: Option<String>) -> anyhow::Result<SyncOutcome> {
-    let token = match token {
-        Some(t) => t,
-        None => github_token(args.token_env.as_deref())?,
+    let token = match (token, &args.app_id) {
+        (Some(t), _) => t,
+        (None, Some(app_id)) => app_token(args, app_id)?,
+        (None, None) => github_token(args.token_env.as_deref())?,
     };
     let (ignore, options) = crate::commands::changes::resolve_change_options(&args.change)?;
     let _ = ignore; // the sync reads the repository's own ignore files; the local one is added below
@@ -99,6 +100,22 @@ pub fn run(args: &SyncArgs, token: Option<String>) -> anyhow::Result<SyncOutcome
             outcome
         }
     }
+}
+
+/// The environment variable holding a GitHub App's private key (PEM text).
+pub const APP_PRIVATE_KEY_ENV: &str = "GITHUB_APP_PRIVATE_KEY";
+
+fn app_token(args: &SyncArgs, app_id: &str) -> anyhow::Result<String> {
+    let pem = match &args.app_private_key_file {
+        Some(p) => std::fs::read_to_string(p).with_context(|| format!("cannot read the App private key {}", p.display()))?,
+        None => std::env::var(APP_PRIVATE_KEY_ENV)
+            .with_context(|| format!("--app-id needs the App's private key: --app-private-key-file FILE or {APP_PRIVATE_KEY_ENV}"))?,
+    };
+    let (owner, repo) = args
+        .repository
+        .split_once('/')
+        .with_context(|| format!("--repository {:?} is not OWNER/REPO", args.repository))?;
+    crate::providers::github_app::installation_token(&args.api_url, app_id, &pem, owner, repo)
 }
 
 /// `https://api.github.com` → `https://api.github.com/graphql`;

@@ -9,6 +9,7 @@ use gensync_core::payload::github::Signature;
 use gensync_core::{BranchTree, Mode, ObjectId};
 
 pub mod github;
+pub mod github_app;
 
 /// What the flow needs to know about the repository.
 #[derive(Debug, Clone)]

@@ -382,3 +382,122 @@ fn actions_mode_failure_is_an_error_annotation() {
         "{stdout}"
     );
 }
+
+#[test]
+fn truncated_tree_listings_are_walked_by_subtree() {
+    use gensync_tests::github::{GithubConfig, GithubEmulator, RepoSpec, TokenConfig};
+    let emu = GithubEmulator::start(
+        GithubConfig::default()
+            .token(TokenConfig::actions(TOKEN))
+            .tree_entry_limit(5),
+    )
+    .unwrap();
+    let mut spec = RepoSpec::new(REPO);
+    for i in 0..12 {
+        spec = spec.file(&format!("human/{}/f{i}.txt", i % 3), format!("{i}\n"));
+    }
+    emu.create_repo(&spec).unwrap();
+    let env = Env {
+        emu,
+        work: tempfile::tempdir().unwrap(),
+    };
+    ok_json(&env.sync(&env.build("build-1"), "1", &[]));
+    // A person edits a generated file; the next build changes another one. The edit is only
+    // visible in a walked (not truncated) listing, and must survive.
+    env.emu
+        .commit_files(
+            REPO,
+            "amplication",
+            &[FileChange::write(
+                "src/orders/orders.service.ts",
+                "// mine\n",
+            )],
+            "edit",
+        )
+        .unwrap();
+    let out = ok_json(&env.sync(&env.build("build-2"), "2", &["--conflicts", "branch"]));
+    let head = env.head("amplication").unwrap();
+    assert_eq!(
+        env.show(&format!("{head}:src/orders/orders.service.ts")),
+        "// mine\n",
+        "{out}"
+    );
+    assert!(env
+        .emu
+        .requests()
+        .iter()
+        .any(|r| r.path.contains("/git/trees/") && r.query.is_empty()));
+}
+
+#[test]
+fn pull_request_options_are_applied_to_a_new_pull_request() {
+    let env = Env::start();
+    ok_json(&env.sync(
+        &env.build("build-1"),
+        "1",
+        &[
+            "--draft",
+            "--labels",
+            "generated,bot",
+            "--assignees",
+            "octocat",
+            "--reviewers",
+            "hubot",
+        ],
+    ));
+    let pr = &env.emu.pulls(REPO).unwrap()[0];
+    assert!(pr.draft);
+    assert_eq!(pr.labels, ["generated", "bot"]);
+    assert_eq!(pr.assignees, ["octocat"]);
+    assert_eq!(pr.requested_reviewers, ["hubot"]);
+    env.emu.assert_no_invalid_requests();
+}
+
+#[test]
+fn github_app_credentials_get_an_installation_token() {
+    use gensync_tests::github::{AppConfig, AppKey, GithubConfig, GithubEmulator, RepoSpec};
+    let key = AppKey::generate();
+    let emu = GithubEmulator::start(GithubConfig::default().app(AppConfig::new(
+        77,
+        "gensync-bot",
+        &key.public_key_pem(),
+        "acme",
+    )))
+    .unwrap();
+    emu.create_repo(&RepoSpec::new(REPO).file("README.md", "# app\n"))
+        .unwrap();
+    let env = Env {
+        emu,
+        work: tempfile::tempdir().unwrap(),
+    };
+    let pem = env.work.path().join("key.pem");
+    std::fs::write(&pem, key.private_key_pem()).unwrap();
+    let args: Vec<String> = [
+        "sync",
+        "--repository",
+        REPO,
+        "--message",
+        "From an App",
+        "--api-url",
+        env.emu.base_url(),
+        "--json",
+        "--app-id",
+        "77",
+        "--app-private-key-file",
+        pem.to_str().unwrap(),
+        "--output",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([env.build("build-1").to_str().unwrap().to_owned()])
+    .collect();
+    let out = env.run(&args, &[("GITHUB_TOKEN", "")]);
+    let v = ok_json(&out);
+    assert_eq!(v["operation"], "created");
+    let head = env.head("amplication").unwrap();
+    assert!(env
+        .emu
+        .is_verified(REPO, &gensync_tests::git::Oid::parse(&head).unwrap()));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("PRIVATE KEY"));
+}
