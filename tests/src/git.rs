@@ -772,23 +772,23 @@ impl BareRepo {
             ours.as_str(),
             theirs.as_str(),
         ];
-        match self.run_maybe(&args) {
-            Ok(Some(out)) => Ok(Ok(parse_oid(
-                &args,
-                out.lines().next().unwrap_or_default(),
-            )?)),
-            Ok(None) => {
-                // Exit status 1 means conflicts; run again to read the listing.
-                let mut command = self.command();
-                command.args(args);
-                let out = command.output().map_err(|source| Error::Spawn {
-                    args: args.join(" "),
-                    source,
-                })?;
-                let text = String::from_utf8_lossy(&out.stdout);
-                Ok(Err(text.lines().skip(1).map(str::to_owned).collect()))
-            }
-            Err(e) => Err(e),
+        let mut command = self.command();
+        command.args(args).stdin(Stdio::null());
+        let out = command.output().map_err(|source| Error::Spawn {
+            args: args.join(" "),
+            source,
+        })?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut lines = text.lines();
+        match out.status.code() {
+            Some(0) => Ok(Ok(parse_oid(&args, lines.next().unwrap_or_default())?)),
+            // Exit status 1: conflicts, listed after the tree id.
+            Some(1) => Ok(Err(lines.skip(1).map(str::to_owned).collect())),
+            _ => Err(Error::Failed {
+                args: args.join(" "),
+                status: out.status.to_string(),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+            }),
         }
     }
 
@@ -1156,6 +1156,29 @@ mod tests {
             &RefExpectation::At(first.clone()),
         );
         assert!(matches!(stale, Err(Error::StaleRef { actual: Some(ref a), .. }) if *a == second));
+        let other = {
+            let tree = repo.read_commit(&first).expect("read").tree;
+            let blob = repo.write_blob(b"3").expect("blob");
+            let edit = TreeEdit {
+                path: "f.txt".into(),
+                entry: Some((MODE_FILE.into(), blob)),
+            };
+            let tree = repo.edit_tree(Some(&tree), &[edit]).expect("tree");
+            repo.write_commit(
+                &tree,
+                std::slice::from_ref(&first),
+                "three\n",
+                &person,
+                &person,
+            )
+            .expect("commit")
+        };
+        let conflicts = repo
+            .merge_trees(&second, &other)
+            .expect("git")
+            .expect_err("both changed f.txt");
+        assert_eq!(conflicts, ["f.txt"]);
+        assert!(repo.merge_trees(&second, &first).expect("git").is_ok());
         let diff = repo.diff(&first, &second).expect("diff");
         assert_eq!(diff.len(), 1);
         assert_eq!((diff[0].status, diff[0].path.as_str()), ('M', "f.txt"));
