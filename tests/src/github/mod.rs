@@ -64,6 +64,14 @@ use crate::record::{describe_invalid, RecordedRequest, Recorder};
 use crate::validator::Validator;
 use server::{Emulator, Urls};
 
+/// The REST operations the emulator implements, as `(method, OpenAPI path template)`.
+pub fn rest_operations() -> Vec<(&'static str, &'static str)> {
+    router::ROUTES
+        .iter()
+        .map(|r| (r.method, r.template))
+        .collect()
+}
+
 /// A running GitHub emulator. Stops serving when dropped; a temporary root is removed then.
 pub struct GithubEmulator {
     // Field order matters: the server stops before the internals and the directory go.

@@ -1,6 +1,7 @@
 //! Requests are checked against GitHub's official REST description and GraphQL schema.
 
-use gensync_tests::github::{GithubConfig, GithubEmulator};
+use gensync_tests::github::{rest_operations, GithubConfig, GithubEmulator};
+use gensync_tests::validator::{self, Check, Validator};
 use serde_json::json;
 
 use crate::support::{head, with_repo, Client};
@@ -101,4 +102,24 @@ fn a_missing_validator_fails_loudly_unless_validation_is_turned_off() {
 fn dropping_an_emulator_that_saw_invalid_requests_fails_the_test() {
     let emulator = with_repo(&[("a.txt", "a\n")]);
     Client::of(&emulator).post("/repos/acme/app/git/blobs", json!({"contents": "typo"}));
+}
+
+#[test]
+fn every_route_is_an_operation_of_the_official_description() {
+    let validator = Validator::shared(&validator::default_dir()).expect("validator installed");
+    for (method, template) in rest_operations() {
+        let check = Check::Rest {
+            method,
+            template,
+            query: &[],
+            body: None,
+        };
+        let errors = validator
+            .check("github", check)
+            .expect("the validator answers");
+        assert!(
+            !errors.iter().any(|e| e.contains("is not an operation")),
+            "{method} {template}: {errors:?}"
+        );
+    }
 }
