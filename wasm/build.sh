@@ -80,7 +80,7 @@ mkdir -p "$site/pkg" "$site/vendor"
 cp -R "$here/www/." "$site/"
 cp "$pkg/web/gensync_wasm.js" "$pkg/web/gensync_wasm_bg.wasm" "$site/pkg/"
 d2h="$here/node_modules/diff2html/bundles"
-cp "$d2h/js/diff2html-ui-slim.min.js" "$d2h/css/diff2html.min.css" "$site/vendor/"
+cp "$d2h/js/diff2html-ui-base.min.js" "$d2h/css/diff2html.min.css" "$site/vendor/"
 cp "$here/node_modules/diff2html/LICENSE.md" "$site/vendor/diff2html-LICENSE.md"
 
 size="$(wc -c < "$pkg/web/gensync_wasm_bg.wasm")"

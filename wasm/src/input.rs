@@ -194,7 +194,10 @@ pub fn preview_input(value: &JsValue) -> Result<PreviewInput, Error> {
         Some(o) => options(&o)?,
         None => gensync_core::preview::Options::default(),
     };
-    let previous = match (get(value, "previous_manifest"), get(value, "previous_files")) {
+    let previous = match (
+        get(value, "previous_manifest"),
+        get(value, "previous_files"),
+    ) {
         (Some(_), Some(_)) => {
             return fail("give previous_manifest or previous_files, not both");
         }
@@ -204,9 +207,9 @@ pub fn preview_input(value: &JsValue) -> Result<PreviewInput, Error> {
                 .map_err(|e| Error(format!("previous manifest: {e}")))?;
             Previous::Manifest(manifest)
         }
-        (None, Some(f)) => Previous::Files(snapshot(files(&f, "previous_files")?, |_| {
-            Mode::Regular
-        })?),
+        (None, Some(f)) => {
+            Previous::Files(snapshot(files(&f, "previous_files")?, |_| Mode::Regular)?)
+        }
         (None, None) => Previous::None,
     };
     let Some(next) = get(value, "files") else {
@@ -298,7 +301,7 @@ fn options(value: &JsValue) -> Result<gensync_core::preview::Options, Error> {
     let context_lines = match get(value, "context_lines") {
         None => gensync_core::diff::DEFAULT_CONTEXT_LINES,
         Some(v) => match v.as_f64() {
-            Some(n) if n >= 0.0 && n <= 1000.0 && n.fract() == 0.0 => n as u32,
+            Some(n) if (0.0..=1000.0).contains(&n) && n.fract() == 0.0 => n as u32,
             _ => return fail("options.context_lines must be a whole number from 0 to 1000"),
         },
     };
