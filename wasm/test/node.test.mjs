@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRequire } from "node:module";
@@ -250,4 +250,21 @@ test("bad input throws an Error with the core's message", () => {
     options: { conflicts: "fail" },
   };
   throwsWith(input, /1 file\(s\) were changed by the generator and edited on the branch in overlapping ways: a\.txt/);
+});
+
+test("the package: entry points resolve by name and carry TypeScript types", () => {
+  const dir = mkdtempSync(join(tmpdir(), "gensync-wasm-pkg-"));
+  mkdirSync(join(dir, "node_modules"));
+  symlinkSync(join(ROOT, "wasm", "pkg"), join(dir, "node_modules", "gensync-wasm"), "dir");
+  const run = (args) => execFileSync(process.execPath, args, { cwd: dir, encoding: "utf8" }).trim();
+  assert.equal(run(["-e", "console.log(require('gensync-wasm').hashBlob('x'))"]), gitHashObject("x"));
+  assert.equal(run(["-e", "console.log(typeof require('gensync-wasm/node').preview)"]), "function");
+  assert.equal(run(["--input-type=module", "-e", "import * as w from 'gensync-wasm/web'; console.log(typeof w.default, typeof w.preview)"]), "function function");
+  for (const target of ["web", "nodejs"]) {
+    const types = readFileSync(join(ROOT, "wasm", "pkg", target, "gensync_wasm.d.ts"), "utf8");
+    assert.match(types, /export function preview\(input: PreviewInput\): Preview;/);
+    assert.match(types, /export function manifest\(files: FileInput\[\]\): string;/);
+    assert.match(types, /export function hashBlob\(data: Uint8Array \| string\): string;/);
+    assert.match(types, /export interface ChangeSet \{/);
+  }
 });
