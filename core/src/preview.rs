@@ -511,7 +511,7 @@ mod tests {
         assert!(
             merged.files[0]
                 .patch
-                .ends_with("@@ -2,4 +2,4 @@\n 2\n 3\n 4\n-5\n+five\n"),
+                .ends_with("@@ -2,4 +2,4 @@ one\n 2\n 3\n 4\n-5\n+five\n"),
             "{}",
             merged.files[0].patch
         );
