@@ -53,6 +53,14 @@ impl Urls {
     }
 }
 
+/// The operation a request is for.
+enum Target {
+    /// A REST route and its path parameters.
+    Rest(&'static router::Route, Vec<(&'static str, String)>),
+    /// The GraphQL endpoint.
+    Graphql,
+}
+
 /// Requests per hour of one token, in the current window.
 struct RateWindow {
     used: u32,
@@ -169,7 +177,10 @@ impl Emulator {
             }
         }
         let reply = match early {
-            Some(reply) => reply,
+            Some(reply) => {
+                entry.invalid = self.problems_of(&request);
+                reply
+            }
             None => {
                 let (response, invalid) = self.answer(&request, entry.seq);
                 entry.invalid = invalid;
@@ -217,7 +228,9 @@ impl Emulator {
         (response, invalid)
     }
 
-    fn route(&self, request: &Request, invalid: &mut Option<String>) -> Result<Response, ApiError> {
+    /// Which operation `request` is: a REST route with its parameters, or GraphQL; otherwise
+    /// why there is none (the request is answered 404 and flagged).
+    fn target(&self, request: &Request) -> Result<Target, String> {
         let mut segments = request.path_segments();
         if self.config.enterprise {
             match segments.as_slice() {
@@ -228,23 +241,72 @@ impl Emulator {
                     segments.drain(..2);
                 }
                 _ => {
-                    *invalid = Some(format!(
+                    return Err(format!(
                         "{} {} is outside the Enterprise API root /api/v3",
                         request.method, request.path
-                    ));
-                    return Err(ApiError::not_found());
+                    ))
                 }
             }
         }
         if segments == ["graphql"] && request.method == "POST" {
-            return self.graphql(request, invalid);
+            return Ok(Target::Graphql);
         }
-        let Some((route, params)) = router::find(&request.method, &segments) else {
-            *invalid = Some(format!(
-                "no such route in the emulator: {} {} (not a GitHub REST operation, or one the emulator does not implement)",
-                request.method, request.path
-            ));
-            return Err(ApiError::not_found());
+        router::find(&request.method, &segments)
+            .map(|(route, params)| Target::Rest(route, params))
+            .ok_or_else(|| {
+                format!(
+                    "no such route in the emulator: {} {} (not a GitHub REST operation, or one the emulator does not implement)",
+                    request.method, request.path
+                )
+            })
+    }
+
+    /// What GitHub's official descriptions find wrong with `request` (empty when valid, or
+    /// when validation is off).
+    fn problems(&self, request: &Request, target: &Target) -> Vec<String> {
+        let Ok(body) = parse_body(request) else {
+            return vec!["the body is not JSON".into()];
+        };
+        let Some(validator) = &self.validator else {
+            return Vec::new();
+        };
+        let query = request.query_pairs();
+        let check = match target {
+            Target::Rest(route, _) => Check::Rest {
+                method: &request.method,
+                template: route.template,
+                query: &query,
+                body: (!request.body.is_empty()).then_some(&body),
+            },
+            Target::Graphql => Check::Graphql {
+                query: body["query"].as_str().unwrap_or_default(),
+                variables: body.get("variables").filter(|v| !v.is_null()),
+                operation_name: body["operationName"].as_str(),
+            },
+        };
+        validator
+            .check("github", check)
+            .unwrap_or_else(|e| vec![format!("the validator failed: {e}")])
+    }
+
+    /// Validates a request that a fault answers instead of the emulator: the client sent it,
+    /// so it must be valid all the same.
+    fn problems_of(&self, request: &Request) -> Option<String> {
+        let problems = match self.target(request) {
+            Ok(target) => self.problems(request, &target),
+            Err(why) => vec![why],
+        };
+        (!problems.is_empty()).then(|| problems.join("; "))
+    }
+
+    fn route(&self, request: &Request, invalid: &mut Option<String>) -> Result<Response, ApiError> {
+        let target = self.target(request).map_err(|why| {
+            *invalid = Some(why);
+            ApiError::not_found()
+        })?;
+        let (route, params) = match target {
+            Target::Graphql => return self.graphql(request, invalid),
+            Target::Rest(route, params) => (route, params),
         };
         let doc = format!("{}/{}", super::api::DOCS, route.doc);
         let caller = self
@@ -280,31 +342,16 @@ impl Emulator {
                 json!("https://docs.github.com/rest/overview/rate-limits-for-the-rest-api");
             return Err(error);
         }
-        let body =
-            parse_body(request).inspect_err(|_| *invalid = Some("the body is not JSON".into()))?;
-        if let Some(validator) = &self.validator {
-            let query = request.query_pairs();
-            let check = Check::Rest {
-                method: &request.method,
-                template: route.template,
-                query: &query,
-                body: (!request.body.is_empty()).then_some(&body),
-            };
-            match validator.check("github", check) {
-                Ok(errors) if errors.is_empty() => {}
-                Ok(errors) => {
-                    *invalid = Some(errors.join("; "));
-                    return Err(ApiError::unprocessable(&format!(
-                        "Invalid request.\n\n{}",
-                        errors.join("\n")
-                    )));
-                }
-                Err(e) => {
-                    *invalid = Some(format!("the validator failed: {e}"));
-                    return Err(ApiError::internal(e));
-                }
-            }
+        let problems = self.problems(request, &Target::Rest(route, Vec::new()));
+        if !problems.is_empty() {
+            *invalid = Some(problems.join("; "));
+            parse_body(request)?;
+            return Err(ApiError::unprocessable(&format!(
+                "Invalid request.\n\n{}",
+                problems.join("\n")
+            )));
         }
+        let body = parse_body(request)?;
         permit(&caller, route.need)?;
         let mut state = self.lock_state();
         let mut ctx = Ctx {
@@ -346,44 +393,24 @@ impl Emulator {
             Err(_) => return Err(unauthorized("Bad credentials")),
         };
         let rate_headers = self.count_rate(&caller, "graphql", true);
-        let body =
-            parse_body(request).inspect_err(|_| *invalid = Some("the body is not JSON".into()))?;
-        let query = body["query"].as_str().unwrap_or_default().to_owned();
-        let variables = body.get("variables").filter(|v| !v.is_null()).cloned();
-        let operation_name = body["operationName"].as_str().map(str::to_owned);
-        let mut answer = None;
-        if let Some(validator) = &self.validator {
-            let check = Check::Graphql {
-                query: &query,
-                variables: variables.as_ref(),
-                operation_name: operation_name.as_deref(),
+        let problems = self.problems(request, &Target::Graphql);
+        let answer = if problems.is_empty() {
+            let body = parse_body(request)?;
+            let operation = graphql::Operation {
+                query: body["query"].as_str().unwrap_or_default(),
+                variables: body.get("variables").filter(|v| !v.is_null()),
+                operation_name: body["operationName"].as_str(),
             };
-            match validator.check("github", check) {
-                Ok(errors) if errors.is_empty() => {}
-                Ok(errors) => {
-                    *invalid = Some(errors.join("; "));
-                    let errors: Vec<Value> = errors.iter().map(|e| json!({"message": e})).collect();
-                    answer = Some(json!({ "errors": errors }));
-                }
-                Err(e) => {
-                    *invalid = Some(format!("the validator failed: {e}"));
-                    return Err(ApiError::internal(e));
-                }
-            }
-        }
-        let answer = match answer {
-            Some(answer) => answer,
-            None => {
-                let mut state = self.lock_state();
-                let operation = graphql::Operation {
-                    query: &query,
-                    variables: variables.as_ref(),
-                    operation_name: operation_name.as_deref(),
-                };
-                let answer = graphql::execute(self, &mut state, &caller, &operation);
-                self.save(&state).map_err(ApiError::internal)?;
-                answer
-            }
+            let mut state = self.lock_state();
+            let answer = graphql::execute(self, &mut state, &caller, &operation);
+            self.save(&state).map_err(ApiError::internal)?;
+            answer
+        } else {
+            *invalid = Some(problems.join("; "));
+            parse_body(request)?;
+            // GitHub answers an invalid document with 200 and `errors`, without `data`.
+            let errors: Vec<Value> = problems.iter().map(|e| json!({"message": e})).collect();
+            json!({ "errors": errors })
         };
         let mut response = Response::json(200, &answer);
         for (name, value) in rate_headers {

@@ -123,3 +123,19 @@ fn every_route_is_an_operation_of_the_official_description() {
         );
     }
 }
+
+#[test]
+fn requests_answered_by_a_fault_are_validated_too() {
+    let emulator = with_repo(&[("a.txt", "a\n")]);
+    emulator.add_fault(gensync_tests::fault::FaultRule::new(
+        "POST",
+        "/repos/*/*/git/blobs",
+        gensync_tests::github::faults::server_error(),
+    ));
+    let client = Client::of(&emulator);
+    let reply = client.post("/repos/acme/app/git/blobs", json!({"contents": "typo"}));
+    assert_eq!(reply.status, 500);
+    let invalid = emulator.take_invalid_requests();
+    assert_eq!(invalid.len(), 1);
+    assert!(invalid[0].fault.is_some());
+}
