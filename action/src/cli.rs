@@ -27,6 +27,102 @@ pub enum Command {
     /// Run as the GitHub Action: `gensync sync` with flags from the `INPUT_*` variables, outputs
     /// to `$GITHUB_OUTPUT` and a summary to `$GITHUB_STEP_SUMMARY` (see action.yml).
     GithubAction,
+    /// The project file `gensync.toml`.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// List or create repositories on a provider.
+    #[command(subcommand)]
+    Repo(RepoCommand),
+}
+
+/// `gensync config`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the project file and print the resolved plan: each target repository and
+    /// branch, where every setting came from, and the services committed together.
+    Check(ConfigCheckArgs),
+}
+
+/// `gensync config check`.
+#[derive(Debug, clap::Args)]
+pub struct ConfigCheckArgs {
+    /// The project file.
+    #[arg(long, value_name = "FILE", default_value = "gensync.toml")]
+    pub config: PathBuf,
+    /// Only these services (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub service: Vec<String>,
+    /// A build id, for `{id}` in branch templates.
+    #[arg(long, value_name = "ID")]
+    pub build_id: Option<String>,
+    /// Print the plan as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `gensync repo`.
+#[derive(Debug, Subcommand)]
+pub enum RepoCommand {
+    /// List the repositories the credentials can reach (all pages).
+    List(RepoListArgs),
+    /// Create a repository (GitHub: in an organisation).
+    Create(RepoCreateArgs),
+}
+
+/// Flags every `gensync repo` subcommand shares.
+#[derive(Debug, clap::Args)]
+pub struct RepoProviderArgs {
+    /// The hosting service.
+    #[arg(long, value_enum, default_value_t = ProviderKind::Github)]
+    pub provider: ProviderKind,
+    /// The REST API root (GitHub Enterprise Server: `https://HOST/api/v3`).
+    #[arg(
+        long,
+        env = "GITHUB_API_URL",
+        default_value = "https://api.github.com",
+        value_name = "URL"
+    )]
+    pub api_url: String,
+    /// The environment variable holding the token (default: GITHUB_TOKEN, then GH_TOKEN).
+    #[arg(long, value_name = "NAME")]
+    pub token_env: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `gensync repo list`.
+#[derive(Debug, clap::Args)]
+pub struct RepoListArgs {
+    /// Provider and credentials.
+    #[command(flatten)]
+    pub provider: RepoProviderArgs,
+    /// Only this owner's repositories (an organisation or a user).
+    #[arg(long, value_name = "OWNER")]
+    pub owner: Option<String>,
+}
+
+/// `gensync repo create`.
+#[derive(Debug, clap::Args)]
+pub struct RepoCreateArgs {
+    /// Provider and credentials.
+    #[command(flatten)]
+    pub provider: RepoProviderArgs,
+    /// The organisation to create it in.
+    #[arg(long, value_name = "ORG")]
+    pub owner: String,
+    /// The repository's name.
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+    /// Make it private.
+    #[arg(long)]
+    pub private: bool,
+    /// A short description.
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+    /// Create it with a first commit (README.md), so a sync can open pull requests right away.
+    #[arg(long)]
+    pub init: bool,
 }
 
 /// `gensync manifest`.
@@ -118,14 +214,19 @@ pub struct ChangesArgs {
 }
 
 /// Providers.
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum ProviderKind {
     /// GitHub or GitHub Enterprise Server.
     Github,
+    /// A git repository on disk (`--repository PATH`), written with gitoxide; nothing pushed,
+    /// no pull request.
+    Local,
 }
 
 /// Branch strategies.
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Strategy {
     /// One long-lived branch `amplication`, new commits on top.
     #[default]
@@ -137,15 +238,22 @@ pub enum Strategy {
 /// `gensync sync`.
 #[derive(Debug, clap::Args)]
 pub struct SyncArgs {
-    /// The hosting service.
-    #[arg(long, value_enum, default_value_t = ProviderKind::Github)]
-    pub provider: ProviderKind,
-    /// The repository, `OWNER/REPO`.
-    #[arg(long, value_name = "OWNER/REPO")]
-    pub repository: String,
-    /// The build output folder.
+    /// The hosting service [default: github].
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderKind>,
+    /// The repository: `OWNER/REPO`, or the repository's path with `--provider local`.
+    #[arg(long, value_name = "OWNER/REPO|PATH")]
+    pub repository: Option<String>,
+    /// The build output folder (without --config).
     #[arg(long, value_name = "DIR")]
-    pub output: PathBuf,
+    pub output: Option<PathBuf>,
+    /// The project file: project defaults and the services to sync (see docs/configuration.md).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Read the sync branch's tree, manifest and ignore files from this local clone of the
+    /// repository with gitoxide instead of the API; commits it lacks are read from the API.
+    #[arg(long, value_name = "PATH")]
+    pub local_clone: Option<PathBuf>,
     /// The commit message: first line = commit and pull-request title, rest = description.
     #[arg(long, short)]
     pub message: String,
@@ -155,15 +263,16 @@ pub struct SyncArgs {
     /// A link to the build, put in a code block in the commit message and pull request.
     #[arg(long, value_name = "URL")]
     pub build_url: Option<String>,
-    /// The branch strategy.
-    #[arg(long, value_enum, default_value_t = Strategy::Single)]
-    pub strategy: Strategy,
+    /// The branch strategy [default: single].
+    #[arg(long, value_enum)]
+    pub strategy: Option<Strategy>,
     /// The sync branch name template (`{id}`, `{service}`); default per strategy.
     #[arg(long, value_name = "TEMPLATE")]
     pub branch: Option<String>,
-    /// A service name, for `{service}` in the branch template.
+    /// A service name, for `{service}` in the branch template; with --config, the services to
+    /// sync (repeatable; default: all).
     #[arg(long, value_name = "NAME")]
-    pub service: Option<String>,
+    pub service: Vec<String>,
     /// The pull requests' base branch (default: the repository's default branch).
     #[arg(long, value_name = "BRANCH")]
     pub base: Option<String>,
@@ -178,11 +287,11 @@ pub struct SyncArgs {
     /// The GraphQL endpoint (default: derived from --api-url).
     #[arg(long, env = "GITHUB_GRAPHQL_URL", value_name = "URL")]
     pub graphql_url: Option<String>,
-    /// How commits are made.
-    #[arg(long, value_enum, default_value_t = crate::providers::github::CommitMode::Rest)]
-    pub commit_mode: crate::providers::github::CommitMode,
+    /// How commits are made [default: rest].
+    #[arg(long, value_enum)]
+    pub commit_mode: Option<crate::providers::github::CommitMode>,
     /// Commit author and committer, `Name <email>` (default: the token's identity, which
-    /// GitHub signs as verified).
+    /// GitHub signs as verified; `gensync <gensync@localhost>` in a local repository).
     #[arg(long, value_name = "NAME <EMAIL>")]
     pub author: Option<String>,
     /// Authenticate as this GitHub App (with its private key from --app-private-key-file or

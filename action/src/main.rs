@@ -7,9 +7,13 @@ mod build_output;
 mod ci;
 mod cli;
 mod commands;
+mod config;
+mod env;
 mod http;
 mod providers;
+mod settings;
 mod sync;
+mod target;
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
@@ -18,6 +22,9 @@ fn main() -> std::process::ExitCode {
         cli::Command::Changes(args) => commands::changes::run(args),
         cli::Command::Sync(args) => run_sync(args, None),
         cli::Command::GithubAction => github_action(),
+        cli::Command::Config(cli::ConfigCommand::Check(args)) => commands::config::check(args),
+        cli::Command::Repo(cli::RepoCommand::List(args)) => commands::repo::list(args),
+        cli::Command::Repo(cli::RepoCommand::Create(args)) => commands::repo::create(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -36,15 +43,23 @@ fn run_sync(args: &cli::SyncArgs, token: Option<String>) -> anyhow::Result<()> {
     if actions {
         ci::github_actions::group("gensync sync");
     }
-    let outcome = commands::sync::run(args, token);
+    let runs = commands::sync::run(args, token);
     if actions {
         ci::github_actions::end_group();
     }
-    let outcome = outcome?;
+    let runs = runs?;
     if actions {
-        ci::github_actions::write_outputs(&outcome)?;
+        // With several targets (--config), each writes its outputs in turn: the last one's
+        // values stand, and the step summary has a table per target.
+        for outcome in &runs.outcomes {
+            ci::github_actions::write_outputs(outcome)?;
+        }
     }
-    commands::sync::report(&outcome, args.json)
+    commands::sync::report(&runs.outcomes, args.json, args.config.is_some())?;
+    match runs.error {
+        Some(err) => Err(err),
+        None => Ok(()),
+    }
 }
 
 fn github_action() -> anyhow::Result<()> {

@@ -98,6 +98,9 @@ pub struct SyncOutcome {
     pub pull_request_text: PullRequestText,
     /// The change set of each service.
     pub changes: Vec<ChangeSet>,
+    /// Explanations for the person (e.g. why there is no pull request).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// Progress lines for the person watching (stderr, or `::group::` in Actions).
@@ -254,7 +257,17 @@ pub fn run(
         commit_message,
         pull_request_text: text,
         changes,
+        notes: Vec::new(),
     };
+    if !provider.has_pull_requests() {
+        let note = format!(
+            "no pull request: the target has none; review the branch with `git log --stat {base}..{}`",
+            job.branch
+        );
+        log.info(&note);
+        outcome.notes.push(note);
+        return Ok(outcome);
+    }
     let pr_step = pull_request_step(provider, job, &base, &mut outcome);
     if let Err(err) = pr_step {
         return Err(match &outcome.commit_sha {

@@ -1,69 +1,110 @@
 //! `gensync sync`: resolve flags into a [`SyncJob`], run it, report.
 
 use std::io::Write as _;
+use std::path::Path;
 
 use anyhow::{bail, Context};
 use gensync_core::message::BuildInfo;
-use gensync_core::payload::github::Signature;
 
-use crate::cli::{ProviderKind, Strategy, SyncArgs};
+use crate::cli::{ProviderKind, SyncArgs};
+use crate::config;
 use crate::http::{Credential, HttpClient, HttpConfig, Secret};
 use crate::providers::github::GitHub;
-use crate::providers::PullRequestOptions;
+use crate::providers::{Provider, PullRequestOptions};
+use crate::settings;
 use crate::sync::{self, ServiceJob, SyncJob, SyncOutcome};
+use crate::target::clone::WithLocalClone;
+use crate::target::local::LocalRepo;
 
 /// Environment variables read for the GitHub token, in order.
 pub const GITHUB_TOKEN_ENVS: [&str; 2] = ["GITHUB_TOKEN", "GH_TOKEN"];
 
+/// What `gensync sync` did: one outcome per target that synced, and the first failure (the
+/// other targets still ran: they are independent repositories).
+pub struct Runs {
+    /// The targets that synced, in plan order.
+    pub outcomes: Vec<SyncOutcome>,
+    /// Failures, each naming its target.
+    pub error: Option<anyhow::Error>,
+}
+
 /// Run the command. `token` overrides the environment (the Action's `token` input).
-pub fn run(args: &SyncArgs, token: Option<String>) -> anyhow::Result<SyncOutcome> {
-    let token = match (token, &args.app_id) {
-        (Some(t), _) => t,
-        (None, Some(app_id)) => app_token(args, app_id)?,
-        (None, None) => github_token(args.token_env.as_deref())?,
+pub fn run(args: &SyncArgs, token: Option<String>) -> anyhow::Result<Runs> {
+    let file = args.config.as_deref().map(config::load).transpose()?;
+    let plan = settings::resolve(
+        &settings::Flags::from(args),
+        &|name| std::env::var(name).ok(),
+        file.as_ref(),
+    )?;
+    let mut runs = Runs {
+        outcomes: Vec::new(),
+        error: None,
     };
-    let (ignore, options) = crate::commands::changes::resolve_change_options(&args.change)?;
-    let _ = ignore; // the sync reads the repository's own ignore files; the local one is added below
-    let output = crate::build_output::read(&args.output, gensync_core::HashKind::Sha1, 0)
-        .with_context(|| format!("reading the build output {}", args.output.display()))?;
-    let template = args.branch.clone().unwrap_or_else(|| {
-        match args.strategy {
-            Strategy::Single => gensync_core::branch::SINGLE,
-            Strategy::PerBuild => gensync_core::branch::PER_BUILD,
+    let several = plan.targets.len() > 1;
+    for target in &plan.targets {
+        if several {
+            eprintln!(
+                "gensync: == {} branch {} ({} service(s))",
+                target.repository.value,
+                target.branch.value,
+                target.services.len()
+            );
         }
-        .to_owned()
-    });
-    let branch =
-        gensync_core::branch::render(&template, args.build_id.as_deref(), args.service.as_deref())?;
-    let author = match &args.author {
-        Some(a) => Some(
-            Signature::parse(a)
-                .with_context(|| format!("--author {a:?} is not \"Name <email>\""))?,
-        ),
-        None => None,
-    };
-    let extra_ignore = match &args.change.ignore_file {
-        Some(p) => Some(
-            std::fs::read(p)
-                .with_context(|| format!("cannot read the ignore file {}", p.display()))?,
-        ),
-        None => None,
-    };
+        match run_target(args, target, token.clone()) {
+            Ok(o) => runs.outcomes.push(o),
+            Err(e) if !several => return Err(e),
+            Err(e) => {
+                let e = e.context(format!(
+                    "syncing {} (branch {}) failed",
+                    target.repository.value, target.branch.value
+                ));
+                eprintln!("error: {e:#}");
+                runs.error.get_or_insert(e);
+            }
+        }
+    }
+    Ok(runs)
+}
+
+/// Build the job of one target (read its build outputs) and run it with its provider.
+fn run_target(
+    args: &SyncArgs,
+    target: &settings::Target,
+    token: Option<String>,
+) -> anyhow::Result<SyncOutcome> {
+    let (_, options) = crate::commands::changes::resolve_change_options(&args.change)?;
+    let mut services = Vec::with_capacity(target.services.len());
+    for s in &target.services {
+        let output = crate::build_output::read(&s.output, gensync_core::HashKind::Sha1, 0)
+            .with_context(|| format!("reading the build output {}", s.output.display()))?;
+        // The sync reads the repository's own ignore files; a local one is added to them.
+        let extra_ignore = match &s.ignore_file {
+            Some(p) => Some(
+                std::fs::read(p)
+                    .with_context(|| format!("cannot read the ignore file {}", p.display()))?,
+            ),
+            None => None,
+        };
+        services.push(ServiceJob {
+            name: s.name.clone(),
+            output,
+            extra_ignore,
+            options: gensync_core::changeset::Options {
+                target_dir: s.target_dir.clone(),
+                ..options.clone()
+            },
+        });
+    }
     let job = SyncJob {
-        base: args.base.clone(),
-        branch,
+        base: target.base.value.clone(),
+        branch: target.branch.value.clone(),
         build: BuildInfo {
             message: args.message.clone(),
             build_id: args.build_id.clone(),
             build_url: args.build_url.clone(),
         },
-        author,
-        services: vec![ServiceJob {
-            name: args.service.clone(),
-            output,
-            extra_ignore,
-            options,
-        }],
+        author: target.author.value.clone(),
+        services,
         dry_run: args.dry_run,
         init_empty: args.init_empty,
         pull_request: PullRequestOptions {
@@ -74,8 +115,71 @@ pub fn run(args: &SyncArgs, token: Option<String>) -> anyhow::Result<SyncOutcome
             team_reviewers: args.team_reviewers.clone(),
         },
     };
-    let verbose = args.verbose;
-    let mut config = HttpConfig::new(&args.api_url)?
+    let repository = target.repository.value.as_str();
+    let mut log = |line: &str| eprintln!("gensync: {line}");
+    match target.provider.value {
+        ProviderKind::Github => {
+            let mut provider = github_provider(args, repository, target, token)?;
+            let outcome = run_flow(&mut provider, args, &job, &mut log);
+            for note in &provider.notes {
+                eprintln!("gensync: {note}");
+            }
+            outcome
+        }
+        ProviderKind::Local => {
+            if args.local_clone.is_some() {
+                bail!("--local-clone is for remote providers; --provider local already reads the repository itself");
+            }
+            let mut provider = LocalRepo::open(Path::new(repository))?;
+            run_flow(&mut provider, args, &job, &mut log)
+        }
+    }
+}
+
+/// Run the flow, through `--local-clone` when given.
+fn run_flow(
+    provider: &mut dyn Provider,
+    args: &SyncArgs,
+    job: &SyncJob,
+    log: &mut dyn sync::Log,
+) -> anyhow::Result<SyncOutcome> {
+    let Some(path) = &args.local_clone else {
+        return sync::run(provider, job, log);
+    };
+    let mut with_clone = WithLocalClone::open(path, provider)?;
+    let outcome = sync::run(&mut with_clone, job, log);
+    let reads = with_clone.reads;
+    log.info(&format!(
+        "local clone {}: {} read(s) from the clone, {} from the API (objects the clone lacks)",
+        path.display(),
+        reads.local,
+        reads.fallback
+    ));
+    outcome
+}
+
+fn github_provider(
+    args: &SyncArgs,
+    repository: &str,
+    target: &settings::Target,
+    token: Option<String>,
+) -> anyhow::Result<GitHub> {
+    let token = match (token, &args.app_id) {
+        (Some(t), _) => t,
+        (None, Some(app_id)) => app_token(args, repository, app_id)?,
+        (None, None) => github_token(args.token_env.as_deref())?,
+    };
+    let http = github_http(&args.api_url, token, args.verbose)?;
+    let graphql_url = args
+        .graphql_url
+        .clone()
+        .unwrap_or_else(|| graphql_url_for(&args.api_url));
+    GitHub::new(http, graphql_url, repository, target.commit_mode.value)
+}
+
+/// An HTTP client for GitHub's REST API at `api_url`, authenticated with `token`.
+pub fn github_http(api_url: &str, token: String, verbose: bool) -> anyhow::Result<HttpClient> {
+    let mut config = HttpConfig::new(api_url)?
         .credential(Credential::Bearer(Secret::new(token)))
         .default_header("Accept", "application/vnd.github+json")
         .default_header("X-GitHub-Api-Version", "2022-11-28");
@@ -84,37 +188,21 @@ pub fn run(args: &SyncArgs, token: Option<String>) -> anyhow::Result<SyncOutcome
             eprintln!("http: {e}")
         }));
     }
-    let http = HttpClient::new(config)?;
-    let graphql_url = args
-        .graphql_url
-        .clone()
-        .unwrap_or_else(|| graphql_url_for(&args.api_url));
-    let mut log = |line: &str| eprintln!("gensync: {line}");
-    match args.provider {
-        ProviderKind::Github => {
-            let mut provider = GitHub::new(http, graphql_url, &args.repository, args.commit_mode)?;
-            let outcome = sync::run(&mut provider, &job, &mut log);
-            for note in &provider.notes {
-                eprintln!("gensync: {note}");
-            }
-            outcome
-        }
-    }
+    Ok(HttpClient::new(config)?)
 }
 
 /// The environment variable holding a GitHub App's private key (PEM text).
 pub const APP_PRIVATE_KEY_ENV: &str = "GITHUB_APP_PRIVATE_KEY";
 
-fn app_token(args: &SyncArgs, app_id: &str) -> anyhow::Result<String> {
+fn app_token(args: &SyncArgs, repository: &str, app_id: &str) -> anyhow::Result<String> {
     let pem = match &args.app_private_key_file {
         Some(p) => std::fs::read_to_string(p).with_context(|| format!("cannot read the App private key {}", p.display()))?,
         None => std::env::var(APP_PRIVATE_KEY_ENV)
             .with_context(|| format!("--app-id needs the App's private key: --app-private-key-file FILE or {APP_PRIVATE_KEY_ENV}"))?,
     };
-    let (owner, repo) = args
-        .repository
+    let (owner, repo) = repository
         .split_once('/')
-        .with_context(|| format!("--repository {:?} is not OWNER/REPO", args.repository))?;
+        .with_context(|| format!("--repository {repository:?} is not OWNER/REPO"))?;
     crate::providers::github_app::installation_token(&args.api_url, app_id, &pem, owner, repo)
 }
 
@@ -128,7 +216,8 @@ pub fn graphql_url_for(api_url: &str) -> String {
     }
 }
 
-fn github_token(token_env: Option<&str>) -> anyhow::Result<String> {
+/// The GitHub token from `token_env`, or `GITHUB_TOKEN`, then `GH_TOKEN`.
+pub fn github_token(token_env: Option<&str>) -> anyhow::Result<String> {
     let names: Vec<&str> = match token_env {
         Some(n) => vec![n],
         None => GITHUB_TOKEN_ENVS.to_vec(),
@@ -147,13 +236,28 @@ fn github_token(token_env: Option<&str>) -> anyhow::Result<String> {
     )
 }
 
-/// Print the outcome: the change set and what happened, as text or JSON.
-pub fn report(outcome: &SyncOutcome, json: bool) -> anyhow::Result<()> {
+/// Print the outcomes: the change set and what happened, as text or JSON (one object, or with
+/// `list` an array: `--config` runs may have several targets).
+pub fn report(outcomes: &[SyncOutcome], json: bool, list: bool) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(outcome)?)?;
+        let text = match outcomes {
+            [one] if !list => serde_json::to_string_pretty(one)?,
+            _ => serde_json::to_string_pretty(outcomes)?,
+        };
+        writeln!(out, "{text}")?;
         return Ok(());
     }
+    for (i, outcome) in outcomes.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        report_one(&mut out, outcome)?;
+    }
+    Ok(())
+}
+
+fn report_one(out: &mut impl std::io::Write, outcome: &SyncOutcome) -> anyhow::Result<()> {
     for c in &outcome.changes {
         write!(out, "{}", crate::commands::changes::text_report(c))?;
     }
@@ -184,6 +288,9 @@ pub fn report(outcome: &SyncOutcome, json: bool) -> anyhow::Result<()> {
             outcome.operation.as_str()
         )?,
         None => writeln!(out, "pull request: none")?,
+    }
+    for note in &outcome.notes {
+        writeln!(out, "note: {note}")?;
     }
     Ok(())
 }

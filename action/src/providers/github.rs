@@ -16,7 +16,8 @@ use super::{
 use crate::http::{Body, HttpClient, Method, Request, Response};
 
 /// How commits are made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum CommitMode {
     /// Git Data API: blobs, trees, commit, ref update with `force: false`.
     #[default]

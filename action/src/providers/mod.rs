@@ -10,6 +10,7 @@ use gensync_core::{BranchTree, Mode, ObjectId};
 
 pub mod github;
 pub mod github_app;
+pub mod github_repos;
 
 /// What the flow needs to know about the repository.
 #[derive(Debug, Clone)]
@@ -142,4 +143,9 @@ pub trait Provider {
     ) -> anyhow::Result<()>;
     /// Whether `branch`'s content differs from `base`'s (unmerged work, squash merges included).
     fn branch_differs(&mut self, base: &str, branch: &str) -> anyhow::Result<bool>;
+    /// Whether the target has pull requests at all (a local repository has none: the flow then
+    /// stops after the commit with operation `none` and a note).
+    fn has_pull_requests(&self) -> bool {
+        true
+    }
 }

@@ -1,0 +1,18 @@
+//! Environment variable names gensync reads for its settings (uv's `env_vars.rs`): one place,
+//! no scattered literals. Precedence: flag > environment > `gensync.toml` > default
+//! ([`crate::settings`]).
+
+/// The provider (`github`, `local`, …): `--provider`.
+pub const PROVIDER: &str = "GENSYNC_PROVIDER";
+/// The repository (`OWNER/REPO`, or a path for `local`): `--repository`.
+pub const REPOSITORY: &str = "GENSYNC_REPOSITORY";
+/// The pull requests' base branch: `--base`.
+pub const BASE: &str = "GENSYNC_BASE";
+/// The branch strategy (`single`, `per-build`): `--strategy`.
+pub const STRATEGY: &str = "GENSYNC_STRATEGY";
+/// The sync branch template: `--branch`.
+pub const BRANCH: &str = "GENSYNC_BRANCH";
+/// The commit author, `Name <email>`: `--author`.
+pub const AUTHOR: &str = "GENSYNC_AUTHOR";
+/// The GitHub commit mode (`rest`, `graphql`): `--commit-mode`.
+pub const COMMIT_MODE: &str = "GENSYNC_COMMIT_MODE";
