@@ -70,9 +70,12 @@ impl IgnoreRules {
         self.levels.is_empty()
     }
 
-    /// Whether the file at the repository-relative `path` is ignored.
+    /// Whether the file at the repository-relative `path` is ignored. A path that is not
+    /// repository-relative (empty, or starting with `/`) is never in a repository, so it never
+    /// matches (gix-glob requires relative paths).
     pub fn is_ignored(&self, path: &str) -> bool {
-        if self.levels.is_empty() {
+        if self.levels.is_empty() || path.is_empty() || path.starts_with('/') || path.contains("//")
+        {
             return false;
         }
         let mut end = 0;

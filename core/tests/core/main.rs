@@ -3,6 +3,7 @@
 mod changeset;
 mod git_baseline;
 mod properties;
+mod robustness;
 
 use gensync_core::{BranchTree, BuildManifest, Mode, Snapshot, TreeEntry};
 
