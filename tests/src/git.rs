@@ -565,6 +565,21 @@ impl BareRepo {
         }
     }
 
+    /// The object a revision expression names (`main`, `HEAD~1`, `main:src/app.ts`, an id),
+    /// as `git rev-parse --verify` resolves it; `None` when it names nothing.
+    pub fn rev_parse(&self, expression: &str) -> Result<Option<Oid>, Error> {
+        match self.run_maybe(&[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            expression,
+        ])? {
+            Some(out) => Ok(Some(parse_oid(&["rev-parse"], out.trim())?)),
+            None => Ok(None),
+        }
+    }
+
     /// All refs whose full name starts with `prefix` (plain string prefix), sorted by name.
     pub fn refs(&self, prefix: &str) -> Result<Vec<(String, Oid)>, Error> {
         let out = self.run_text(

@@ -266,6 +266,96 @@ pub fn create_commit_on_branch(
     })
 }
 
+/// How many open pull requests from the sync branch [`prefetch_query`] lists (GitHub keeps one
+/// open pull request per head and base; others come from forks or target other bases).
+pub const PREFETCH_PULL_REQUESTS: usize = 20;
+
+/// What [`prefetch_query`] asks for: the reads of one sync attempt.
+#[derive(Debug, Clone, Copy)]
+pub struct Prefetch<'a> {
+    /// Repository owner.
+    pub owner: &'a str,
+    /// Repository name.
+    pub name: &'a str,
+    /// The base branch when it is given; `None` reads it from `defaultBranchRef`.
+    pub base: Option<&'a str>,
+    /// The sync branch.
+    pub branch: &'a str,
+    /// Files read at the head of the sync branch and of the base (and default) branch; answered
+    /// as aliases `f0`, `f1`, … in this order.
+    pub paths: &'a [String],
+    /// Whether to list the open pull requests from `branch` (into `base` when it is given).
+    pub pull_requests: bool,
+}
+
+/// The request body of the one GraphQL query that gathers the reads of a sync attempt: whether
+/// the repository is empty, its default branch, the heads of the base and sync branches with
+/// their root trees and the files at `paths` (blob id and text) in those very commits
+/// (`Commit.file`, so files and heads cannot come from different moments), and the open pull
+/// requests from the sync branch.
+///
+/// The answer's `repository` has `isEmpty`, `defaultBranchRef`, `base` (only when a base is
+/// given), `branch` (each a `Ref` or null: `name`, `target { oid tree { oid } f0 … }`, each `fN`
+/// a `TreeEntry` or null whose `object` is a `Blob` with `oid byteSize isBinary isTruncated
+/// text`) and, when asked, `pullRequests { nodes { id number url baseRefName isCrossRepository }
+/// pageInfo { hasNextPage } }`.
+pub fn prefetch_query(q: &Prefetch<'_>) -> serde_json::Value {
+    use std::fmt::Write as _;
+    let mut params = String::from("$owner: String!, $name: String!, $branch: String!");
+    let mut variables = serde_json::json!({
+        "owner": q.owner,
+        "name": q.name,
+        "branch": format!("refs/heads/{}", q.branch),
+    });
+    let mut body = String::from(
+        "  repository(owner: $owner, name: $name) {\n    isEmpty\n    defaultBranchRef { ...GensyncHead }\n",
+    );
+    if let Some(base) = q.base {
+        params.push_str(", $base: String!");
+        variables["base"] = format!("refs/heads/{base}").into();
+        body.push_str("    base: ref(qualifiedName: $base) { ...GensyncHead }\n");
+    }
+    body.push_str("    branch: ref(qualifiedName: $branch) { ...GensyncHead }\n");
+    if q.pull_requests {
+        params.push_str(", $head: String!");
+        variables["head"] = q.branch.into();
+        let base_filter = match q.base {
+            Some(base) => {
+                params.push_str(", $baseName: String!");
+                variables["baseName"] = base.into();
+                ", baseRefName: $baseName"
+            }
+            None => "",
+        };
+        let _ = write!(
+            body,
+            "    pullRequests(headRefName: $head{base_filter}, states: [OPEN], first: {PREFETCH_PULL_REQUESTS}) {{\n      nodes {{ id number url baseRefName isCrossRepository }}\n      pageInfo {{ hasNextPage }}\n    }}\n"
+        );
+    }
+    body.push_str("  }\n");
+    let mut files = String::new();
+    for (i, path) in q.paths.iter().enumerate() {
+        let _ = write!(params, ", $p{i}: String!");
+        variables[format!("p{i}")] = path.as_str().into();
+        let _ = writeln!(files, "      f{i}: file(path: $p{i}) {{ ...GensyncFile }}");
+    }
+    let query = format!(
+        "query GensyncPrefetch({params}) {{\n{body}}}\n\nfragment GensyncHead on Ref {{\n  name\n  target {{\n    oid\n    ... on Commit {{\n      tree {{ oid }}\n{files}    }}\n  }}\n}}\n\nfragment GensyncFile on TreeEntry {{\n  object {{\n    ... on Blob {{ oid byteSize isBinary isTruncated text }}\n  }}\n}}\n"
+    );
+    serde_json::json!({ "query": query, "variables": variables })
+}
+
+/// The GraphQL document that refreshes an open pull request and comments on it, in one request.
+pub const UPDATE_PULL_REQUEST: &str = "mutation GensyncUpdatePullRequest($id: ID!, $title: String!, $body: String!, $comment: String!) {\n  updatePullRequest(input: {pullRequestId: $id, title: $title, body: $body}) {\n    pullRequest { number }\n  }\n  addComment(input: {subjectId: $id, body: $comment}) {\n    commentEdge { node { id } }\n  }\n}\n";
+
+/// The request body of [`UPDATE_PULL_REQUEST`] for the pull request with node id `id`.
+pub fn update_pull_request(id: &str, title: &str, body: &str, comment: &str) -> serde_json::Value {
+    serde_json::json!({
+        "query": UPDATE_PULL_REQUEST,
+        "variables": { "id": id, "title": title, "body": body, "comment": comment },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,5 +426,52 @@ mod tests {
             v["variables"]["input"]["fileChanges"]["additions"][0]["contents"],
             "eA=="
         );
+    }
+
+    #[test]
+    fn prefetch_query_declares_what_it_uses() {
+        let paths = vec![
+            ".amplication/manifest".to_owned(),
+            ".amplicationignore".to_owned(),
+        ];
+        let v = prefetch_query(&Prefetch {
+            owner: "acme",
+            name: "app",
+            base: Some("develop"),
+            branch: "amplication",
+            paths: &paths,
+            pull_requests: true,
+        });
+        let q = v["query"].as_str().unwrap();
+        for used in [
+            "$owner",
+            "$name",
+            "$branch",
+            "$base",
+            "$head",
+            "$baseName",
+            "$p0",
+            "$p1",
+        ] {
+            assert!(
+                q.contains(&format!("{used}: String!")),
+                "{used} declared in {q}"
+            );
+        }
+        assert!(q.contains("f1: file(path: $p1)"));
+        assert_eq!(v["variables"]["branch"], "refs/heads/amplication");
+        assert_eq!(v["variables"]["base"], "refs/heads/develop");
+        assert_eq!(v["variables"]["p1"], ".amplicationignore");
+
+        let v = prefetch_query(&Prefetch {
+            owner: "acme",
+            name: "app",
+            base: None,
+            branch: "amplication",
+            paths: &paths,
+            pull_requests: false,
+        });
+        let q = v["query"].as_str().unwrap();
+        assert!(!q.contains("$base") && !q.contains("pullRequests") && !q.contains("$head"));
     }
 }

@@ -1,10 +1,17 @@
-//! GraphQL: the `createCommitOnBranch` mutation, executed on the bare repository, answered in
-//! GitHub's shape (selection sets, aliases, fragments and `@skip`/`@include` honoured), with
-//! GitHub's error types (`STALE_DATA`, `NOT_FOUND`, `FORBIDDEN`, `UNPROCESSABLE`).
+//! GraphQL: queries under `repository` (refs, commits and their files, blobs, pull requests:
+//! [`read`]) answered from the bare repository and the stored pull requests, and the mutations
+//! `createCommitOnBranch` (executed on the bare repository), `updatePullRequest` and `addComment`
+//! ([`pulls`]); answered in GitHub's shape (selection sets, aliases, fragments on types and
+//! interfaces, `@skip`/`@include` honoured, nulls for missing refs and objects, node ids that
+//! match the REST `node_id`s), with GitHub's error types (`STALE_DATA`, `NOT_FOUND`,
+//! `FORBIDDEN`, `UNPROCESSABLE`).
 //!
 //! Documents are parsed with `graphql-parser`; whether they are valid for GitHub's schema is
 //! the validator's job (it runs before this). Fields the emulator does not model are answered
 //! with an error naming them, never silently.
+
+mod pulls;
+mod read;
 
 use std::collections::BTreeMap;
 
@@ -81,15 +88,24 @@ pub fn execute(
             Some(wanted) => operation_name(op) == Some(wanted),
             None => true,
         });
-    let Some(OperationDefinition::Mutation(mutation)) = chosen else {
-        return json!({"errors": [{"message": "The emulator answers only mutations (createCommitOnBranch); the document has no such operation to run."}]});
+    let (definitions, selection_set, root) = match chosen {
+        Some(OperationDefinition::Mutation(m)) => {
+            (&m.variable_definitions[..], &m.selection_set, "Mutation")
+        }
+        Some(OperationDefinition::Query(q)) => {
+            (&q.variable_definitions[..], &q.selection_set, "Query")
+        }
+        Some(OperationDefinition::SelectionSet(set)) => (&[][..], set, "Query"),
+        Some(OperationDefinition::Subscription(_)) | None => {
+            return json!({"errors": [{"message": "The emulator answers queries and mutations; the document has no such operation to run."}]});
+        }
     };
     let mut variables = operation
         .variables
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    for definition in &mutation.variable_definitions {
+    for definition in definitions {
         if !variables.contains_key(definition.name) {
             if let Some(default) = &definition.default_value {
                 variables.insert(definition.name.to_owned(), to_json(default, &Map::new()));
@@ -98,28 +114,39 @@ pub fn execute(
     }
     let mut data = Map::new();
     let mut errors = Vec::new();
-    for field in collect_fields(&mutation.selection_set, &fragments, "Mutation", &variables) {
+    for field in collect_fields(selection_set, &fragments, root, &variables) {
         let key = field.alias.unwrap_or(field.name).to_owned();
         let location = json!([{"line": field.position.line, "column": field.position.column}]);
-        let result = match field.name {
-            "__typename" => {
-                data.insert(key, json!("Mutation"));
-                continue;
-            }
-            "createCommitOnBranch" => {
-                let input = field
-                    .arguments
-                    .iter()
-                    .find(|(name, _)| *name == "input")
-                    .map_or(Value::Null, |(_, v)| to_json(v, &variables));
-                create_commit_on_branch(emu, state, caller, &input).and_then(|payload| {
-                    project(&payload, &field.selection_set, &fragments, &variables)
-                })
-            }
-            other => Err(FieldError::new(
-                "EMULATOR_UNSUPPORTED",
-                format!("The emulator does not implement the mutation field {other}."),
-            )),
+        if field.name == "__typename" {
+            data.insert(key, json!(root));
+            continue;
+        }
+        let result = if root == "Query" {
+            let reader = read::Reader {
+                emu,
+                state,
+                caller,
+                fragments: &fragments,
+                variables: &variables,
+            };
+            reader.root_field(field)
+        } else {
+            let input = field
+                .arguments
+                .iter()
+                .find(|(name, _)| *name == "input")
+                .map_or(Value::Null, |(_, v)| to_json(v, &variables));
+            let payload = match field.name {
+                "createCommitOnBranch" => create_commit_on_branch(emu, state, caller, &input),
+                "updatePullRequest" => pulls::update_pull_request(emu, state, caller, &input),
+                "addComment" => pulls::add_comment(emu, state, caller, &input),
+                other => Err(FieldError::new(
+                    "EMULATOR_UNSUPPORTED",
+                    format!("The emulator does not implement the mutation field {other}."),
+                )),
+            };
+            payload
+                .and_then(|payload| project(&payload, &field.selection_set, &fragments, &variables))
         };
         match result {
             Ok(value) => {
@@ -194,7 +221,7 @@ fn collect_fields<'a>(
 ) -> Vec<&'a Field<'a, &'a str>> {
     let applies = |condition: Option<&'a TypeCondition<'a, &'a str>>| match condition {
         Some(TypeCondition::On(on)) => {
-            *on == type_name || !type_name.chars().next().is_some_and(char::is_uppercase)
+            is_a(type_name, on) || !type_name.chars().next().is_some_and(char::is_uppercase)
         }
         None => true,
     };
@@ -225,6 +252,94 @@ fn collect_fields<'a>(
         }
     }
     fields
+}
+
+/// The interfaces of the object types the emulator answers with (from GitHub's schema), so
+/// that fragments on an interface (`... on GitObject`) apply.
+const INTERFACES: &[(&str, &[&str])] = &[
+    ("Blob", &["GitObject", "Node"]),
+    ("Bot", &["Actor", "Node", "UniformResourceLocatable"]),
+    (
+        "Commit",
+        &[
+            "GitObject",
+            "Node",
+            "Subscribable",
+            "UniformResourceLocatable",
+        ],
+    ),
+    (
+        "IssueComment",
+        &[
+            "Comment",
+            "Deletable",
+            "Minimizable",
+            "Node",
+            "Reactable",
+            "RepositoryNode",
+            "Updatable",
+            "UpdatableComment",
+        ],
+    ),
+    (
+        "PullRequest",
+        &[
+            "Assignable",
+            "Closable",
+            "Comment",
+            "Labelable",
+            "Lockable",
+            "Node",
+            "ProjectV2Owner",
+            "Reactable",
+            "RepositoryNode",
+            "Subscribable",
+            "UniformResourceLocatable",
+            "Updatable",
+            "UpdatableComment",
+        ],
+    ),
+    ("Ref", &["Node"]),
+    (
+        "Repository",
+        &[
+            "Node",
+            "PackageOwner",
+            "ProjectOwner",
+            "ProjectV2Recent",
+            "RepositoryInfo",
+            "Starrable",
+            "Subscribable",
+            "UniformResourceLocatable",
+        ],
+    ),
+    ("Tag", &["GitObject", "Node"]),
+    ("Tree", &["GitObject", "Node"]),
+    (
+        "User",
+        &[
+            "Actor",
+            "Node",
+            "PackageOwner",
+            "ProfileOwner",
+            "ProjectOwner",
+            "ProjectV2Owner",
+            "ProjectV2Recent",
+            "RepositoryDiscussionAuthor",
+            "RepositoryDiscussionCommentAuthor",
+            "RepositoryOwner",
+            "Sponsorable",
+            "UniformResourceLocatable",
+        ],
+    ),
+];
+
+/// Whether an object of `type_name` matches the type condition `condition`.
+fn is_a(type_name: &str, condition: &str) -> bool {
+    type_name == condition
+        || INTERFACES
+            .iter()
+            .any(|(t, interfaces)| *t == type_name && interfaces.contains(&condition))
 }
 
 /// Shapes `value` (an object graph with `__typename`s) by `set`.

@@ -7,6 +7,7 @@ mod github_auth;
 mod github_binary;
 mod github_faults;
 mod github_graphql;
+mod github_graphql_reads;
 mod github_pulls;
 mod github_record;
 mod github_repos;
