@@ -1,6 +1,7 @@
 //! A GitHub API emulator for end-to-end tests: REST (Git Data, refs, compare, contents, pull
-//! requests, repositories, App installations) and the GraphQL `createCommitOnBranch` mutation,
-//! served on `127.0.0.1`, over real bare git repositories on disk.
+//! requests, repositories, App installations) and GraphQL (`repository` queries; the
+//! `createCommitOnBranch`, `updatePullRequest` and `addComment` mutations), served on
+//! `127.0.0.1`, over real bare git repositories on disk.
 //!
 //! Model:
 //! - each `owner/name` is a bare repository `{root}/{owner}/{name}.git`, written and read only
