@@ -254,13 +254,10 @@ pub fn preview(input: &Input<'_>, options: &Options) -> Result<Preview, Error> {
         blobs.insert(hash_blob(kind, data), data);
     }
 
-    let needed = changes.blobs_needed();
-    if !needed.is_empty() && needed.iter().all(|oid| blobs.contains_key(oid)) {
-        changes.resolve_conflicts(
-            &mut |oid| blobs.get(oid).map(|d| d.to_vec()),
-            MergeLabels::default(),
-        )?;
-    }
+    changes.resolve_conflicts_if_known(
+        &mut |oid| blobs.get(oid).map(|d| d.to_vec()),
+        MergeLabels::default(),
+    )?;
 
     let files = file_diffs(&changes, previous, input, &blobs, options.context_lines);
     let mut totals = Totals {

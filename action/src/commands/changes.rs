@@ -52,16 +52,8 @@ pub fn run(args: &ChangesArgs) -> anyhow::Result<()> {
     // folder gives the base; the branch side must be a generated version too). Otherwise they
     // are listed as needing a merge, which a sync does with the repository's blobs.
     if let Previous::Folder(prev) = &previous {
-        let needed = changes.blobs_needed();
         let outputs = [prev, &next];
-        let mut blobs = local_blobs(&outputs);
-        let found: std::collections::HashMap<_, _> = needed
-            .iter()
-            .filter_map(|oid| Some((*oid, blobs(oid)?)))
-            .collect();
-        if !needed.is_empty() && found.len() == needed.len() {
-            changes.resolve_conflicts(&mut |oid| found.get(oid).cloned(), Default::default())?;
-        }
+        changes.resolve_conflicts_if_known(&mut local_blobs(&outputs), Default::default())?;
     }
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&changes)?),

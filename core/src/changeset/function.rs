@@ -318,6 +318,29 @@ fn pair_renames(cs: &mut ChangeSet) {
 
 /// Conflict resolution.
 impl ChangeSet {
+    /// Merge pending conflicts only if `blob` knows every blob [`blobs_needed`](Self::blobs_needed)
+    /// lists; otherwise leave them pending (listed as needing a merge). Returns whether they
+    /// were merged. Used where contents may be partly unknown (the CLI's `changes`, the preview).
+    pub fn resolve_conflicts_if_known(
+        &mut self,
+        blob: &mut dyn FnMut(&ObjectId) -> Option<Vec<u8>>,
+        labels: MergeLabels<'_>,
+    ) -> Result<bool, Error> {
+        let needed = self.blobs_needed();
+        if needed.is_empty() {
+            return Ok(false);
+        }
+        let mut known = HashMap::with_capacity(needed.len());
+        for oid in needed {
+            match blob(&oid) {
+                Some(data) => known.insert(oid, data),
+                None => return Ok(false),
+            };
+        }
+        self.resolve_conflicts(&mut |oid| known.get(oid).cloned(), labels)?;
+        Ok(true)
+    }
+
     /// Merge every pending conflict with the contents `blob` returns for the ids
     /// [`blobs_needed`](Self::blobs_needed) listed, under the change set's policy, turning each
     /// into a write. Fails under [`ConflictPolicy::Fail`] if any merge overlaps (naming them all).
