@@ -149,6 +149,9 @@ fn hash_one(
                 .and_then(|mut f| f.read_to_end(buf))
                 .map_err(io)?;
             let oid = gensync_core::hash_blob(kind, buf);
+            // Measured before the buffer is dropped below: a large file must not read as empty
+            // to the providers' size limits.
+            let size = buf.len() as u64;
             if buf.capacity() > 8 << 20 {
                 *buf = Vec::new(); // do not keep a huge buffer around after a large file
             }
@@ -157,7 +160,6 @@ fn hash_one(
             } else {
                 Mode::Regular
             };
-            let size = buf.len() as u64;
             Ok((
                 Entry {
                     mode,
@@ -274,5 +276,18 @@ mod tests {
         assert!(!stays_inside("a/link", Path::new("../../b")));
         assert!(!stays_inside("a/link", Path::new("/etc/passwd")));
         assert!(!stays_inside("a/link", Path::new("b/../../..")));
+    }
+
+    #[test]
+    fn sizes_of_large_files_are_kept() {
+        // Regression (issue 7): the size was taken after the read buffer of a file over 8 MiB
+        // was released, so every large file measured 0 bytes and passed the 100 MiB check.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = std::fs::File::create(dir.path().join("big.bin")).expect("create");
+        f.set_len(9 << 20).expect("sparse file");
+        std::fs::write(dir.path().join("small.txt"), "abc").expect("write");
+        let out = read(dir.path(), HashKind::Sha1, 1).expect("read");
+        assert_eq!(out.sizes["big.bin"], 9 << 20);
+        assert_eq!(out.sizes["small.txt"], 3);
     }
 }
