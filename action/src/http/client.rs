@@ -800,6 +800,31 @@ fn is_tls_message(cause: &str) -> bool {
     lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
 }
 
+/// Reads [`super::TIMEOUT_ENV`]: `Ok(None)` when unset.
+pub(crate) fn timeout_from_env() -> Result<Option<Duration>, Error> {
+    timeout_from(std::env::var(super::TIMEOUT_ENV).ok())
+}
+
+/// Parses a [`super::TIMEOUT_ENV`] value (seconds, a float > 0), if any.
+pub(crate) fn timeout_from(value: Option<String>) -> Result<Option<Duration>, Error> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let parsed = value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s < 1e9);
+    match parsed {
+        Some(seconds) => Ok(Some(Duration::from_secs_f64(seconds))),
+        None => Err(Error::InvalidConfig {
+            setting: super::TIMEOUT_ENV.into(),
+            value,
+            reason: "expected a number of seconds > 0 such as 60 or 0.5".into(),
+        }),
+    }
+}
+
 /// Reads [`super::retry::RETRY_SCALE_ENV`]: `Ok(None)` when unset.
 pub(crate) fn scale_from_env() -> Result<Option<f64>, Error> {
     scale_from(std::env::var(super::retry::RETRY_SCALE_ENV).ok())

@@ -47,6 +47,9 @@
 //!   retry wait actually slept; `0.001` makes end-to-end tests of `Retry-After: 60` take 60 ms.
 //!   The bounds are checked on unscaled waits, so a scaled run decides exactly as a real one.
 //!   Read by [`HttpConfig::new`]; an invalid value is an [`Error::InvalidConfig`].
+//! - `GENSYNC_HTTP_TIMEOUT` ([`TIMEOUT_ENV`]): seconds (a float) allowed for one whole
+//!   exchange (default 60, see [`Timeouts::request`]); the fault-injection tests shorten it to
+//!   make slow responses time out. Read by [`HttpConfig::new`] like the retry scale.
 //! - `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` / `NO_PROXY`: honoured by ureq.
 //! - TLS trusts the system store ([`TlsRoots::Platform`], ureq's `platform-verifier`) so
 //!   GitHub Enterprise Server with a private CA and TLS-intercepting proxies work; on Linux
@@ -135,6 +138,9 @@ impl fmt::Display for Method {
     }
 }
 
+/// Name of the environment variable overriding [`Timeouts::request`], in seconds.
+pub const TIMEOUT_ENV: &str = "GENSYNC_HTTP_TIMEOUT";
+
 /// Timeouts of one exchange (each attempt and each redirect hop has its own).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeouts {
@@ -216,11 +222,15 @@ impl fmt::Debug for HttpConfig {
 }
 
 impl HttpConfig {
-    /// Defaults for `api_base`, with the retry scale from `GENSYNC_RETRY_SCALE` when set.
+    /// Defaults for `api_base`, with the retry scale from `GENSYNC_RETRY_SCALE` and the request
+    /// timeout from `GENSYNC_HTTP_TIMEOUT` when set.
     pub fn new(api_base: &str) -> Result<HttpConfig, Error> {
         let mut config = HttpConfig::with_defaults(api_base)?;
         if let Some(scale) = client::scale_from_env()? {
             config.retry.scale = scale;
+        }
+        if let Some(timeout) = client::timeout_from_env()? {
+            config.timeouts.request = timeout;
         }
         Ok(config)
     }

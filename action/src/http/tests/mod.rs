@@ -785,6 +785,22 @@ fn trace_counts_requests_and_bytes() {
 }
 
 #[test]
+fn request_timeout_from_the_environment() {
+    assert_eq!(
+        client::timeout_from(Some("0.5".into())).expect("valid"),
+        Some(std::time::Duration::from_millis(500))
+    );
+    assert_eq!(client::timeout_from(None).expect("valid"), None);
+    for bad in ["0", "-1", "soon", "inf"] {
+        let error = client::timeout_from(Some(bad.into())).expect_err("invalid");
+        assert!(
+            error.to_string().contains("GENSYNC_HTTP_TIMEOUT"),
+            "{error}"
+        );
+    }
+}
+
+#[test]
 fn retry_scale_from_the_environment() {
     // The variable itself is not set here: tests share the process environment.
     assert_eq!(
