@@ -79,7 +79,7 @@ impl fmt::Display for Source {
         match self {
             Source::Flag { flag } => write!(f, "flag {flag}"),
             Source::Env { name } => write!(f, "environment {name}"),
-            Source::File { line } => write!(f, "gensync.toml line {line}"),
+            Source::File { line } => write!(f, "project file line {line}"),
             Source::Default => write!(f, "default"),
         }
     }
@@ -579,9 +579,9 @@ pub fn describe(plan: &Plan) -> String {
             t.base.value.as_deref().unwrap_or("<default branch>"),
             t.base.source
         );
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "  author {}  ({}), commit mode {}  ({})",
+            "  author {}  ({})",
             t.author
                 .value
                 .as_ref()
@@ -590,13 +590,20 @@ pub fn describe(plan: &Plan) -> String {
                     a.name, a.email
                 )),
             t.author.source,
-            t.commit_mode
-                .value
-                .to_possible_value()
-                .map(|p| p.get_name().to_owned())
-                .unwrap_or_default(),
-            t.commit_mode.source
         );
+        if t.provider.value == ProviderKind::Github {
+            let _ = write!(
+                out,
+                ", commit mode {}  ({})",
+                t.commit_mode
+                    .value
+                    .to_possible_value()
+                    .map(|p| p.get_name().to_owned())
+                    .unwrap_or_default(),
+                t.commit_mode.source
+            );
+        }
+        let _ = writeln!(out);
         let _ = writeln!(
             out,
             "  one commit{}:",

@@ -493,3 +493,175 @@ impl Provider for LocalRepo {
         Ok(tree(self, base)? != tree(self, branch)?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::process::Command;
+
+    use super::*;
+
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .env("GIT_AUTHOR_NAME", "A")
+            .env("GIT_AUTHOR_EMAIL", "a@example.com")
+            .env("GIT_COMMITTER_NAME", "A")
+            .env("GIT_COMMITTER_EMAIL", "a@example.com")
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .expect("utf-8")
+            .trim()
+            .to_owned()
+    }
+
+    /// A bare repository with `main` and `amplication` at one commit holding `a.txt`.
+    fn repo() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let bare = dir.path().join("r.git");
+        git(
+            dir.path(),
+            &["init", "-q", "--bare", "-b", "main", bare.to_str().unwrap()],
+        );
+        let blob = {
+            let mut child = Command::new("git")
+                .arg("-C")
+                .arg(&bare)
+                .args(["hash-object", "-w", "--stdin"])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("git");
+            use std::io::Write as _;
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(b"a\n")
+                .expect("write");
+            let out = child.wait_with_output().expect("git");
+            String::from_utf8(out.stdout)
+                .expect("utf-8")
+                .trim()
+                .to_owned()
+        };
+        let tree = {
+            let mut child = Command::new("git")
+                .arg("-C")
+                .arg(&bare)
+                .arg("mktree")
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("git");
+            use std::io::Write as _;
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(format!("100644 blob {blob}\ta.txt\n").as_bytes())
+                .expect("write");
+            let out = child.wait_with_output().expect("git");
+            String::from_utf8(out.stdout)
+                .expect("utf-8")
+                .trim()
+                .to_owned()
+        };
+        let commit = git(&bare, &["commit-tree", &tree, "-m", "first"]);
+        git(&bare, &["update-ref", "refs/heads/main", &commit]);
+        git(&bare, &["update-ref", "refs/heads/amplication", &commit]);
+        (dir, bare)
+    }
+
+    fn write(path: &str, content: &[u8]) -> FileWrite {
+        FileWrite {
+            path: path.into(),
+            mode: Mode::Regular,
+            oid: gensync_core::hash_blob(gensync_core::HashKind::Sha1, content),
+            content: content.to_vec(),
+            exists: false,
+        }
+    }
+
+    #[test]
+    fn a_moved_head_is_reported_and_nothing_is_overwritten() {
+        let (_dir, bare) = repo();
+        let mut local = LocalRepo::open(&bare).expect("opens");
+        let head = local.branch_head("amplication").unwrap().expect("branch");
+        let parent = local.commit_info(&head).unwrap();
+        let files = local.files(&parent).unwrap();
+        // Another writer moves the branch after we read it.
+        let moved = git(
+            &bare,
+            &[
+                "commit-tree",
+                &format!("{head}^{{tree}}"),
+                "-p",
+                &head.to_string(),
+                "-m",
+                "other",
+            ],
+        );
+        git(&bare, &["update-ref", "refs/heads/amplication", &moved]);
+        let writes = [write("b.txt", b"b\n")];
+        let request = CommitRequest {
+            branch: "amplication",
+            parent: &parent,
+            create_branch: false,
+            writes: &writes,
+            deletions: &[],
+            message: "sync",
+            author: None,
+            parent_files: &files,
+        };
+        assert_eq!(local.commit(&request).unwrap(), CommitOutcome::HeadMoved);
+        assert_eq!(git(&bare, &["rev-parse", "amplication"]), moved);
+        // A branch someone created first is a moved head too.
+        let create = CommitRequest {
+            branch: "main",
+            create_branch: true,
+            ..request
+        };
+        assert_eq!(local.commit(&create).unwrap(), CommitOutcome::HeadMoved);
+    }
+
+    #[test]
+    fn the_edited_tree_is_the_one_git_would_write() {
+        let (_dir, bare) = repo();
+        let mut local = LocalRepo::open(&bare).expect("opens");
+        let head = local.branch_head("amplication").unwrap().expect("branch");
+        let parent = local.commit_info(&head).unwrap();
+        let files = local.files(&parent).unwrap();
+        let writes = [write("dir/b.txt", b"b\n")];
+        let deletions = ["a.txt".to_owned()];
+        let request = CommitRequest {
+            branch: "amplication",
+            parent: &parent,
+            create_branch: false,
+            writes: &writes,
+            deletions: &deletions,
+            message: "sync\n",
+            author: None,
+            parent_files: &files,
+        };
+        let CommitOutcome::Committed { id, .. } = local.commit(&request).unwrap() else {
+            panic!("committed");
+        };
+        assert_eq!(git(&bare, &["rev-parse", "amplication"]), id.to_string());
+        assert_eq!(
+            git(&bare, &["ls-tree", "-r", "--name-only", "amplication"]),
+            "dir/b.txt"
+        );
+        assert_eq!(git(&bare, &["rev-parse", "amplication^"]), head.to_string());
+        git(&bare, &["fsck", "--strict", "--no-dangling"]);
+        // Nothing in the working tree sense: bare, and main is untouched.
+        assert_eq!(git(&bare, &["rev-parse", "main"]), head.to_string());
+    }
+}

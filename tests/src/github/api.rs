@@ -218,7 +218,8 @@ impl Ctx<'_> {
         response
     }
 
-    fn link_header(&self, page: usize, last: usize) -> Option<String> {
+    /// GitHub's `Link` header for page `page` of `last` (`None` for a single page).
+    pub fn link_header(&self, page: usize, last: usize) -> Option<String> {
         let url_for = |n: usize| {
             let mut pairs: Vec<(String, String)> = self
                 .req

@@ -48,10 +48,50 @@ pub fn list_user_repos(ctx: &mut Ctx<'_>) -> ApiResult {
     Ok(ctx.paginated(items))
 }
 
+/// Whether `login` is an account: a person with a token, or the owner of a repository.
+fn account_exists(ctx: &Ctx<'_>, login: &str) -> bool {
+    ctx.emu.is_person(login)
+        || ctx
+            .state
+            .repos
+            .values()
+            .any(|r| r.owner.eq_ignore_ascii_case(login))
+}
+
+/// `GET /users/{username}`: the account (`type` says `User` or `Organization`: an owner is an
+/// organisation unless a personal token acts as it); 404 for an unknown login.
+pub fn get_account(ctx: &mut Ctx<'_>) -> ApiResult {
+    let login = ctx.param("username").to_owned();
+    if !account_exists(ctx, &login) {
+        return Err(ApiError::not_found());
+    }
+    ok(render::user(ctx, &login))
+}
+
+/// `GET /users/{username}/repos`: the account's public repositories, by full name.
+pub fn list_account_repos(ctx: &mut Ctx<'_>) -> ApiResult {
+    let login = ctx.param("username").to_owned();
+    if !account_exists(ctx, &login) {
+        return Err(ApiError::not_found());
+    }
+    let mut repos: Vec<_> = ctx
+        .state
+        .repos
+        .values()
+        .filter(|r| r.owner.eq_ignore_ascii_case(&login) && !r.private)
+        .collect();
+    repos.sort_by_key(|r| r.full_name().to_ascii_lowercase());
+    let items: Vec<Value> = repos.into_iter().map(|r| render::repo(ctx, r)).collect();
+    Ok(ctx.paginated(items))
+}
+
 /// `GET /orgs/{org}/repos`: the organisation's repositories, oldest first; 404 for an owner
-/// with no repositories.
+/// with no repositories and for a person's login (not an organisation).
 pub fn list_org_repos(ctx: &mut Ctx<'_>) -> ApiResult {
     let org = ctx.param("org").to_owned();
+    if ctx.emu.is_person(&org) {
+        return Err(ApiError::not_found());
+    }
     let all: Vec<_> = ctx
         .state
         .repos
@@ -103,12 +143,22 @@ pub fn list_installation_repos(ctx: &mut Ctx<'_>) -> ApiResult {
     } else {
         "all"
     };
-    ok(json!({"total_count": total, "repository_selection": selection, "repositories": items}))
+    let mut response = Response::json(
+        200,
+        &json!({"total_count": total, "repository_selection": selection, "repositories": items}),
+    );
+    if let Some(link) = ctx.link_header(page, total.div_ceil(per_page).max(1)) {
+        response.set_header("link", link);
+    }
+    Ok(response)
 }
 
-/// `POST /orgs/{org}/repos`.
+/// `POST /orgs/{org}/repos`; 404 for a person's login, as GitHub answers.
 pub fn create_org_repo(ctx: &mut Ctx<'_>) -> ApiResult {
     let owner = ctx.param("org").to_owned();
+    if ctx.emu.is_person(&owner) {
+        return Err(ApiError::not_found());
+    }
     create_repo(ctx, &owner)
 }
 

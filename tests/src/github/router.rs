@@ -113,6 +113,20 @@ pub static ROUTES: &[Route] = &[
     ),
     route(
         "GET",
+        "/users/{username}",
+        Read,
+        "users/users#get-a-user",
+        repos::get_account,
+    ),
+    route(
+        "GET",
+        "/users/{username}/repos",
+        Read,
+        "repos/repos#list-repositories-for-a-user",
+        repos::list_account_repos,
+    ),
+    route(
+        "GET",
         "/installation/repositories",
         Read,
         "apps/installations#list-repositories-accessible-to-the-app-installation",

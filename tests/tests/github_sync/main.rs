@@ -3,4 +3,5 @@
 
 mod faults;
 mod harness;
+mod local_clone;
 mod scenarios;
