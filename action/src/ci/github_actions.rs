@@ -50,6 +50,7 @@ pub const INPUTS: &[(&str, InputKind)] = &[
     ("assignees", InputKind::Value),
     ("reviewers", InputKind::Value),
     ("team-reviewers", InputKind::Value),
+    ("local-clone", InputKind::Value),
     ("dry-run", InputKind::Switch),
     ("init-empty", InputKind::Switch),
     ("allow-empty", InputKind::Switch),
