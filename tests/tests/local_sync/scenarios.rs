@@ -409,3 +409,21 @@ fn not_a_repository_is_a_clear_error() {
     let err = failure(&crate::harness::run(&args, local.work.path()));
     assert!(err.contains("is not a git repository"), "{err}");
 }
+
+#[cfg(unix)]
+#[test]
+fn symlinks_keep_their_mode_in_the_tree_and_on_disk() {
+    let local = Local::new(false);
+    let build = local.build("build-2");
+    std::os::unix::fs::symlink("README.md", build.join("LINK.md")).unwrap();
+    local.git(&["checkout", "-q", "-b", "amplication"]);
+    ok_json(&local.sync(&build, "2", &[]));
+    let entry = local.git(&["ls-tree", "amplication", "LINK.md"]);
+    assert!(entry.starts_with("120000 blob "), "{entry}");
+    assert_eq!(local.show("amplication:LINK.md"), "README.md");
+    // The branch was checked out and clean: the link is on disk too.
+    let target = std::fs::read_link(local.repo.join("LINK.md")).unwrap();
+    assert_eq!(target, std::path::Path::new("README.md"));
+    assert_eq!(local.git(&["status", "--porcelain"]), "");
+    local.git(&["fsck", "--strict", "--no-dangling"]);
+}
