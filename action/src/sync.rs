@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 use gensync_core::changeset::{self, ChangeSet, Content};
 use gensync_core::merge::MergeLabels;
 use gensync_core::message::{self, BuildInfo, PullRequestText};
-use gensync_core::payload::github::{Signature, MAX_FILE_BYTES};
+use gensync_core::payload::github::Signature;
 use gensync_core::{manifest, BranchTree, BuildManifest, IgnoreRules, ObjectId};
 
 use crate::build_output::BuildOutput;
@@ -122,7 +122,7 @@ pub fn run(
     log: &mut dyn Log,
 ) -> anyhow::Result<SyncOutcome> {
     let commit_message = message::commit_message(&job.build)?;
-    check_sizes(job)?;
+    check_sizes(job, provider.file_size_limit())?;
 
     let repo = provider.repository()?;
     let base = job.base.clone().unwrap_or(repo.default_branch.clone());
@@ -431,16 +431,15 @@ fn read_generated(output: &BuildOutput, rel: &str, oid: &ObjectId) -> anyhow::Re
     Ok(data)
 }
 
-fn check_sizes(job: &SyncJob) -> anyhow::Result<()> {
+/// Refuse files over the target's limit before anything is written.
+fn check_sizes(job: &SyncJob, limit: Option<(u64, &str)>) -> anyhow::Result<()> {
+    let Some((max, what)) = limit else {
+        return Ok(());
+    };
     for s in &job.services {
-        if let Some((path, size)) = s
-            .output
-            .sizes
-            .iter()
-            .find(|(_, size)| **size > MAX_FILE_BYTES)
-        {
+        if let Some((path, size)) = s.output.sizes.iter().find(|(_, size)| **size > max) {
             bail!(
-                "{path} in the build output is {size} bytes, over the 100 MiB limit of GitHub; \
+                "{path} in the build output is {size} bytes, over {what}; \
                  exclude it from the build or add it to .amplicationignore (large files belong in Git LFS)"
             );
         }

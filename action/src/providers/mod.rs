@@ -148,4 +148,13 @@ pub trait Provider {
     fn has_pull_requests(&self) -> bool {
         true
     }
+    /// The largest file the target accepts, in bytes, and how to name that limit in an error
+    /// (`None`: no limit, as in a local repository). Larger generated files are refused before
+    /// anything is written.
+    fn file_size_limit(&self) -> Option<(u64, &'static str)> {
+        Some((
+            gensync_core::payload::github::MAX_FILE_BYTES,
+            "the 100 MiB limit of GitHub",
+        ))
+    }
 }

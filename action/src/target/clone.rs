@@ -135,4 +135,8 @@ impl Provider for WithLocalClone<'_> {
     fn has_pull_requests(&self) -> bool {
         self.inner.has_pull_requests()
     }
+
+    fn file_size_limit(&self) -> Option<(u64, &'static str)> {
+        self.inner.file_size_limit()
+    }
 }

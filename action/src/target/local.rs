@@ -456,6 +456,11 @@ impl Provider for LocalRepo {
         false
     }
 
+    fn file_size_limit(&self) -> Option<(u64, &'static str)> {
+        // git itself has no limit; the machine's memory is the bound.
+        None
+    }
+
     fn find_pull_request(
         &mut self,
         _branch: &str,
