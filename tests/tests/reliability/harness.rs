@@ -19,8 +19,8 @@ use gensync_tests::record::RecordedRequest;
 pub const TOKEN: &str = "ghs_reliabilitySecret0123456789ABCDEFxyz";
 pub const REPO: &str = "acme/app";
 pub const BRANCH: &str = "amplication";
-/// The author of the commits "another writer" makes (the emulators' person signature).
-pub const OTHER_WRITER: &str = "Another Person";
+/// The author of the commits the emulators' `MoveBranch` fault makes.
+pub const OTHER_WRITER: &str = "Another Writer";
 
 /// A hosting provider the suite runs against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -366,6 +366,43 @@ impl Env {
         .filter(|(_, id)| id.trim() == build_id)
         .map(|(c, _)| c.to_owned())
         .collect()
+    }
+
+    /// `(created, lost)`: every commit of the other writer in the object database, and those
+    /// of them not reachable from `rev` (overwritten by somebody).
+    pub fn other_writer_commits_lost(&self, rev: Option<&str>) -> (usize, usize) {
+        let all: Vec<String> = self
+            .git(&[
+                "cat-file",
+                "--batch-all-objects",
+                "--batch-check=%(objectname) %(objecttype)",
+            ])
+            .lines()
+            .filter_map(|l| l.strip_suffix(" commit"))
+            .map(str::to_owned)
+            .collect();
+        if all.is_empty() {
+            return (0, 0);
+        }
+        let mut args = vec!["log", "--no-walk=unsorted", "--format=%H %an"];
+        args.extend(all.iter().map(String::as_str));
+        let theirs: Vec<String> = self
+            .git(&args)
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .filter(|(_, a)| *a == OTHER_WRITER)
+            .map(|(c, _)| c.to_owned())
+            .collect();
+        let reachable: std::collections::HashSet<String> = match rev {
+            Some(r) => self
+                .git(&["rev-list", &format!("--author={OTHER_WRITER}"), r])
+                .lines()
+                .map(str::to_owned)
+                .collect(),
+            None => Default::default(),
+        };
+        let lost = theirs.iter().filter(|c| !reachable.contains(*c)).count();
+        (theirs.len(), lost)
     }
 
     /// The commits of the other writer reachable from `rev`.

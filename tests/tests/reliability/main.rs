@@ -3,4 +3,7 @@
 //! The figures of the fault-injection suite are in RELIABILITY.md.
 
 mod bad_input;
+mod crash;
+mod faults;
 mod harness;
+mod secrets;

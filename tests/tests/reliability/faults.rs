@@ -1,0 +1,384 @@
+//! The fault-injection suite: hundreds of syncs under seeded random mixes of server errors,
+//! dropped connections (before and after the server acted), responses slower than the client
+//! timeout, rate limits with `Retry-After`, and another writer moving the branch, per provider
+//! and commit mode. After every attempt the branch is checked with the real `git` CLI:
+//! - it is unchanged (but for the other writer's commits) or holds the build's complete commit
+//!   (every file's blob id as `git hash-object` computes it, deletions done, the manifest);
+//! - every head it ever had is an ancestor of the new one (never forced) and every commit of
+//!   the other writer is still on it (lost commits = 0);
+//! - at most one commit carries the build's `Build-Id`, and one pull request exists;
+//! - the exit code and message match: success prints the outcome (whose `commit_sha` is the
+//!   build's commit), failure prints `error:` and, when the commit landed, names it.
+//!
+//! The figures are printed and recorded in RELIABILITY.md.
+
+use std::time::{Duration, Instant};
+
+use gensync_tests::fault::{FaultAction, FaultId, FaultRule};
+use gensync_tests::github::faults as canned;
+
+use crate::harness::{check_build_in, stderr, Env, Mode, Provider, Seed, BRANCH, PROVIDERS};
+
+/// Fixed: a failure reproduces with the same seed.
+const SEED: u64 = 0x6E5E_2026_0007;
+/// Sync attempts per provider, shared between its commit modes.
+const ATTEMPTS_PER_PROVIDER: u64 = 240;
+/// The client's request timeout in the suite and the delay of a slow response (past it).
+const CLIENT_TIMEOUT: &str = "0.3";
+const SLOW_MS: u64 = 700;
+
+#[derive(Default, Debug, Clone)]
+struct Figures {
+    attempts: u64,
+    faults_injected: u64,
+    by_kind: [u64; 7],
+    completions: u64,
+    clean_failures: u64,
+    failures_after_commit: u64,
+    other_writer_commits: u64,
+    lost_commits: u64,
+    unreported_commits: u64,
+    inconsistencies: Vec<String>,
+}
+
+const KINDS: [&str; 7] = [
+    "5xx",
+    "dropped before handling",
+    "dropped after handling",
+    "slow past the timeout",
+    "429 Retry-After",
+    "secondary rate limit",
+    "branch moved by another writer",
+];
+
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn chance(rng: &mut u64, p: f64) -> bool {
+    ((splitmix(rng) >> 11) as f64 / (1u64 << 53) as f64) < p
+}
+
+/// The rules of one attempt: each kind of fault joins with some probability, then fires on
+/// random matching requests (its own seed), so attempts range from clean to stormy.
+fn plan(env: &Env, mode: Mode, rng: &mut u64, branch_exists: bool) -> Vec<(usize, FaultId, bool)> {
+    let mut rules = Vec::new();
+    let mut add = |kind: usize, rule: FaultRule, slow: bool| {
+        rules.push((kind, env.add_fault(rule), slow));
+    };
+    let s = splitmix(rng);
+    if chance(rng, 0.4) {
+        let action = match s % 3 {
+            0 => canned::server_error(),
+            1 => canned::bad_gateway(),
+            _ => canned::service_unavailable(),
+        };
+        add(0, FaultRule::new("*", "**", action).random(0.15, s), false);
+    }
+    if chance(rng, 0.3) {
+        add(
+            1,
+            FaultRule::new("*", "**", FaultAction::Drop).random(0.1, s ^ 1),
+            false,
+        );
+    }
+    if chance(rng, 0.3) {
+        add(
+            2,
+            FaultRule::new("*", "**", FaultAction::DropAfterHandling).random(0.1, s ^ 2),
+            false,
+        );
+    }
+    if chance(rng, 0.12) {
+        let nth = 1 + (splitmix(rng) % 12) as u32;
+        add(
+            3,
+            FaultRule::new("*", "**", FaultAction::delay(SLOW_MS)).nth(nth),
+            true,
+        );
+    }
+    if chance(rng, 0.3) {
+        add(
+            4,
+            FaultRule::new("*", "**", canned::too_many_requests(1)).random(0.12, s ^ 4),
+            false,
+        );
+    }
+    if chance(rng, 0.25) {
+        add(
+            5,
+            FaultRule::new("*", "**", canned::secondary_rate_limit(2)).random(0.1, s ^ 5),
+            false,
+        );
+    }
+    if branch_exists && chance(rng, 0.35) {
+        for (method, path) in env.provider.branch_writes(mode) {
+            add(
+                6,
+                FaultRule::new(method, path, FaultAction::move_branch(BRANCH)).random(0.6, s ^ 6),
+                false,
+            );
+        }
+    }
+    rules
+}
+
+/// Everything but the other writer's files.
+fn own_tree(env: &Env, commit: &str) -> Vec<(String, (String, String))> {
+    env.tree(commit)
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with("another-writer/"))
+        .collect()
+}
+
+fn run_suite(provider: Provider, mode: Mode, attempts: u64, seed: u64) -> Figures {
+    let env = Env::start_with(provider, Seed::Normal, false);
+    let mut fig = Figures::default();
+    let mut rng = seed;
+    let mode_flag = ["--commit-mode", mode.flag()];
+    let extra: &[&str] = match provider {
+        Provider::Github => &mode_flag,
+    };
+    for i in 1..=attempts {
+        let build_id = format!("{}-{i}", mode.flag());
+        let build = env.build(i);
+        let before = env.head(BRANCH);
+        let rules = plan(&env, mode, &mut rng, before.is_some());
+        let args = env.sync_args(&build, &build_id, extra);
+        let started = Instant::now();
+        let out = env.run(&args, &[("GENSYNC_HTTP_TIMEOUT", CLIENT_TIMEOUT)]);
+        // A delayed request is still handled after the client gave up: let it finish.
+        let mut fired_slow = false;
+        for (kind, id, slow) in &rules {
+            let n = env.fault_fired(*id) as u64;
+            fig.faults_injected += n;
+            fig.by_kind[*kind] += n;
+            fired_slow |= *slow && n > 0;
+        }
+        if fired_slow {
+            let waited = started.elapsed();
+            let hold = Duration::from_millis(SLOW_MS + 150);
+            if waited < hold {
+                std::thread::sleep(hold - waited);
+            }
+        }
+        env.clear_faults();
+        fig.attempts += 1;
+
+        let mut problem = |what: String| fig.inconsistencies.push(format!("attempt {i}: {what}"));
+        let after = env.head(BRANCH);
+        // Never forced: every earlier head is still in the history.
+        if let (Some(b), Some(a)) = (&before, &after) {
+            if !env.is_ancestor(b, a) {
+                problem(format!("the branch was rewound from {b} to {a}"));
+            }
+        }
+        if before.is_some() && after.is_none() {
+            problem("the branch disappeared".into());
+        }
+        let (created, lost) = env.other_writer_commits_lost(after.as_deref());
+        fig.other_writer_commits = created as u64;
+        if lost as u64 > fig.lost_commits {
+            problem(format!(
+                "{} of the other writer's commits lost",
+                lost as u64 - fig.lost_commits
+            ));
+            fig.lost_commits = lost as u64;
+        }
+        let ours = after
+            .as_deref()
+            .map(|a| env.commits_for_build(a, &build_id))
+            .unwrap_or_default();
+        if ours.len() > 1 {
+            problem(format!("{} commits for build {build_id}", ours.len()));
+        }
+        match ours.first() {
+            Some(c) => {
+                if let Err(e) = check_build_in(&env, c, &build) {
+                    problem(format!("commit {c} is incomplete: {e}"));
+                }
+                if let Err(e) = check_build_in(&env, after.as_deref().expect("head"), &build) {
+                    problem(format!("the head lacks the build: {e}"));
+                }
+            }
+            None => {
+                let unchanged = match (&before, &after) {
+                    (Some(b), Some(a)) => own_tree(&env, b) == own_tree(&env, a),
+                    (None, None) => true,
+                    (None, Some(a)) => {
+                        // Created from the base, nothing of ours committed on it.
+                        let main = env.head("main").expect("main");
+                        own_tree(&env, &main) == own_tree(&env, a)
+                    }
+                    (Some(_), None) => false,
+                };
+                if !unchanged {
+                    problem("no commit of the build, yet the branch changed".into());
+                }
+            }
+        }
+        let pulls = env.pulls();
+        if pulls.len() > 1 {
+            problem(format!("{} pull requests", pulls.len()));
+        }
+        let err = stderr(&out);
+        if out.status.success() {
+            fig.completions += 1;
+            match serde_json::from_slice::<serde_json::Value>(&out.stdout) {
+                Ok(v) => {
+                    let sha = v["commit_sha"].as_str().unwrap_or_default();
+                    let lost_answer_then_none = sha.is_empty()
+                        && v["operation"] == "none"
+                        && v["attempts"].as_u64().unwrap_or(1) > 1
+                        && ours.len() == 1;
+                    if lost_answer_then_none {
+                        // Known gap (RELIABILITY.md, open): the answer to our ref update was
+                        // lost, another writer committed on top before the retry, and the
+                        // rebuild found the build already there: the branch is right, but the
+                        // outcome does not name our commit. Counted, not hidden.
+                        fig.unreported_commits += 1;
+                    } else if ours.first().map(String::as_str) != Some(sha) {
+                        problem(format!(
+                            "success reports commit {sha:?}, the build's commit is {ours:?}: {v}\n{err}"
+                        ));
+                    }
+                    if env.open_pulls_for(BRANCH) != 1 {
+                        problem("success without an open pull request".into());
+                    }
+                }
+                Err(e) => problem(format!("success without a JSON outcome: {e}")),
+            }
+        } else {
+            if out.status.code() != Some(1) || !err.contains("error:") {
+                problem(format!(
+                    "failure {:?} without an error: {err}",
+                    out.status.code()
+                ));
+            }
+            match ours.first() {
+                Some(c) => {
+                    fig.failures_after_commit += 1;
+                    // DESIGN 6: a failure after the commit landed names the commit. A commit
+                    // that landed only because a request the client had given up on was
+                    // handled later is invisible to it; the next run reuses it.
+                    if !err.contains(c.as_str()) && !fired_slow && !mentions_lost_answer(&err) {
+                        problem(format!("failure after commit {c} does not name it: {err}"));
+                    } else {
+                        fig.clean_failures += 1;
+                    }
+                }
+                None => fig.clean_failures += 1,
+            }
+        }
+    }
+    env.assert_no_secret_anywhere();
+    fig
+}
+
+/// A failure whose answer was lost (the connection dropped after the server acted): the
+/// client cannot know whether its write landed, and its message must say the outcome is
+/// unknown rather than claim nothing happened.
+fn mentions_lost_answer(err: &str) -> bool {
+    let lower = err.to_ascii_lowercase();
+    lower.contains("may or may not have taken effect")
+        || lower.contains("connection")
+        || lower.contains("timed out")
+        || lower.contains("timeout")
+}
+
+fn report(provider: Provider, per_mode: &[(Mode, Figures)], elapsed: Duration) -> String {
+    let mut total = Figures::default();
+    let mut text = String::new();
+    for (mode, f) in per_mode {
+        total.attempts += f.attempts;
+        total.faults_injected += f.faults_injected;
+        for k in 0..KINDS.len() {
+            total.by_kind[k] += f.by_kind[k];
+        }
+        total.completions += f.completions;
+        total.clean_failures += f.clean_failures;
+        total.failures_after_commit += f.failures_after_commit;
+        total.other_writer_commits += f.other_writer_commits;
+        total.lost_commits += f.lost_commits;
+        total.unreported_commits += f.unreported_commits;
+        text.push_str(&format!(
+            "  {} / {}: {} attempts, {} faults injected, {} completions, {} clean failures ({} after the commit landed), {} other-writer commits, {} lost\n",
+            provider.name(),
+            mode.flag(),
+            f.attempts,
+            f.faults_injected,
+            f.completions,
+            f.clean_failures,
+            f.failures_after_commit,
+            f.other_writer_commits,
+            f.lost_commits
+        ));
+    }
+    let kinds: Vec<String> = KINDS
+        .iter()
+        .zip(total.by_kind)
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    format!(
+        "fault-injection suite, {} (seed {SEED:#x}, {:.1} s): attempts {}, faults injected {} ({}), completions {}, clean failures {}, other-writer commits {}, lost commits {}, successes not naming their commit {}\n{text}",
+        provider.name(),
+        elapsed.as_secs_f64(),
+        total.attempts,
+        total.faults_injected,
+        kinds.join(", "),
+        total.completions,
+        total.clean_failures,
+        total.other_writer_commits,
+        total.lost_commits,
+        total.unreported_commits,
+    )
+}
+
+#[test]
+fn random_faults_never_leave_a_partial_commit_nor_lose_a_commit() {
+    let mut failures = Vec::new();
+    for &provider in PROVIDERS {
+        let started = Instant::now();
+        let modes = provider.modes();
+        let per_mode_attempts = ATTEMPTS_PER_PROVIDER / modes.len() as u64;
+        // The modes run side by side, each against its own emulator.
+        let results: Vec<(Mode, Figures)> = std::thread::scope(|s| {
+            let handles: Vec<_> = modes
+                .iter()
+                .enumerate()
+                .map(|(n, &mode)| {
+                    s.spawn(move || {
+                        (
+                            mode,
+                            run_suite(provider, mode, per_mode_attempts, SEED ^ (n as u64) << 32),
+                        )
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("suite thread"))
+                .collect()
+        });
+        let text = report(provider, &results, started.elapsed());
+        println!("{text}");
+        for (mode, f) in &results {
+            assert!(f.attempts >= per_mode_attempts);
+            for p in &f.inconsistencies {
+                failures.push(format!("{} / {}: {p}", provider.name(), mode.flag()));
+            }
+            if f.completions == 0 || f.faults_injected == 0 {
+                failures.push(format!(
+                    "{} / {}: a suite without completions or faults proves nothing",
+                    provider.name(),
+                    mode.flag()
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
