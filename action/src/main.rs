@@ -11,6 +11,8 @@ mod config;
 mod env;
 mod http;
 mod providers;
+#[cfg(test)]
+mod robustness;
 mod settings;
 mod sync;
 mod target;

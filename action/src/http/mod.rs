@@ -70,7 +70,7 @@ mod client;
 mod error;
 mod paginate;
 mod response;
-mod retry;
+pub(crate) mod retry;
 mod secret;
 mod trace;
 pub mod urls;
