@@ -404,19 +404,6 @@ impl Env {
         let lost = theirs.iter().filter(|c| !reachable.contains(*c)).count();
         (theirs.len(), lost)
     }
-
-    /// The commits of the other writer reachable from `rev`.
-    pub fn other_writer_commits(&self, rev: &str) -> usize {
-        self.git(&[
-            "rev-list",
-            "--count",
-            &format!("--author={OTHER_WRITER}"),
-            rev,
-        ])
-        .trim()
-        .parse()
-        .expect("a count")
-    }
 }
 
 /// Builds.
@@ -466,7 +453,7 @@ pub fn build_files(k: u64) -> Vec<(String, String)> {
             format!("# generated, generation {}\n", k / 2),
         ),
     ];
-    if k % 4 == 0 {
+    if k.is_multiple_of(4) {
         v.push((
             "src/extra.ts".to_owned(),
             "export const extra = true;\n".to_owned(),
