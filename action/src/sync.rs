@@ -1,7 +1,7 @@
 //! The sync flow of DESIGN section 3, provider-neutral: the core decides what to commit, the
 //! [`Provider`] carries it out.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use anyhow::{bail, Context};
 use gensync_core::changeset::{self, ChangeSet, Content};
@@ -12,7 +12,7 @@ use gensync_core::{manifest, BranchTree, BuildManifest, IgnoreRules, ObjectId};
 
 use crate::build_output::BuildOutput;
 use crate::providers::{
-    CommitOutcome, CommitRequest, FileWrite, Provider, PullRequest, PullRequestOptions,
+    CommitOutcome, CommitRequest, FileWrite, Prefetch, Provider, PullRequest, PullRequestOptions,
 };
 
 /// How many times the flow rebuilds on a moved head before giving up.
@@ -124,6 +124,14 @@ pub fn run(
     let commit_message = message::commit_message(&job.build)?;
     check_sizes(job, provider.file_size_limit())?;
 
+    let paths = read_paths(job);
+    let pull_request = provider.has_pull_requests();
+    provider.prepare(&Prefetch {
+        base: job.base.as_deref(),
+        branch: &job.branch,
+        paths: &paths,
+        pull_request,
+    })?;
     let repo = provider.repository()?;
     let base = job.base.clone().unwrap_or(repo.default_branch.clone());
     if repo.empty {
@@ -148,6 +156,14 @@ pub fn run(
     let mut attempts = 0;
     let (changes, committed) = loop {
         attempts += 1;
+        if attempts > 1 {
+            provider.prepare(&Prefetch {
+                base: Some(base.as_str()),
+                branch: &job.branch,
+                paths: &paths,
+                pull_request,
+            })?;
+        }
         let head = provider.branch_head(&job.branch)?;
         let start_id = head.unwrap_or(base_head);
         let start = provider.commit_info(&start_id)?;
@@ -381,6 +397,31 @@ fn read_manifest(
     }
 }
 
+/// The files each attempt reads from the repository: every service's manifest and
+/// `.amplicationignore` files, sorted, without repeats.
+fn read_paths(job: &SyncJob) -> Vec<String> {
+    let mut paths = BTreeSet::new();
+    for service in &job.services {
+        paths.insert(manifest_path(&service.options));
+        paths.extend(ignore_dirs(service).iter().map(|dir| ignore_path(dir)));
+    }
+    paths.into_iter().collect()
+}
+
+/// The folders whose `.amplicationignore` applies to `service`: the root and its target dir.
+fn ignore_dirs(service: &ServiceJob) -> Vec<String> {
+    let target = &service.options.target_dir;
+    let mut dirs = vec![String::new()];
+    if !target.is_empty() {
+        dirs.push(target.clone());
+    }
+    dirs
+}
+
+fn ignore_path(dir: &str) -> String {
+    gensync_core::path::join(dir, gensync_core::ignore::FILE_NAME)
+}
+
 /// The repository's `.amplicationignore` files (root and target dir) plus a local one.
 fn ignore_rules(
     provider: &mut dyn Provider,
@@ -389,13 +430,8 @@ fn ignore_rules(
 ) -> anyhow::Result<IgnoreRules> {
     let mut rules = IgnoreRules::new();
     let target = &service.options.target_dir;
-    let mut dirs = vec![String::new()];
-    if !target.is_empty() {
-        dirs.push(target.clone());
-    }
-    for dir in dirs {
-        let path = gensync_core::path::join(&dir, gensync_core::ignore::FILE_NAME);
-        if let Some(e) = files.get(&path) {
+    for dir in ignore_dirs(service) {
+        if let Some(e) = files.get(&ignore_path(&dir)) {
             rules.add_file(&dir, &provider.read_blob(&e.oid)?);
         }
     }

@@ -11,9 +11,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{
-    CommitInfo, CommitOutcome, CommitRequest, Provider, PullRequest, PullRequestOptions, RepoInfo,
+    CommitInfo, CommitOutcome, CommitRequest, Prefetch, Provider, PullRequest, PullRequestOptions,
+    RepoInfo,
 };
 use crate::http::{Body, HttpClient, Method, Request, Response};
+
+mod prefetch;
 
 /// How commits are made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default, serde::Serialize)]
@@ -34,6 +37,10 @@ pub struct GitHub {
     repo: String,
     mode: CommitMode,
     trees: HashMap<ObjectId, BranchTree>,
+    /// Branches and pull requests as of this attempt; dropped on our own writes.
+    view: prefetch::View,
+    /// What is known about commits, files and blobs (never stale).
+    objects: prefetch::Objects,
     /// Lines explaining choices (e.g. a GraphQL → REST fallback) for the log.
     pub notes: Vec<String>,
 }
@@ -91,8 +98,43 @@ impl GitHub {
             repo: repo.to_owned(),
             mode,
             trees: HashMap::new(),
+            view: prefetch::View::default(),
+            objects: prefetch::Objects::default(),
             notes: Vec::new(),
         })
+    }
+
+    /// Runs a GraphQL document; GitHub's `errors` become an error (with the permission hint
+    /// when a token lacks one). `idempotent` allows retries (queries, not mutations).
+    fn graphql(&self, body: Value, idempotent: bool, what: &str) -> anyhow::Result<Value> {
+        let resp = self.http.send(
+            Request::new(Method::Post, self.graphql_url.clone())
+                .body(Body::Json(body))
+                .idempotent(idempotent),
+        )?;
+        if !resp.is_success() {
+            return Err(api_error(&resp, what));
+        }
+        let v: Value = resp.json()?;
+        if let Some(errors) = v
+            .get("errors")
+            .and_then(Value::as_array)
+            .filter(|e| !e.is_empty())
+        {
+            let messages: Vec<&str> = errors
+                .iter()
+                .filter_map(|e| e.get("message").and_then(Value::as_str))
+                .collect();
+            let message = messages.join("; ");
+            let hint = if message.contains("Resource not accessible") {
+                " — the token lacks permission: it needs `contents: write` and `pull-requests: write` \
+                 (in a workflow: `permissions: { contents: write, pull-requests: write }`)"
+            } else {
+                ""
+            };
+            bail!("GitHub refused to {what}: {message}{hint}");
+        }
+        Ok(v)
     }
 
     fn repo_path(&self, rest: &str) -> String {
@@ -274,6 +316,17 @@ impl GitHub {
         }
     }
 
+    /// A pull request from the REST API, remembering its node id for GraphQL.
+    fn pull_request(&mut self, p: PullJson) -> PullRequest {
+        if let Some(id) = p.node_id {
+            self.objects.pull_ids.insert(p.number, id);
+        }
+        PullRequest {
+            number: p.number,
+            url: p.html_url,
+        }
+    }
+
     fn commit_graphql(&mut self, r: &CommitRequest<'_>) -> anyhow::Result<CommitOutcome> {
         if r.create_branch && self.create_ref(r.branch, &r.parent.id)? {
             return Ok(CommitOutcome::HeadMoved);
@@ -358,13 +411,51 @@ fn is_protected(resp: &Response) -> bool {
 struct PullJson {
     number: u64,
     html_url: String,
+    node_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RefJson {
+    object: Sha,
 }
 
 impl Provider for GitHub {
+    /// In GraphQL mode: one query answers the attempt's reads (see [`prefetch`]); if it fails,
+    /// the reads go through REST as in REST mode.
+    fn prepare(&mut self, wanted: &Prefetch<'_>) -> anyhow::Result<()> {
+        self.view = prefetch::View::default();
+        if self.mode != CommitMode::Graphql {
+            return Ok(());
+        }
+        let body = payload::prefetch_query(&payload::Prefetch {
+            owner: &self.owner,
+            name: &self.repo,
+            base: wanted.base,
+            branch: wanted.branch,
+            paths: wanted.paths,
+            pull_requests: wanted.pull_request,
+        });
+        let learnt = self
+            .graphql(body, true, "read the branches")
+            .and_then(|answer| {
+                prefetch::absorb(&answer, wanted, &mut self.view, &mut self.objects)
+            });
+        if let Err(err) = learnt {
+            self.view = prefetch::View::default();
+            self.notes.push(format!(
+                "reading through REST: the GraphQL query failed ({err:#})"
+            ));
+        }
+        Ok(())
+    }
+
     fn repository(&mut self) -> anyhow::Result<RepoInfo> {
         #[derive(Deserialize)]
         struct Repo {
             default_branch: Option<String>,
+        }
+        if let Some(repo) = &self.view.repo {
+            return Ok(repo.clone());
         }
         let repo: Repo = self.get_json(&self.repo_path(""), "read the repository")?;
         let default_branch = repo.default_branch.unwrap_or_else(|| "main".into());
@@ -376,6 +467,11 @@ impl Provider for GitHub {
             true,
         )?;
         let empty = resp.status == 409;
+        if resp.status == 200 {
+            // The flow asks for the base head next: answer it from this read.
+            let head = ObjectId::from_hex(resp.json::<RefJson>()?.object.sha.as_bytes())?;
+            self.view.heads.insert(default_branch.clone(), Some(head));
+        }
         Ok(RepoInfo {
             default_branch,
             empty,
@@ -384,6 +480,7 @@ impl Provider for GitHub {
 
     fn init_empty(&mut self, branch: &str) -> anyhow::Result<()> {
         use base64::Engine;
+        self.view = prefetch::View::default();
         let content = format!("# {}\n", self.repo);
         let body = json!({
             "message": "Initial commit",
@@ -406,9 +503,8 @@ impl Provider for GitHub {
     }
 
     fn branch_head(&mut self, branch: &str) -> anyhow::Result<Option<ObjectId>> {
-        #[derive(Deserialize)]
-        struct Ref {
-            object: Sha,
+        if let Some(head) = self.view.heads.get(branch) {
+            return Ok(*head);
         }
         let resp = self.send(
             Method::Get,
@@ -418,7 +514,7 @@ impl Provider for GitHub {
         )?;
         match resp.status {
             200 => Ok(Some(ObjectId::from_hex(
-                resp.json::<Ref>()?.object.sha.as_bytes(),
+                resp.json::<RefJson>()?.object.sha.as_bytes(),
             )?)),
             404 => Ok(None),
             _ => Err(api_error(&resp, &format!("read branch {branch}"))),
@@ -430,14 +526,19 @@ impl Provider for GitHub {
         struct Commit {
             tree: Sha,
         }
+        if let Some(tree) = self.objects.trees.get(id) {
+            return Ok(CommitInfo {
+                id: *id,
+                tree: *tree,
+            });
+        }
         let c: Commit = self.get_json(
             &self.repo_path(&format!("/git/commits/{id}")),
             "read a commit",
         )?;
-        Ok(CommitInfo {
-            id: *id,
-            tree: ObjectId::from_hex(c.tree.sha.as_bytes())?,
-        })
+        let tree = ObjectId::from_hex(c.tree.sha.as_bytes())?;
+        self.objects.trees.insert(*id, tree);
+        Ok(CommitInfo { id: *id, tree })
     }
 
     fn files(&mut self, commit: &CommitInfo) -> anyhow::Result<BranchTree> {
@@ -457,6 +558,9 @@ impl Provider for GitHub {
             encoding: String,
         }
         use base64::Engine;
+        if let Some(data) = self.objects.blobs.get(oid) {
+            return Ok(data.clone());
+        }
         let b: Blob =
             self.get_json(&self.repo_path(&format!("/git/blobs/{oid}")), "read a blob")?;
         match b.encoding.as_str() {
@@ -469,6 +573,8 @@ impl Provider for GitHub {
     }
 
     fn commit(&mut self, request: &CommitRequest<'_>) -> anyhow::Result<CommitOutcome> {
+        // Whatever happens, the branch may have moved.
+        self.view.heads.clear();
         match self.mode {
             CommitMode::Rest => self.commit_rest(request),
             CommitMode::Graphql => {
@@ -511,15 +617,15 @@ impl Provider for GitHub {
         branch: &str,
         base: &str,
     ) -> anyhow::Result<Option<PullRequest>> {
+        if let Some(known) = self.view.pulls.get(&(branch.to_owned(), base.to_owned())) {
+            return Ok(known.clone());
+        }
         let path = self.repo_path(&format!(
             "/pulls?state=open&head={}:{branch}&base={base}&per_page=100",
             self.owner
         ));
         let pulls: Vec<PullJson> = self.get_json(&path, "list pull requests")?;
-        Ok(pulls.into_iter().next().map(|p| PullRequest {
-            number: p.number,
-            url: p.html_url,
-        }))
+        Ok(pulls.into_iter().next().map(|p| self.pull_request(p)))
     }
 
     fn create_pull_request(
@@ -529,6 +635,7 @@ impl Provider for GitHub {
         text: &PullRequestText,
         options: &PullRequestOptions,
     ) -> anyhow::Result<PullRequest> {
+        self.view.pulls.clear();
         let body = json!({ "title": text.title, "head": branch, "base": base, "body": text.body, "draft": options.draft });
         let resp = self.send(Method::Post, &self.repo_path("/pulls"), Some(body), false)?;
         if resp.status == 422 && resp.text().contains("already exists") {
@@ -540,11 +647,7 @@ impl Provider for GitHub {
         if resp.status != 201 {
             return Err(api_error(&resp, "open the pull request"));
         }
-        let p: PullJson = resp.json()?;
-        let pr = PullRequest {
-            number: p.number,
-            url: p.html_url,
-        };
+        let pr = self.pull_request(resp.json()?);
         let issue = self.repo_path(&format!("/issues/{}", pr.number));
         if !options.labels.is_empty() {
             let resp = self.send(
@@ -590,6 +693,14 @@ impl Provider for GitHub {
         text: &PullRequestText,
         comment: &str,
     ) -> anyhow::Result<()> {
+        if self.mode == CommitMode::Graphql {
+            if let Some(id) = self.objects.pull_ids.get(&pr.number) {
+                // One request: `updatePullRequest` and `addComment` in one mutation document.
+                let body = payload::update_pull_request(id, &text.title, &text.body, comment);
+                self.graphql(body, false, "update the pull request and comment on it")?;
+                return Ok(());
+            }
+        }
         let body = json!({ "title": text.title, "body": text.body });
         let resp = self.send(
             Method::Patch,

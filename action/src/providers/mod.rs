@@ -104,8 +104,36 @@ pub struct PullRequestOptions {
     pub team_reviewers: Vec<String>,
 }
 
+/// What one attempt of the flow is about to read, announced with [`Provider::prepare`] so that a
+/// backend can gather the answers in fewer requests.
+#[derive(Debug, Clone, Copy)]
+pub struct Prefetch<'a> {
+    /// The pull requests' base when it is known (`None`: the repository's default branch).
+    pub base: Option<&'a str>,
+    /// The sync branch.
+    pub branch: &'a str,
+    /// Files read at the head of the sync branch or of the base (manifests, ignore files).
+    pub paths: &'a [String],
+    /// Whether the open pull request from `branch` into the base will be looked up.
+    pub pull_request: bool,
+}
+
 /// A hosting service's API, as the sync flow uses it.
+///
+/// Call order: [`Provider::prepare`] starts each attempt; reads follow; a write
+/// ([`Provider::init_empty`], [`Provider::commit`], [`Provider::create_pull_request`]) makes
+/// answers about branches and pull requests given before it stale, and the backend forgets them.
 pub trait Provider {
+    /// Called before the reads of each attempt (the first one before
+    /// [`Provider::repository`]) with what the attempt will read. A backend may gather the
+    /// answers here in fewer requests and serve [`Provider::repository`],
+    /// [`Provider::branch_head`], [`Provider::commit_info`], [`Provider::read_blob`] and
+    /// [`Provider::find_pull_request`] from them until it writes; it must forget what it
+    /// learnt about branches in earlier attempts. The default does nothing.
+    fn prepare(&mut self, wanted: &Prefetch<'_>) -> anyhow::Result<()> {
+        let _ = wanted;
+        Ok(())
+    }
     /// The repository's default branch and whether it is empty.
     fn repository(&mut self) -> anyhow::Result<RepoInfo>;
     /// Create the first commit of an empty repository on `branch` (a `README.md`).

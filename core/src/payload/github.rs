@@ -233,8 +233,9 @@ pub fn graphql_unsupported(
     None
 }
 
-/// The GraphQL document of the mutation.
-pub const CREATE_COMMIT_ON_BRANCH: &str = "mutation CreateCommitOnBranch($input: CreateCommitOnBranchInput!) {\n  createCommitOnBranch(input: $input) {\n    commit {\n      oid\n      url\n    }\n  }\n}\n";
+/// The GraphQL document of the mutation (GraphQL documents here carry no layout whitespace:
+/// every request body byte counts against the upload budget of a sync).
+pub const CREATE_COMMIT_ON_BRANCH: &str = "mutation CreateCommitOnBranch($input:CreateCommitOnBranchInput!){createCommitOnBranch(input:$input){commit{oid}}}";
 
 /// The request body of a `createCommitOnBranch` mutation.
 pub fn create_commit_on_branch(
@@ -296,57 +297,55 @@ pub struct Prefetch<'a> {
 ///
 /// The answer's `repository` has `isEmpty`, `defaultBranchRef`, `base` (only when a base is
 /// given), `branch` (each a `Ref` or null: `name`, `target { oid tree { oid } f0 … }`, each `fN`
-/// a `TreeEntry` or null whose `object` is a `Blob` with `oid byteSize isBinary isTruncated
-/// text`) and, when asked, `pullRequests { nodes { id number url baseRefName isCrossRepository }
+/// a `TreeEntry` or null whose `object` is a `Blob` with `oid isBinary isTruncated text`) and, when asked, `pullRequests { nodes { id number url baseRefName isCrossRepository }
 /// pageInfo { hasNextPage } }`.
 pub fn prefetch_query(q: &Prefetch<'_>) -> serde_json::Value {
     use std::fmt::Write as _;
-    let mut params = String::from("$owner: String!, $name: String!, $branch: String!");
+    let mut params = String::from("$owner:String!,$name:String!,$branch:String!");
     let mut variables = serde_json::json!({
         "owner": q.owner,
         "name": q.name,
         "branch": format!("refs/heads/{}", q.branch),
     });
-    let mut body = String::from(
-        "  repository(owner: $owner, name: $name) {\n    isEmpty\n    defaultBranchRef { ...GensyncHead }\n",
-    );
+    let mut body =
+        String::from("repository(owner:$owner,name:$name){isEmpty defaultBranchRef{...Head}");
     if let Some(base) = q.base {
-        params.push_str(", $base: String!");
+        params.push_str(",$base:String!");
         variables["base"] = format!("refs/heads/{base}").into();
-        body.push_str("    base: ref(qualifiedName: $base) { ...GensyncHead }\n");
+        body.push_str(" base:ref(qualifiedName:$base){...Head}");
     }
-    body.push_str("    branch: ref(qualifiedName: $branch) { ...GensyncHead }\n");
+    body.push_str(" branch:ref(qualifiedName:$branch){...Head}");
     if q.pull_requests {
-        params.push_str(", $head: String!");
+        params.push_str(",$head:String!");
         variables["head"] = q.branch.into();
         let base_filter = match q.base {
             Some(base) => {
-                params.push_str(", $baseName: String!");
+                params.push_str(",$baseName:String!");
                 variables["baseName"] = base.into();
-                ", baseRefName: $baseName"
+                ",baseRefName:$baseName"
             }
             None => "",
         };
         let _ = write!(
             body,
-            "    pullRequests(headRefName: $head{base_filter}, states: [OPEN], first: {PREFETCH_PULL_REQUESTS}) {{\n      nodes {{ id number url baseRefName isCrossRepository }}\n      pageInfo {{ hasNextPage }}\n    }}\n"
+            " pullRequests(headRefName:$head{base_filter},states:[OPEN],first:{PREFETCH_PULL_REQUESTS}){{nodes{{id number url baseRefName isCrossRepository}}pageInfo{{hasNextPage}}}}"
         );
     }
-    body.push_str("  }\n");
+    body.push('}');
     let mut files = String::new();
     for (i, path) in q.paths.iter().enumerate() {
-        let _ = write!(params, ", $p{i}: String!");
+        let _ = write!(params, ",$p{i}:String!");
         variables[format!("p{i}")] = path.as_str().into();
-        let _ = writeln!(files, "      f{i}: file(path: $p{i}) {{ ...GensyncFile }}");
+        let _ = write!(files, " f{i}:file(path:$p{i}){{...File}}");
     }
     let query = format!(
-        "query GensyncPrefetch({params}) {{\n{body}}}\n\nfragment GensyncHead on Ref {{\n  name\n  target {{\n    oid\n    ... on Commit {{\n      tree {{ oid }}\n{files}    }}\n  }}\n}}\n\nfragment GensyncFile on TreeEntry {{\n  object {{\n    ... on Blob {{ oid byteSize isBinary isTruncated text }}\n  }}\n}}\n"
+        "query GensyncPrefetch({params}){{{body}}}fragment Head on Ref{{name target{{oid ...on Commit{{tree{{oid}}{files}}}}}}}fragment File on TreeEntry{{object{{...on Blob{{oid isBinary isTruncated text}}}}}}"
     );
     serde_json::json!({ "query": query, "variables": variables })
 }
 
 /// The GraphQL document that refreshes an open pull request and comments on it, in one request.
-pub const UPDATE_PULL_REQUEST: &str = "mutation GensyncUpdatePullRequest($id: ID!, $title: String!, $body: String!, $comment: String!) {\n  updatePullRequest(input: {pullRequestId: $id, title: $title, body: $body}) {\n    pullRequest { number }\n  }\n  addComment(input: {subjectId: $id, body: $comment}) {\n    commentEdge { node { id } }\n  }\n}\n";
+pub const UPDATE_PULL_REQUEST: &str = "mutation GensyncUpdatePullRequest($id:ID!,$title:String!,$body:String!,$comment:String!){updatePullRequest(input:{pullRequestId:$id,title:$title,body:$body}){pullRequest{number}}addComment(input:{subjectId:$id,body:$comment}){commentEdge{node{id}}}}";
 
 /// The request body of [`UPDATE_PULL_REQUEST`] for the pull request with node id `id`.
 pub fn update_pull_request(id: &str, title: &str, body: &str, comment: &str) -> serde_json::Value {
@@ -454,11 +453,11 @@ mod tests {
             "$p1",
         ] {
             assert!(
-                q.contains(&format!("{used}: String!")),
+                q.contains(&format!("{used}:String!")),
                 "{used} declared in {q}"
             );
         }
-        assert!(q.contains("f1: file(path: $p1)"));
+        assert!(q.contains("f1:file(path:$p1)"));
         assert_eq!(v["variables"]["branch"], "refs/heads/amplication");
         assert_eq!(v["variables"]["base"], "refs/heads/develop");
         assert_eq!(v["variables"]["p1"], ".amplicationignore");

@@ -97,15 +97,19 @@ fn head_moved_by_another_writer_is_rebuilt_on_top_and_nothing_is_lost() {
 fn graphql_expected_head_mismatch_is_rebuilt_on_top() {
     let env = Env::start();
     ok_json(&env.sync(&env.build("build-1"), "1", &["--commit-mode", "graphql"]));
-    env.emu.add_fault(FaultRule::new(
-        "POST",
-        "/graphql",
-        FaultAction::MoveBranch {
-            branch: "amplication".into(),
-            path: None,
-            content: None,
-        },
-    ));
+    // The second GraphQL request is the commit (the first reads the branches).
+    env.emu.add_fault(
+        FaultRule::new(
+            "POST",
+            "/graphql",
+            FaultAction::MoveBranch {
+                branch: "amplication".into(),
+                path: None,
+                content: None,
+            },
+        )
+        .nth(2),
+    );
     let b = env.build("build-1");
     std::fs::write(b.join("README.md"), "changed\n").unwrap();
     let out = ok_json(&env.sync(&b, "3", &["--commit-mode", "graphql"]));

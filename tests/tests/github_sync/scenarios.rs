@@ -501,3 +501,115 @@ fn github_app_credentials_get_an_installation_token() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("PRIVATE KEY"));
 }
+
+/// Issue 8: in GraphQL mode an update is four requests: one query for the reads, the tree
+/// listing, the commit, and one mutation that refreshes the pull request and comments on it.
+#[test]
+fn graphql_mode_reads_in_one_query_and_updates_the_pull_request_in_one_mutation() {
+    let env = Env::start();
+    ok_json(&env.sync(&env.build("build-1"), "1", &["--commit-mode", "graphql"]));
+    env.emu
+        .commit_files(
+            REPO,
+            "amplication",
+            &[FileChange::write(
+                "src/customers/customer.dto.ts",
+                "// edited by a person\n",
+            )],
+            "person edits",
+        )
+        .unwrap();
+    let before = env.head("amplication").unwrap();
+    let b = env.build("build-1");
+    let orders = b.join("src/orders/orders.service.ts");
+    let mut text = std::fs::read_to_string(&orders).unwrap();
+    text.push_str("// build 2\n");
+    std::fs::write(&orders, text).unwrap();
+    std::fs::remove_file(b.join("src/customers/customers.controller.ts")).unwrap();
+    std::fs::write(b.join("src/new.ts"), "export const added = 2;\n").unwrap();
+    env.emu.clear_requests();
+
+    let out = ok_json(&env.sync(&b, "2", &["--commit-mode", "graphql"]));
+    assert_eq!(out["operation"], "updated");
+    assert_eq!(out["commit_via"], "graphql");
+    let requests: Vec<(String, String, String)> = env
+        .emu
+        .requests()
+        .iter()
+        .map(|r| (r.method.clone(), r.path.clone(), r.query.clone()))
+        .collect();
+    let tree = env.git(&["rev-parse", &format!("{before}^{{tree}}")]);
+    let listing = format!("/repos/{REPO}/git/trees/{}", tree.trim());
+    let expected: Vec<(&str, &str, &str)> = vec![
+        ("POST", "/graphql", ""),
+        ("GET", &listing, "recursive=1"),
+        ("POST", "/graphql", ""),
+        ("POST", "/graphql", ""),
+    ];
+    assert_eq!(
+        requests
+            .iter()
+            .map(|(m, p, q)| (m.as_str(), p.as_str(), q.as_str()))
+            .collect::<Vec<_>>(),
+        expected
+    );
+    let head = env.head("amplication").unwrap();
+    assert_eq!(
+        env.diff(&before, &head),
+        [
+            "A\tsrc/new.ts",
+            "D\tsrc/customers/customers.controller.ts",
+            "M\t.amplication/manifest",
+            "M\tsrc/orders/orders.service.ts",
+        ]
+    );
+    assert_eq!(
+        env.show(&format!("{head}:src/customers/customer.dto.ts")),
+        "// edited by a person\n"
+    );
+    let pulls = env.emu.pulls(REPO).unwrap();
+    assert_eq!(pulls.len(), 1, "the open pull request is reused");
+    assert!(pulls[0]
+        .body
+        .as_deref()
+        .unwrap()
+        .contains("https://builds.example.com/2"));
+    assert_eq!(pulls[0].comments.len(), 1);
+    assert!(pulls[0].comments[0].body.starts_with("New build 2: "));
+    env.emu.assert_no_invalid_requests();
+}
+
+#[test]
+fn graphql_mode_reads_through_rest_when_the_query_fails() {
+    let env = Env::start();
+    ok_json(&env.sync(&env.build("build-1"), "1", &["--commit-mode", "graphql"]));
+    env.emu.add_fault(
+        gensync_tests::fault::FaultRule::new(
+            "POST",
+            "/graphql",
+            gensync_tests::fault::FaultAction::json(
+                200,
+                &serde_json::json!({"errors": [{"message": "Something went wrong while executing your query."}]}),
+                &[],
+            ),
+        )
+        .nth(1),
+    );
+    let b = env.build("build-1");
+    std::fs::write(b.join("README.md"), "changed\n").unwrap();
+    env.emu.clear_requests();
+    let out = env.sync(&b, "2", &["--commit-mode", "graphql"]);
+    let v = ok_json(&out);
+    assert_eq!(v["operation"], "updated");
+    assert_eq!(v["commit_via"], "graphql");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("reading through REST"));
+    assert!(env
+        .emu
+        .requests()
+        .iter()
+        .any(|r| r.is("GET", &format!("/repos/{REPO}/git/ref/heads/amplication"))));
+    let head = env.head("amplication").unwrap();
+    assert_eq!(env.show(&format!("{head}:README.md")), "changed\n");
+    assert_eq!(env.emu.pulls(REPO).unwrap()[0].comments.len(), 1);
+    env.emu.assert_no_invalid_requests();
+}
