@@ -27,6 +27,10 @@ pub enum Command {
     /// Run as the GitHub Action: `gensync sync` with flags from the `INPUT_*` variables, outputs
     /// to `$GITHUB_OUTPUT` and a summary to `$GITHUB_STEP_SUMMARY` (see action.yml).
     GithubAction,
+    /// Run as the Bitbucket Pipelines pipe: `gensync sync --provider bitbucket` with flags from
+    /// the pipe's variables (`OUTPUT`, `MESSAGE`, …), defaults from the Pipelines variables, and
+    /// the outcome written to `gensync.env` and `gensync.json` (see bitbucket/pipe.yml).
+    BitbucketPipe,
     /// The project file `gensync.toml`.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -65,7 +69,7 @@ pub struct ConfigCheckArgs {
 pub enum RepoCommand {
     /// List the repositories the credentials can reach (all pages).
     List(RepoListArgs),
-    /// Create a repository (GitHub: in an organisation).
+    /// Create a repository (GitHub: in an organisation; Bitbucket: in a workspace).
     Create(RepoCreateArgs),
 }
 
@@ -75,20 +79,43 @@ pub struct RepoProviderArgs {
     /// The hosting service.
     #[arg(long, value_enum, default_value_t = ProviderKind::Github)]
     pub provider: ProviderKind,
-    /// The REST API root (GitHub Enterprise Server: `https://HOST/api/v3`).
-    #[arg(
-        long,
-        env = "GITHUB_API_URL",
-        default_value = "https://api.github.com",
-        value_name = "URL"
-    )]
-    pub api_url: String,
-    /// The environment variable holding the token (default: GITHUB_TOKEN, then GH_TOKEN).
+    /// The REST API root [default: GitHub: $GITHUB_API_URL or https://api.github.com
+    /// (Enterprise Server: `https://HOST/api/v3`); Bitbucket: $BITBUCKET_API_URL or
+    /// https://api.bitbucket.org/2.0].
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// The environment variable holding the token (default: GITHUB_TOKEN, then GH_TOKEN;
+    /// Bitbucket: BITBUCKET_ACCESS_TOKEN, then BITBUCKET_TOKEN, or the app password with
+    /// --username).
     #[arg(long, value_name = "NAME")]
     pub token_env: Option<String>,
+    /// Bitbucket credentials besides access tokens.
+    #[command(flatten)]
+    pub bitbucket: BitbucketAuthArgs,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Bitbucket Cloud credentials other than an access token (which comes from the environment,
+/// see `providers::bitbucket_auth`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct BitbucketAuthArgs {
+    /// Bitbucket: authenticate with this user's app password (or API token), read from
+    /// BITBUCKET_APP_PASSWORD, BITBUCKET_API_TOKEN or --token-env [env: BITBUCKET_USERNAME].
+    #[arg(long, value_name = "USER")]
+    pub username: Option<String>,
+    /// Bitbucket: authenticate as this OAuth consumer (key), with its secret from
+    /// BITBUCKET_OAUTH_CLIENT_SECRET (client credentials grant) [env: BITBUCKET_OAUTH_CLIENT_ID].
+    #[arg(long, value_name = "KEY")]
+    pub oauth_client_id: Option<String>,
+    /// Bitbucket: the OAuth token endpoint.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = crate::providers::bitbucket_auth::OAUTH_TOKEN_URL
+    )]
+    pub oauth_token_url: String,
 }
 
 /// `gensync repo list`.
@@ -97,8 +124,9 @@ pub struct RepoListArgs {
     /// Provider and credentials.
     #[command(flatten)]
     pub provider: RepoProviderArgs,
-    /// Only this owner's repositories (an organisation or a user).
-    #[arg(long, value_name = "OWNER")]
+    /// Only this owner's repositories (an organisation or a user); Bitbucket: the workspace
+    /// (required there).
+    #[arg(long, value_name = "OWNER", visible_alias = "workspace")]
     pub owner: Option<String>,
 }
 
@@ -108,8 +136,8 @@ pub struct RepoCreateArgs {
     /// Provider and credentials.
     #[command(flatten)]
     pub provider: RepoProviderArgs,
-    /// The organisation to create it in.
-    #[arg(long, value_name = "ORG")]
+    /// The organisation to create it in; Bitbucket: the workspace.
+    #[arg(long, value_name = "ORG", visible_alias = "workspace")]
     pub owner: String,
     /// The repository's name.
     #[arg(long, value_name = "NAME")]
@@ -219,6 +247,8 @@ pub struct ChangesArgs {
 pub enum ProviderKind {
     /// GitHub or GitHub Enterprise Server.
     Github,
+    /// Bitbucket Cloud (`--repository WORKSPACE/REPO_SLUG`).
+    Bitbucket,
     /// A git repository on disk (`--repository PATH`), written with gitoxide; nothing pushed,
     /// no pull request.
     Local,
@@ -276,14 +306,11 @@ pub struct SyncArgs {
     /// The pull requests' base branch (default: the repository's default branch).
     #[arg(long, value_name = "BRANCH")]
     pub base: Option<String>,
-    /// The REST API root (GitHub Enterprise Server: `https://HOST/api/v3`).
-    #[arg(
-        long,
-        env = "GITHUB_API_URL",
-        default_value = "https://api.github.com",
-        value_name = "URL"
-    )]
-    pub api_url: String,
+    /// The REST API root [default: GitHub: $GITHUB_API_URL or https://api.github.com
+    /// (Enterprise Server: `https://HOST/api/v3`); Bitbucket: $BITBUCKET_API_URL or
+    /// https://api.bitbucket.org/2.0].
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
     /// The GraphQL endpoint (default: derived from --api-url).
     #[arg(long, env = "GITHUB_GRAPHQL_URL", value_name = "URL")]
     pub graphql_url: Option<String>,
@@ -301,9 +328,14 @@ pub struct SyncArgs {
     /// The GitHub App's private key file (PEM).
     #[arg(long, value_name = "FILE")]
     pub app_private_key_file: Option<PathBuf>,
-    /// The environment variable holding the token (default: GITHUB_TOKEN, then GH_TOKEN).
+    /// The environment variable holding the token (default: GITHUB_TOKEN, then GH_TOKEN;
+    /// Bitbucket: BITBUCKET_ACCESS_TOKEN, then BITBUCKET_TOKEN, or the app password with
+    /// --username).
     #[arg(long, value_name = "NAME")]
     pub token_env: Option<String>,
+    /// Bitbucket credentials besides access tokens.
+    #[command(flatten)]
+    pub bitbucket: BitbucketAuthArgs,
     /// Do every read, print what would be committed, write nothing.
     #[arg(long)]
     pub dry_run: bool,

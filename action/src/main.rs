@@ -24,6 +24,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Changes(args) => commands::changes::run(args),
         cli::Command::Sync(args) => run_sync(args, None),
         cli::Command::GithubAction => github_action(),
+        cli::Command::BitbucketPipe => bitbucket_pipe(),
         cli::Command::Config(cli::ConfigCommand::Check(args)) => commands::config::check(args),
         cli::Command::Repo(cli::RepoCommand::List(args)) => commands::repo::list(args),
         cli::Command::Repo(cli::RepoCommand::Create(args)) => commands::repo::create(args),
@@ -57,6 +58,15 @@ fn run_sync(args: &cli::SyncArgs, token: Option<String>) -> anyhow::Result<()> {
             ci::github_actions::write_outputs(outcome)?;
         }
     }
+    if ci::bitbucket_pipelines::active() && !runs.outcomes.is_empty() {
+        let dir = ci::bitbucket_pipelines::write_results(&runs.outcomes)?;
+        eprintln!(
+            "gensync: results in {} and {} (in {})",
+            ci::bitbucket_pipelines::RESULTS_ENV_FILE,
+            ci::bitbucket_pipelines::RESULTS_JSON_FILE,
+            dir.display()
+        );
+    }
     commands::sync::report(&runs.outcomes, args.json, args.config.is_some())?;
     match runs.error {
         Some(err) => Err(err),
@@ -79,4 +89,13 @@ fn github_action() -> anyhow::Result<()> {
         unreachable!("the adapter always builds a sync command line")
     };
     run_sync(&args, token)
+}
+
+fn bitbucket_pipe() -> anyhow::Result<()> {
+    let argv = ci::bitbucket_pipelines::sync_args_from_env(|k| std::env::var(k).ok());
+    let cli = cli::Cli::try_parse_from(&argv)?;
+    let cli::Command::Sync(args) = cli.command else {
+        unreachable!("the adapter always builds a sync command line")
+    };
+    run_sync(&args, None)
 }

@@ -479,7 +479,10 @@ pub fn resolve(
 
     let mut targets: Vec<Target> = Vec::new();
     for r in resolved {
-        if r.provider.value == ProviderKind::Github {
+        if matches!(
+            r.provider.value,
+            ProviderKind::Github | ProviderKind::Bitbucket
+        ) {
             let ok = r
                 .repository
                 .value
@@ -488,7 +491,12 @@ pub fn resolve(
             if !ok {
                 return Err(Error::Invalid {
                     source_name: format!("repository ({})", r.repository.source),
-                    message: format!("{:?} is not OWNER/REPO", r.repository.value),
+                    message: match r.provider.value {
+                        ProviderKind::Bitbucket => {
+                            format!("{:?} is not WORKSPACE/REPO_SLUG", r.repository.value)
+                        }
+                        _ => format!("{:?} is not OWNER/REPO", r.repository.value),
+                    },
                 });
             }
         }

@@ -12,7 +12,8 @@ use gensync_core::{manifest, BranchTree, BuildManifest, IgnoreRules, ObjectId};
 
 use crate::build_output::BuildOutput;
 use crate::providers::{
-    CommitOutcome, CommitRequest, FileWrite, Prefetch, Provider, PullRequest, PullRequestOptions,
+    BranchScope, CommitInfo, CommitOutcome, CommitRequest, FileWrite, ManifestOrigin, Prefetch,
+    Provider, PullRequest, PullRequestOptions, ServiceScope,
 };
 
 /// How many times the flow rebuilds on a moved head before giving up.
@@ -174,27 +175,36 @@ pub fn run(
                 job.branch
             ),
         });
-        let files = provider.files(&start)?;
-        let base_files = match head {
-            Some(_)
-                if job
-                    .services
-                    .iter()
-                    .any(|s| !files.contains_key(&manifest_path(&s.options))) =>
-            {
-                let base_commit = provider.commit_info(&base_head)?;
-                Some(provider.files(&base_commit)?)
-            }
-            _ => None,
-        };
-        let mut changes = Vec::with_capacity(job.services.len());
+        let mut base_commit = None;
+        let mut inputs = Vec::with_capacity(job.services.len());
         for service in &job.services {
-            let previous = read_manifest(provider, &files, base_files.as_ref(), &service.options)?;
-            let ignore = ignore_rules(provider, &files, service)?;
+            let (previous, origin) = read_manifest(
+                provider,
+                &start,
+                head.is_some(),
+                &base_head,
+                &mut base_commit,
+                &service.options,
+            )?;
+            let ignore = ignore_rules(provider, &start, service)?;
+            inputs.push((previous, origin, ignore));
+        }
+        let scope = branch_scope(job, &inputs)?;
+        let files = provider.branch_files(
+            &start,
+            &BranchScope {
+                base_head: &base_head,
+                services: &scope.services,
+                previous: &scope.previous,
+                needed: &scope.needed,
+            },
+        )?;
+        let mut changes = Vec::with_capacity(job.services.len());
+        for (service, (previous, _, ignore)) in job.services.iter().zip(&inputs) {
             let mut c = changeset::compute(
-                &previous,
+                previous,
                 &service.output.snapshot,
-                &ignore,
+                ignore,
                 Some(&files),
                 &service.options,
             )
@@ -375,24 +385,39 @@ fn manifest_path(options: &changeset::Options) -> String {
     gensync_core::path::join(&options.target_dir, manifest::PATH)
 }
 
-/// The previous manifest: from the branch, else from the base branch, else none (first sync).
+/// The previous manifest: from the commit we build on, else (for an existing branch that has
+/// none) from the base branch, else none (first sync); and where it came from.
 fn read_manifest(
     provider: &mut dyn Provider,
-    files: &BranchTree,
-    base_files: Option<&BranchTree>,
+    start: &CommitInfo,
+    on_branch: bool,
+    base_head: &ObjectId,
+    base_commit: &mut Option<CommitInfo>,
     options: &changeset::Options,
-) -> anyhow::Result<BuildManifest> {
+) -> anyhow::Result<(BuildManifest, ManifestOrigin)> {
     let path = manifest_path(options);
-    let entry = files
-        .get(&path)
-        .or_else(|| base_files.and_then(|b| b.get(&path)));
-    match entry {
-        None => Ok(BuildManifest::empty(gensync_core::HashKind::Sha1)),
-        Some(e) => {
-            let bytes = provider.read_blob(&e.oid)?;
-            BuildManifest::parse(&bytes).with_context(|| {
+    let mut found = provider
+        .read_file(start, &path)?
+        .map(|b| (b, ManifestOrigin::Start));
+    if found.is_none() && on_branch {
+        if base_commit.is_none() {
+            *base_commit = Some(provider.commit_info(base_head)?);
+        }
+        let base = base_commit.as_ref().expect("set above");
+        found = provider
+            .read_file(base, &path)?
+            .map(|b| (b, ManifestOrigin::Base));
+    }
+    match found {
+        None => Ok((
+            BuildManifest::empty(gensync_core::HashKind::Sha1),
+            ManifestOrigin::None,
+        )),
+        Some((bytes, origin)) => {
+            let manifest = BuildManifest::parse(&bytes).with_context(|| {
                 format!("the manifest {path} in the repository is damaged; fix or delete it (a deleted manifest makes the next sync a first sync)")
-            })
+            })?;
+            Ok((manifest, origin))
         }
     }
 }
@@ -425,20 +450,69 @@ fn ignore_path(dir: &str) -> String {
 /// The repository's `.amplicationignore` files (root and target dir) plus a local one.
 fn ignore_rules(
     provider: &mut dyn Provider,
-    files: &BranchTree,
+    start: &CommitInfo,
     service: &ServiceJob,
 ) -> anyhow::Result<IgnoreRules> {
     let mut rules = IgnoreRules::new();
     let target = &service.options.target_dir;
     for dir in ignore_dirs(service) {
-        if let Some(e) = files.get(&ignore_path(&dir)) {
-            rules.add_file(&dir, &provider.read_blob(&e.oid)?);
+        if let Some(bytes) = provider.read_file(start, &ignore_path(&dir))? {
+            rules.add_file(&dir, &bytes);
         }
     }
     if let Some(extra) = &service.extra_ignore {
         rules.add_file(target, extra);
     }
     Ok(rules)
+}
+
+/// What [`Provider::branch_files`] is told, owned.
+struct Scope {
+    services: Vec<ServiceScope>,
+    previous: BranchTree,
+    needed: BTreeSet<String>,
+}
+
+/// The previous builds by repository path, and the paths whose state on the branch the change
+/// set needs: those it writes or deletes when the branch holds exactly the previous build.
+fn branch_scope(
+    job: &SyncJob,
+    inputs: &[(BuildManifest, ManifestOrigin, IgnoreRules)],
+) -> anyhow::Result<Scope> {
+    let mut scope = Scope {
+        services: Vec::with_capacity(inputs.len()),
+        previous: BranchTree::new(),
+        needed: BTreeSet::new(),
+    };
+    for (service, (previous, origin, ignore)) in job.services.iter().zip(inputs) {
+        let target = &service.options.target_dir;
+        for (path, e) in previous.iter() {
+            scope.previous.insert(
+                gensync_core::path::join(target, path),
+                gensync_core::TreeEntry {
+                    mode: e.mode,
+                    oid: e.oid,
+                },
+            );
+        }
+        let c = changeset::compute(
+            previous,
+            &service.output.snapshot,
+            ignore,
+            None,
+            &service.options,
+        )
+        .with_context(|| service_label(service))?;
+        scope
+            .needed
+            .extend(c.writes().iter().map(|w| w.path.clone()));
+        scope.needed.extend(c.deletions().iter().cloned());
+        scope.services.push(ServiceScope {
+            manifest_path: manifest_path(&service.options),
+            origin: *origin,
+        });
+    }
+    Ok(scope)
 }
 
 /// A blob a merge needs: from the build output if it is a generated one, else the repository.

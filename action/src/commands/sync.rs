@@ -9,6 +9,8 @@ use gensync_core::message::BuildInfo;
 use crate::cli::{ProviderKind, SyncArgs};
 use crate::config;
 use crate::http::{Credential, HttpClient, HttpConfig, Secret};
+use crate::providers::bitbucket::Bitbucket;
+use crate::providers::bitbucket_auth;
 use crate::providers::github::GitHub;
 use crate::providers::{Provider, PullRequestOptions};
 use crate::settings;
@@ -31,9 +33,20 @@ pub struct Runs {
 /// Run the command. `token` overrides the environment (the Action's `token` input).
 pub fn run(args: &SyncArgs, token: Option<String>) -> anyhow::Result<Runs> {
     let file = args.config.as_deref().map(config::load).transpose()?;
+    let mut flags = settings::Flags::from(args);
+    // In Bitbucket Pipelines the pipeline's variables stand in for unset settings.
+    let pipelines =
+        crate::ci::bitbucket_pipelines::Defaults::from_env(&|name| std::env::var(name).ok());
+    if flags.build_id.is_none() {
+        flags.build_id = pipelines.as_ref().map(|d| d.build_id.clone());
+    }
     let plan = settings::resolve(
-        &settings::Flags::from(args),
-        &|name| std::env::var(name).ok(),
+        &flags,
+        &|name| {
+            std::env::var(name)
+                .ok()
+                .or_else(|| pipelines.as_ref().and_then(|d| d.setting(name)))
+        },
         file.as_ref(),
     )?;
     let mut runs = Runs {
@@ -98,10 +111,21 @@ fn run_target(
     let job = SyncJob {
         base: target.base.value.clone(),
         branch: target.branch.value.clone(),
-        build: BuildInfo {
-            message: args.message.clone(),
-            build_id: args.build_id.clone(),
-            build_url: args.build_url.clone(),
+        build: {
+            let pipelines = crate::ci::bitbucket_pipelines::Defaults::from_env(&|name| {
+                std::env::var(name).ok()
+            });
+            BuildInfo {
+                message: args.message.clone(),
+                build_id: args
+                    .build_id
+                    .clone()
+                    .or_else(|| pipelines.as_ref().map(|d| d.build_id.clone())),
+                build_url: args
+                    .build_url
+                    .clone()
+                    .or_else(|| pipelines.as_ref().and_then(|d| d.build_url.clone())),
+            }
         },
         author: target.author.value.clone(),
         services,
@@ -121,6 +145,26 @@ fn run_target(
         ProviderKind::Github => {
             let mut provider = github_provider(args, repository, target, token)?;
             let outcome = run_flow(&mut provider, args, &job, &mut log);
+            for note in &provider.notes {
+                eprintln!("gensync: {note}");
+            }
+            outcome
+        }
+        ProviderKind::Bitbucket => {
+            let mut provider = bitbucket_provider(args, repository, token)?;
+            let outcome = run_flow(&mut provider, args, &job, &mut log);
+            let stats = provider.stats;
+            sync::Log::info(&mut log, &format!(
+                "Bitbucket branch view: {} file(s) downloaded, {} folder listing(s), {} diffstat(s){}",
+                stats.downloads,
+                stats.listings,
+                stats.diffstats,
+                if stats.anchored {
+                    ""
+                } else {
+                    " (no gensync commit on the branch to build on: every changed path read)"
+                }
+            ));
             for note in &provider.notes {
                 eprintln!("gensync: {note}");
             }
@@ -169,11 +213,12 @@ fn github_provider(
         (None, Some(app_id)) => app_token(args, repository, app_id)?,
         (None, None) => github_token(args.token_env.as_deref())?,
     };
-    let http = github_http(&args.api_url, token, args.verbose)?;
+    let api_url = github_api_url(args.api_url.as_deref());
+    let http = github_http(&api_url, token, args.verbose)?;
     let graphql_url = args
         .graphql_url
         .clone()
-        .unwrap_or_else(|| graphql_url_for(&args.api_url));
+        .unwrap_or_else(|| graphql_url_for(&api_url));
     GitHub::new(http, graphql_url, repository, target.commit_mode.value)
 }
 
@@ -203,7 +248,87 @@ fn app_token(args: &SyncArgs, repository: &str, app_id: &str) -> anyhow::Result<
     let (owner, repo) = repository
         .split_once('/')
         .with_context(|| format!("--repository {repository:?} is not OWNER/REPO"))?;
-    crate::providers::github_app::installation_token(&args.api_url, app_id, &pem, owner, repo)
+    crate::providers::github_app::installation_token(
+        &github_api_url(args.api_url.as_deref()),
+        app_id,
+        &pem,
+        owner,
+        repo,
+    )
+}
+
+/// GitHub's REST root: `--api-url`, else `GITHUB_API_URL`, else `https://api.github.com`.
+pub fn github_api_url(flag: Option<&str>) -> String {
+    flag.map(str::to_owned)
+        .or_else(|| {
+            std::env::var("GITHUB_API_URL")
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+        })
+        .unwrap_or_else(|| "https://api.github.com".to_owned())
+}
+
+/// Bitbucket's API root: `--api-url`, else `BITBUCKET_API_URL`, else
+/// `https://api.bitbucket.org/2.0`.
+pub fn bitbucket_api_url(flag: Option<&str>) -> String {
+    flag.map(str::to_owned)
+        .or_else(|| {
+            std::env::var(bitbucket_auth::API_URL_ENV)
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+        })
+        .unwrap_or_else(|| crate::providers::bitbucket::API_URL.to_owned())
+}
+
+/// An HTTP client for Bitbucket's API, with the credential the flags and the environment
+/// select (`token` overrides them: the pipe's variable).
+pub fn bitbucket_http(
+    api_url: Option<&str>,
+    auth: &crate::cli::BitbucketAuthArgs,
+    token_env: Option<&str>,
+    token: Option<String>,
+    verbose: bool,
+) -> anyhow::Result<HttpClient> {
+    let get = |name: &str| std::env::var(name).ok();
+    let (credential, extra) = match token {
+        Some(t) => (Credential::Bearer(Secret::new(t)), Vec::new()),
+        None => {
+            let method = bitbucket_auth::choose(
+                &bitbucket_auth::AuthFlags {
+                    username: auth.username.as_deref(),
+                    token_env,
+                    oauth_client_id: auth.oauth_client_id.as_deref(),
+                },
+                &get,
+            )?;
+            bitbucket_auth::credential(&method, &auth.oauth_token_url, &get, |url| {
+                Ok(HttpConfig::new(url)?)
+            })?
+        }
+    };
+    let mut config = HttpConfig::new(&bitbucket_api_url(api_url))?.credential(credential);
+    config.extra_secrets = extra;
+    if verbose {
+        config.trace = Some(std::sync::Arc::new(|e: &crate::http::TraceEvent| {
+            eprintln!("http: {e}")
+        }));
+    }
+    Ok(HttpClient::new(config)?)
+}
+
+fn bitbucket_provider(
+    args: &SyncArgs,
+    repository: &str,
+    token: Option<String>,
+) -> anyhow::Result<Bitbucket> {
+    let http = bitbucket_http(
+        args.api_url.as_deref(),
+        &args.bitbucket,
+        args.token_env.as_deref(),
+        token,
+        args.verbose,
+    )?;
+    Bitbucket::new(http, repository)
 }
 
 /// `https://api.github.com` → `https://api.github.com/graphql`;

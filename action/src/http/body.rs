@@ -67,6 +67,9 @@ pub struct Part {
     pub filename: Option<String>,
     /// The part's `Content-Type`; `None` for text fields.
     pub content_type: Option<String>,
+    /// Bitbucket's `x-attributes` parameter of `Content-Disposition` (`executable`, `link`),
+    /// which makes a `/src` upload an executable or a symlink.
+    pub attributes: Option<String>,
     /// The value.
     pub data: Vec<u8>,
 }
@@ -90,6 +93,7 @@ impl Multipart {
             name: name.into(),
             filename: None,
             content_type: None,
+            attributes: None,
             data: value.into().into_bytes(),
         });
         self
@@ -116,9 +120,25 @@ impl Multipart {
             name: name.into(),
             filename: Some(filename.into()),
             content_type: Some(content_type.into()),
+            attributes: None,
             data: data.into(),
         });
         self
+    }
+
+    /// Adds a file field like [`Multipart::file`] carrying Bitbucket's `x-attributes`
+    /// (`executable` or `link`) in its `Content-Disposition`.
+    pub fn file_with_attributes(
+        self,
+        name: impl Into<String>,
+        data: impl Into<Vec<u8>>,
+        attributes: impl Into<String>,
+    ) -> Self {
+        let mut form = self.file(name, data);
+        if let Some(part) = form.parts.last_mut() {
+            part.attributes = Some(attributes.into());
+        }
+        form
     }
 
     /// A boundary that occurs in no part (names, file names and data), drawn from `rng`.
@@ -163,6 +183,11 @@ impl Multipart {
             if let Some(filename) = &part.filename {
                 out.extend_from_slice(b"; filename=\"");
                 out.extend_from_slice(escape_quoted(filename).as_bytes());
+                out.push(b'"');
+            }
+            if let Some(attributes) = &part.attributes {
+                out.extend_from_slice(b"; x-attributes=\"");
+                out.extend_from_slice(escape_quoted(attributes).as_bytes());
                 out.push(b'"');
             }
             out.extend_from_slice(b"\r\n");

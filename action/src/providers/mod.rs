@@ -8,6 +8,9 @@ use gensync_core::message::PullRequestText;
 use gensync_core::payload::github::Signature;
 use gensync_core::{BranchTree, Mode, ObjectId};
 
+pub mod bitbucket;
+pub mod bitbucket_auth;
+pub mod bitbucket_repos;
 pub mod github;
 pub mod github_app;
 pub mod github_repos;
@@ -118,6 +121,48 @@ pub struct Prefetch<'a> {
     pub pull_request: bool,
 }
 
+/// Where a service's previous manifest was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManifestOrigin {
+    /// From the commit the sync builds on (the sync branch's head, or the base head for a new
+    /// branch).
+    Start,
+    /// From the base branch, because the existing sync branch has none.
+    Base,
+    /// Nowhere: a first sync.
+    None,
+}
+
+/// One service, as [`Provider::branch_files`] sees it.
+#[derive(Debug, Clone)]
+pub struct ServiceScope {
+    /// The repository path of its manifest.
+    pub manifest_path: String,
+    /// Where its previous manifest came from.
+    pub origin: ManifestOrigin,
+}
+
+/// What the flow knows when it asks for the branch's files ([`Provider::branch_files`]).
+///
+/// The change set looks at the branch only at the paths of the previous and the new build, and
+/// needs their exact state only where the new build writes or deletes something: elsewhere a
+/// file is left as it is whatever the branch holds. A backend that cannot list blob ids may
+/// therefore answer with `previous` corrected at `needed` (and, for a faithful list of preserved
+/// edits, wherever it knows a person edited the branch); every other path of `previous` stands
+/// for "as the previous build generated it".
+#[derive(Debug, Clone, Copy)]
+pub struct BranchScope<'a> {
+    /// The head of the base branch (history reachable from it is the base's, not the branch's).
+    pub base_head: &'a ObjectId,
+    /// The services synced, in order.
+    pub services: &'a [ServiceScope],
+    /// Every service's previous build, by repository path, as generated.
+    pub previous: &'a BranchTree,
+    /// The paths the change set writes or deletes if the branch holds exactly the previous build
+    /// (changed, added and deleted generated files, copies of ignored files).
+    pub needed: &'a std::collections::BTreeSet<String>,
+}
+
 /// A hosting service's API, as the sync flow uses it.
 ///
 /// Call order: [`Provider::prepare`] starts each attempt; reads follow; a write
@@ -146,6 +191,26 @@ pub trait Provider {
     fn files(&mut self, commit: &CommitInfo) -> anyhow::Result<BranchTree>;
     /// The contents of blob `oid`.
     fn read_blob(&mut self, oid: &ObjectId) -> anyhow::Result<Vec<u8>>;
+    /// The contents of the file at `path` in `commit`, `None` if there is none. The default
+    /// looks the path up in [`Provider::files`] and reads its blob.
+    fn read_file(&mut self, commit: &CommitInfo, path: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        match self.files(commit)?.get(path) {
+            Some(entry) => Ok(Some(self.read_blob(&entry.oid)?)),
+            None => Ok(None),
+        }
+    }
+    /// The files of `commit` as the change set needs them. The default lists every file
+    /// ([`Provider::files`]). A backend whose listings carry no blob ids (Bitbucket) instead
+    /// starts from the previous build and corrects it with what it finds on the branch; `scope`
+    /// says which paths must be exact (see [`BranchScope`]).
+    fn branch_files(
+        &mut self,
+        commit: &CommitInfo,
+        scope: &BranchScope<'_>,
+    ) -> anyhow::Result<BranchTree> {
+        let _ = scope;
+        self.files(commit)
+    }
     /// Make the commit and move the branch to it, without force.
     fn commit(&mut self, request: &CommitRequest<'_>) -> anyhow::Result<CommitOutcome>;
     /// The open pull request from `branch` into `base`.

@@ -1,3 +1,4 @@
 //! Request payloads of the providers' APIs, built from a change set (serde, no I/O).
 
+pub mod bitbucket;
 pub mod github;

@@ -3,6 +3,8 @@
 //! ```text
 //! cargo run -p gensync-tests --bin emulator -- --provider github --root /tmp/gh \
 //!     --repo acme/app --repo acme/empty:empty --token ghs_test --token ghs_ro:read
+//! cargo run -p gensync-tests --bin emulator -- --provider bitbucket --root /tmp/bb \
+//!     --repo acme/app --token bb_test --app-password bot=pw --oauth-consumer key=secret
 //! ```
 //!
 //! Prints the REST base URL on the first line of stdout, then serves until killed. The
@@ -22,6 +24,8 @@ use gensync_tests::github::{
 enum Provider {
     /// GitHub REST and GraphQL APIs.
     Github,
+    /// Bitbucket Cloud's REST API 2.0 (below `/2.0`) and OAuth token endpoint.
+    Bitbucket,
 }
 
 /// Serve a provider API emulator on 127.0.0.1 over bare git repositories.
@@ -41,7 +45,8 @@ struct Cli {
     #[arg(long = "repo", value_name = "OWNER/REPO[:empty]")]
     repos: Vec<String>,
     /// Accept a GITHUB_TOKEN-like token (acts as github-actions[bot]). PERMS: `read`, `write`
-    /// (default) or e.g. `contents=write,pull_requests=read`.
+    /// (default) or e.g. `contents=write,pull_requests=read`. Bitbucket: an access token
+    /// (`:read` for reading only).
     #[arg(long = "token", value_name = "TOKEN[:PERMS]")]
     tokens: Vec<String>,
     /// Accept a personal access token of LOGIN (may also create repositories).
@@ -59,6 +64,12 @@ struct Cli {
     /// Serve under GitHub Enterprise Server paths (/api/v3, /api/graphql).
     #[arg(long)]
     enterprise: bool,
+    /// Bitbucket: accept USER's app password.
+    #[arg(long = "app-password", value_name = "USER=PASSWORD")]
+    app_passwords: Vec<String>,
+    /// Bitbucket: accept an OAuth consumer (client credentials grant).
+    #[arg(long = "oauth-consumer", value_name = "KEY=SECRET")]
+    oauth_consumers: Vec<String>,
     /// Do not validate requests against GitHub's official descriptions (by default the
     /// emulator refuses to start when the validator is not installed).
     #[arg(long)]
@@ -69,6 +80,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.provider {
         Provider::Github => run_github(cli),
+        Provider::Bitbucket => run_bitbucket(cli),
     }
 }
 
@@ -136,6 +148,68 @@ fn run_github(cli: Cli) -> anyhow::Result<()> {
     println!("{}", emulator.base_url());
     eprintln!("GraphQL: {}", emulator.graphql_url());
     eprintln!("web:     {}", emulator.web_url());
+    eprintln!("root:    {}", emulator.root().display());
+    if let Some(versions) = emulator.validator_versions() {
+        eprintln!("validating against {versions}");
+    }
+    loop {
+        std::thread::park();
+    }
+}
+
+fn run_bitbucket(cli: Cli) -> anyhow::Result<()> {
+    use gensync_tests::bitbucket::{
+        BitbucketConfig, BitbucketEmulator, CredentialConfig, RepoSpec as BbRepoSpec, Scopes,
+    };
+    let mut config = BitbucketConfig::default().root(&cli.root);
+    config.port = cli.port;
+    config.record = cli.record.clone();
+    config.validate = !cli.no_validate;
+    for spec in &cli.tokens {
+        let (token, scopes) = match spec.rsplit_once(':') {
+            Some((t, "read")) => (t, Scopes::READ),
+            Some((_, other)) => bail!("unknown scope set {other:?} (only `read`)"),
+            None => (spec.as_str(), Scopes::ALL),
+        };
+        config
+            .credentials
+            .push(CredentialConfig::access_token(token).scopes(scopes));
+    }
+    for spec in &cli.app_passwords {
+        let (user, password) = spec
+            .split_once('=')
+            .context("--app-password takes USER=PASSWORD")?;
+        config
+            .credentials
+            .push(CredentialConfig::app_password(user, password));
+    }
+    for spec in &cli.oauth_consumers {
+        let (key, secret) = spec
+            .split_once('=')
+            .context("--oauth-consumer takes KEY=SECRET")?;
+        config
+            .credentials
+            .push(CredentialConfig::oauth_consumer(key, secret));
+    }
+    let emulator = BitbucketEmulator::start(config).context("starting the Bitbucket emulator")?;
+    for spec in &cli.repos {
+        let (name, empty) = match spec.strip_suffix(":empty") {
+            Some(name) => (name, true),
+            None => (spec.as_str(), false),
+        };
+        if emulator.git(name).is_ok() {
+            continue;
+        }
+        let mut repo = BbRepoSpec::new(name);
+        if empty {
+            repo = repo.empty();
+        }
+        emulator
+            .create_repo(&repo)
+            .with_context(|| format!("creating {name}"))?;
+    }
+    println!("{}", emulator.api_url());
+    eprintln!("OAuth:   {}", emulator.token_url());
     eprintln!("root:    {}", emulator.root().display());
     if let Some(versions) = emulator.validator_versions() {
         eprintln!("validating against {versions}");

@@ -1,0 +1,810 @@
+//! The request pipeline of the Bitbucket emulator: record → faults → route → authenticate →
+//! validate against the official description (and the documented `/src` form rules) → scopes →
+//! handler.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::{json, Value};
+
+use super::config::{BitbucketConfig, CredentialConfig, CredentialKind, Scopes};
+use super::handlers;
+use super::state::State;
+use crate::fault::{FaultAction, Faults};
+use crate::git::{BareRepo, FileChange, Signature, MODE_FILE};
+use crate::http::{Reply, Request, Response};
+use crate::record::{RecordedRequest, Recorder};
+use crate::validator::{Check, Validator};
+
+/// The API root's path.
+pub const API_PREFIX: &str = "/2.0";
+/// The OAuth token endpoint's path.
+pub const TOKEN_PATH: &str = "/site/oauth2/access_token";
+
+/// An error answer in Bitbucket's shape: `{"type": "error", "error": {"message", "detail"}}`.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// Status code.
+    pub status: u16,
+    /// The JSON body.
+    pub body: Value,
+}
+
+impl ApiError {
+    /// `status` with `message`.
+    pub fn new(status: u16, message: &str) -> ApiError {
+        ApiError {
+            status,
+            body: json!({"type": "error", "error": {"message": message}}),
+        }
+    }
+
+    /// `status` with `message` and `detail`.
+    pub fn detailed(status: u16, message: &str, detail: &str) -> ApiError {
+        ApiError {
+            status,
+            body: json!({"type": "error", "error": {"message": message, "detail": detail}}),
+        }
+    }
+
+    /// 404 with `message`.
+    pub fn not_found(message: &str) -> ApiError {
+        ApiError::new(404, message)
+    }
+
+    /// 400 with `message`.
+    pub fn bad_request(message: &str) -> ApiError {
+        ApiError::new(400, message)
+    }
+
+    /// 500 for a failure of the emulator itself.
+    pub fn internal(what: impl std::fmt::Display) -> ApiError {
+        ApiError::new(500, &format!("emulator failure: {what}"))
+    }
+
+    /// The answer to send.
+    pub fn into_response(self) -> Response {
+        Response::json(self.status, &self.body)
+    }
+}
+
+impl From<crate::git::Error> for ApiError {
+    fn from(error: crate::git::Error) -> Self {
+        ApiError::internal(error)
+    }
+}
+
+/// Result of a handler.
+pub type ApiResult = Result<Response, ApiError>;
+
+/// What a route requires of the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Read access.
+    Read,
+    /// `repository:write`.
+    Write,
+    /// `pullrequest:write`.
+    PullRequests,
+    /// `repository:admin`.
+    Admin,
+}
+
+/// A REST handler.
+pub type Handler = fn(&mut Ctx<'_>) -> ApiResult;
+
+/// One operation.
+pub struct Route {
+    /// HTTP method.
+    pub method: &'static str,
+    /// The path template exactly as Bitbucket's OpenAPI description spells it (below `/2.0`).
+    pub template: &'static str,
+    /// What the caller needs.
+    pub need: Need,
+    /// The handler.
+    pub handler: Handler,
+}
+
+const fn route(
+    method: &'static str,
+    template: &'static str,
+    need: Need,
+    handler: Handler,
+) -> Route {
+    Route {
+        method,
+        template,
+        need,
+        handler,
+    }
+}
+
+/// Every operation the emulator implements.
+pub static ROUTES: &[Route] = &[
+    route(
+        "GET",
+        "/repositories/{workspace}",
+        Need::Read,
+        handlers::list_repos,
+    ),
+    route(
+        "GET",
+        "/repositories/{workspace}/{repo_slug}",
+        Need::Read,
+        handlers::get_repo,
+    ),
+    route(
+        "POST",
+        "/repositories/{workspace}/{repo_slug}",
+        Need::Admin,
+        handlers::create_repo,
+    ),
+    route(
+        "GET",
+        "/repositories/{workspace}/{repo_slug}/refs/branches",
+        Need::Read,
+        handlers::list_branches,
+    ),
+    route(
+        "GET",
+        "/repositories/{workspace}/{repo_slug}/refs/branches/{name}",
+        Need::Read,
+        handlers::get_branch,
+    ),
+    route(
+        "GET",
+        "/repositories/{workspace}/{repo_slug}/commit/{commit}",
+        Need::Read,
+        handlers::get_commit,
+    ),
+    route(
+        "GET",
+        "/repositories/{workspace}/{repo_slug}/commits/{revision}",
+        Need::Read,
+        handlers::list_commits,
+    ),
+    route(
+        "GET",
+        "/repositories/{workspace}/{repo_slug}/src/{commit}/{path}",
+        Need::Read,
+        handlers::get_src,
+    ),
+    route(
+        "POST",
+        "/repositories/{workspace}/{repo_slug}/src",
+        Need::Write,
+        handlers::post_src,
+    ),
+    route(
+        "GET",
+        "/repositories/{workspace}/{repo_slug}/diffstat/{spec}",
+        Need::Read,
+        handlers::diffstat,
+    ),
+    route(
+        "GET",
+        "/repositories/{workspace}/{repo_slug}/filehistory/{commit}/{path}",
+        Need::Read,
+        handlers::filehistory,
+    ),
+    route(
+        "GET",
+        "/repositories/{workspace}/{repo_slug}/pullrequests",
+        Need::Read,
+        handlers::list_pulls,
+    ),
+    route(
+        "POST",
+        "/repositories/{workspace}/{repo_slug}/pullrequests",
+        Need::PullRequests,
+        handlers::create_pull,
+    ),
+    route(
+        "GET",
+        "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}",
+        Need::Read,
+        handlers::get_pull,
+    ),
+    route(
+        "PUT",
+        "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}",
+        Need::PullRequests,
+        handlers::update_pull,
+    ),
+    route(
+        "GET",
+        "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/comments",
+        Need::Read,
+        handlers::list_comments,
+    ),
+    route(
+        "POST",
+        "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/comments",
+        Need::PullRequests,
+        handlers::create_comment,
+    ),
+];
+
+/// Parameters that take the rest of the path, slashes included.
+const GREEDY: &[&str] = &["name", "revision", "path", "spec"];
+
+/// The route for `method` and the decoded path segments below `/2.0`, with its parameters.
+pub fn find(
+    method: &str,
+    segments: &[String],
+) -> Option<(&'static Route, Vec<(&'static str, String)>)> {
+    ROUTES
+        .iter()
+        .filter(|r| r.method.eq_ignore_ascii_case(method))
+        .find_map(|r| match_template(r.template, segments).map(|p| (r, p)))
+}
+
+fn match_template(
+    template: &'static str,
+    segments: &[String],
+) -> Option<Vec<(&'static str, String)>> {
+    let parts: Vec<&'static str> = template.split('/').filter(|s| !s.is_empty()).collect();
+    let mut params = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            if GREEDY.contains(&name) && i == parts.len() - 1 {
+                // `src/{commit}/` lists the root folder: an empty path.
+                let rest = segments.get(i..).unwrap_or_default();
+                if rest.is_empty() && name != "path" {
+                    return None;
+                }
+                params.push((name, rest.join("/")));
+                return Some(params);
+            }
+            params.push((name, segments.get(i)?.clone()));
+        } else if segments.get(i).map(String::as_str) != Some(part) {
+            return None;
+        }
+    }
+    (segments.len() == parts.len()).then_some(params)
+}
+
+/// Who is calling.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The credential.
+    pub credential: CredentialConfig,
+}
+
+impl Caller {
+    /// The author string of commits the caller makes without an `author` field.
+    pub fn author(&self) -> Signature {
+        let nick: String = self
+            .credential
+            .display_name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        Signature::now(
+            &self.credential.display_name,
+            &format!("{nick}@users.noreply.bitbucket.example"),
+        )
+    }
+}
+
+/// The context of one REST request.
+pub struct Ctx<'a> {
+    /// The emulator.
+    pub emu: &'a Emulator,
+    /// Its state, locked for the request.
+    pub state: &'a mut State,
+    /// The request.
+    pub req: &'a Request,
+    /// Path parameters by template name, decoded.
+    pub params: Vec<(&'static str, String)>,
+    /// The caller.
+    pub caller: Caller,
+    /// The parsed JSON body (`Null` when there is none or it is a form).
+    pub body: Value,
+}
+
+impl Ctx<'_> {
+    /// Path parameter `name` (empty when the route has none of that name).
+    pub fn param(&self, name: &str) -> &str {
+        self.params
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// `workspace/slug` of the request.
+    pub fn full_name(&self) -> String {
+        format!("{}/{}", self.param("workspace"), self.param("repo_slug"))
+    }
+
+    /// The request's repository, 404 in Bitbucket's words when it does not exist or the
+    /// caller cannot see its workspace.
+    pub fn repo(&self) -> Result<&super::state::RepoState, ApiError> {
+        let full = self.full_name();
+        match self.state.repo(&full) {
+            Some(r) if self.caller.credential.can_see(&r.workspace) => Ok(r),
+            _ => Err(ApiError::not_found(&format!("Repository {full} not found"))),
+        }
+    }
+
+    /// The request's bare repository.
+    pub fn git(&self) -> Result<BareRepo, ApiError> {
+        let repo = self.repo()?;
+        Ok(BareRepo::open(&repo.git_dir(&self.emu.root)))
+    }
+
+    /// The API URL of `path` (below `/2.0`).
+    pub fn api_url(&self, path: &str) -> String {
+        format!("{}{path}", self.emu.api)
+    }
+
+    /// The web URL of `path`.
+    pub fn web_url(&self, path: &str) -> String {
+        format!("{}{path}", self.emu.web)
+    }
+}
+
+/// The emulator's shared internals, used from every connection thread.
+pub struct Emulator {
+    /// The configuration it was started with.
+    pub config: BitbucketConfig,
+    /// Root directory of repositories and state.
+    pub root: PathBuf,
+    /// `http://127.0.0.1:PORT`.
+    pub web: String,
+    /// `{web}/2.0`.
+    pub api: String,
+    /// Repositories and pull requests (held for the whole of a request).
+    pub state: Mutex<State>,
+    /// The request record.
+    pub recorder: Recorder,
+    /// Fault rules.
+    pub faults: Faults,
+    /// The validator, unless validation is off.
+    pub validator: Option<Arc<Validator>>,
+    /// Accepted credentials (configured and added later).
+    pub credentials: Mutex<Vec<CredentialConfig>>,
+    /// Access tokens issued to OAuth consumers: (token, consumer credential).
+    pub issued: Mutex<Vec<(String, CredentialConfig)>>,
+}
+
+impl Emulator {
+    /// Internals for `config`, serving on `port`, with state loaded from `root`.
+    pub fn new(
+        config: BitbucketConfig,
+        root: PathBuf,
+        port: u16,
+        recorder: Recorder,
+        validator: Option<Arc<Validator>>,
+    ) -> std::io::Result<Emulator> {
+        let state = State::load(&root)?;
+        let web = format!("http://127.0.0.1:{port}");
+        Ok(Emulator {
+            credentials: Mutex::new(config.credentials.clone()),
+            config,
+            root,
+            api: format!("{web}{API_PREFIX}"),
+            web,
+            state: Mutex::new(state),
+            recorder,
+            faults: Faults::default(),
+            validator,
+            issued: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Locks the state.
+    pub fn lock_state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Persists `state`.
+    pub fn save(&self, state: &State) -> std::io::Result<()> {
+        state.save(&self.root)
+    }
+
+    /// Handles one request: the entry point of the HTTP server.
+    pub fn handle(&self, request: Request) -> Reply {
+        if request.path == "/_emulator" || request.path.starts_with("/_emulator/") {
+            return Reply::Respond(super::control::handle_http(self, &request));
+        }
+        let mut entry = RecordedRequest::capture(self.recorder.next_seq(), &request);
+        let mut notes = Vec::new();
+        let mut early = None;
+        let mut drop_after = false;
+        for action in self.faults.check(&request.method, &request.path) {
+            notes.push(action.describe());
+            match action {
+                FaultAction::Delay { ms } => std::thread::sleep(Duration::from_millis(ms)),
+                FaultAction::MoveBranch {
+                    branch,
+                    path,
+                    content,
+                } => {
+                    if let Err(e) = self.move_branch(&request, entry.seq, &branch, path, content) {
+                        notes.push(format!("(the move failed: {e})"));
+                    }
+                }
+                FaultAction::Respond {
+                    status,
+                    headers,
+                    body,
+                } => {
+                    let mut response = Response {
+                        status,
+                        headers: Vec::new(),
+                        body: body.into_bytes(),
+                    };
+                    for (name, value) in headers {
+                        response.set_header(&name, value);
+                    }
+                    early = Some(Reply::Respond(response));
+                    break;
+                }
+                FaultAction::Drop => {
+                    early = Some(Reply::Drop);
+                    break;
+                }
+                FaultAction::DropAfterHandling => drop_after = true,
+            }
+        }
+        let reply = match early {
+            Some(reply) => {
+                // The client sent it: it must be valid even though a fault answered.
+                let (problems, _) = self.problems(&request);
+                entry.invalid = (!problems.is_empty()).then(|| problems.join("; "));
+                reply
+            }
+            None => {
+                let (response, invalid) = self.answer(&request);
+                entry.invalid = invalid;
+                if drop_after {
+                    notes.push(format!("(handled: {})", response.status));
+                    Reply::Drop
+                } else {
+                    Reply::Respond(response)
+                }
+            }
+        };
+        entry.fault = (!notes.is_empty()).then(|| notes.join(", "));
+        entry.status = match &reply {
+            Reply::Respond(response) => Some(response.status),
+            Reply::Drop => None,
+        };
+        self.recorder.push(entry);
+        reply
+    }
+
+    /// Answers a request; also says why it is invalid, if it is. A handler panic becomes a 500
+    /// and an invalid request.
+    fn answer(&self, request: &Request) -> (Response, Option<String>) {
+        let mut invalid = None;
+        let routed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.route(request, &mut invalid)
+        }));
+        let response = match routed {
+            Ok(Ok(response)) => response,
+            Ok(Err(error)) => error.into_response(),
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| panic.downcast_ref::<&str>().copied())
+                    .unwrap_or("a panic");
+                invalid = Some(format!("the emulator panicked: {what}"));
+                ApiError::internal(format!("the emulator panicked: {what}")).into_response()
+            }
+        };
+        (response, invalid)
+    }
+
+    /// The segments below `/2.0`, or `None` for a path outside the API.
+    fn api_segments(request: &Request) -> Option<Vec<String>> {
+        let segments = request.path_segments();
+        (segments.first().map(String::as_str) == Some("2.0")).then(|| segments[1..].to_vec())
+    }
+
+    /// What the official description and the documented rules find wrong with `request`, and
+    /// the parsed `/src` form if it is one.
+    fn problems(&self, request: &Request) -> (Vec<String>, Option<super::multipart::SrcForm>) {
+        if request.path == TOKEN_PATH {
+            return (handlers::token_request_problems(request), None);
+        }
+        let Some(segments) = Self::api_segments(request) else {
+            return (
+                vec![format!(
+                    "{} {} is outside the API root {API_PREFIX}",
+                    request.method, request.path
+                )],
+                None,
+            );
+        };
+        let Some((route, _)) = find(&request.method, &segments) else {
+            return (
+                vec![format!(
+                    "no such route in the emulator: {} {} (not a Bitbucket Cloud operation, or one the emulator does not implement)",
+                    request.method, request.path
+                )],
+                None,
+            );
+        };
+        let mut problems = Vec::new();
+        let mut form = None;
+        let mut query = request.query_pairs();
+        let mut body = None;
+        if route.template.ends_with("/src") && request.method == "POST" {
+            // A form: its meta data fields are the operation's declared parameters.
+            match request
+                .header("content-type")
+                .and_then(super::multipart::boundary)
+            {
+                None => problems.push(
+                    "POST /src must be multipart/form-data with a boundary (the emulator does not take the urlencoded form)"
+                        .into(),
+                ),
+                Some(b) => match super::multipart::parse(&b, &request.body) {
+                    Err(why) => problems.push(format!("malformed multipart body: {why}")),
+                    Ok(parts) => {
+                        let (f, rules) = super::multipart::check_src_form(&parts);
+                        problems.extend(rules);
+                        for p in parts.iter().filter(|p| p.filename.is_none()) {
+                            query.push((p.name.clone(), String::from_utf8_lossy(&p.data).into()));
+                        }
+                        form = Some(f);
+                    }
+                },
+            }
+        } else if !request.body.is_empty() {
+            match serde_json::from_slice::<Value>(&request.body) {
+                Ok(v) => body = Some(v),
+                Err(_) => problems.push("the body is not JSON".into()),
+            }
+        }
+        if let Some(validator) = &self.validator {
+            let check = Check::Rest {
+                method: &request.method,
+                template: route.template,
+                query: &query,
+                body: body.as_ref(),
+            };
+            match validator.check("bitbucket", check) {
+                Ok(errors) => problems.extend(errors),
+                Err(e) => problems.push(format!("the validator failed: {e}")),
+            }
+        }
+        (problems, form)
+    }
+
+    fn route(&self, request: &Request, invalid: &mut Option<String>) -> ApiResult {
+        let (problems, form) = self.problems(request);
+        if !problems.is_empty() {
+            *invalid = Some(problems.join("; "));
+        }
+        if request.path == TOKEN_PATH && request.method == "POST" {
+            return handlers::issue_token(self, request);
+        }
+        let segments = Self::api_segments(request).unwrap_or_default();
+        let Some((route, params)) = find(&request.method, &segments) else {
+            return Err(ApiError::not_found("Resource not found"));
+        };
+        let caller = self.authenticate(request)?;
+        if !problems.is_empty() {
+            return Err(ApiError::detailed(400, "Bad request", &problems.join("; ")));
+        }
+        permit(&caller, route.need)?;
+        let body = match form {
+            Some(form) => serde_json::to_value(FormBody::from(form)).unwrap_or(Value::Null),
+            None if request.body.is_empty() => Value::Null,
+            None => serde_json::from_slice(&request.body)
+                .map_err(|_| ApiError::bad_request("The body is not valid JSON"))?,
+        };
+        let mut state = self.lock_state();
+        let mut ctx = Ctx {
+            emu: self,
+            state: &mut state,
+            req: request,
+            params,
+            caller,
+            body,
+        };
+        let result = (route.handler)(&mut ctx);
+        if request.method != "GET" && result.is_ok() {
+            self.save(&state).map_err(ApiError::internal)?;
+        }
+        result
+    }
+
+    /// The caller of `request`: 401 in Bitbucket's words without valid credentials.
+    pub fn authenticate(&self, request: &Request) -> Result<Caller, ApiError> {
+        let unauthorized =
+            || ApiError::new(401, "Access denied. You must have write or admin access.");
+        let header = request.header("authorization").ok_or_else(unauthorized)?;
+        let (scheme, value) = header.split_once(' ').ok_or_else(unauthorized)?;
+        let credentials = self
+            .credentials
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if scheme.eq_ignore_ascii_case("bearer") {
+            let value = value.trim();
+            if let Some(c) = credentials.iter().find(
+                |c| matches!(&c.kind, CredentialKind::AccessToken { token } if token == value),
+            ) {
+                return Ok(Caller {
+                    credential: c.clone(),
+                });
+            }
+            let issued = self.issued.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((_, c)) = issued.iter().find(|(t, _)| t == value) {
+                return Ok(Caller {
+                    credential: c.clone(),
+                });
+            }
+            return Err(ApiError::new(
+                401,
+                "Token is invalid, expired, or not supported for this endpoint.",
+            ));
+        }
+        if scheme.eq_ignore_ascii_case("basic") {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(value.trim())
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(unauthorized)?;
+            let (user, password) = decoded.split_once(':').ok_or_else(unauthorized)?;
+            if let Some(c) = credentials.iter().find(|c| {
+                matches!(&c.kind, CredentialKind::AppPassword { username, password: p }
+                    if username == user && p == password)
+            }) {
+                return Ok(Caller {
+                    credential: c.clone(),
+                });
+            }
+        }
+        Err(unauthorized())
+    }
+
+    /// "Another writer" commits a change on `branch` of the request's repository.
+    fn move_branch(
+        &self,
+        request: &Request,
+        seq: u64,
+        branch: &str,
+        path: Option<String>,
+        content: Option<String>,
+    ) -> Result<(), String> {
+        let segments = request.path_segments();
+        let state = self.lock_state();
+        let full_name = match segments.as_slice() {
+            [v, repositories, ws, slug, ..] if v == "2.0" && repositories == "repositories" => {
+                format!("{ws}/{slug}")
+            }
+            _ if state.repos.len() == 1 => state
+                .repos
+                .values()
+                .next()
+                .map(|r| r.full_name())
+                .unwrap_or_default(),
+            _ => return Err("no repository in the request".into()),
+        };
+        let repo = state
+            .repo(&full_name)
+            .ok_or_else(|| format!("no repository {full_name}"))?;
+        let git = BareRepo::open(&repo.git_dir(&self.root));
+        let change = FileChange {
+            path: path.unwrap_or_else(|| format!("another-writer/change-{seq}.txt")),
+            content: Some((
+                MODE_FILE.to_owned(),
+                content
+                    .unwrap_or_else(|| format!("written by another writer before request {seq}\n"))
+                    .into_bytes(),
+            )),
+        };
+        let author = Signature::now("Another Writer", "another.writer@example.com");
+        git.commit_files(
+            branch,
+            &[change],
+            &format!("Another writer's change (before request {seq})\n"),
+            &author,
+        )
+        .map(drop)
+        .map_err(|e| e.to_string())
+    }
+}
+
+/// The `/src` form as handlers read it from [`Ctx::body`].
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct FormBody {
+    /// `message`.
+    pub message: Option<String>,
+    /// `author`.
+    pub author: Option<String>,
+    /// `parents`.
+    pub parents: Vec<String>,
+    /// `branch`.
+    pub branch: Option<String>,
+    /// `files`.
+    pub files: Vec<String>,
+    /// (path, attributes, base64 bytes).
+    pub uploads: Vec<(String, Option<String>, String)>,
+}
+
+impl From<super::multipart::SrcForm> for FormBody {
+    fn from(f: super::multipart::SrcForm) -> Self {
+        FormBody {
+            message: f.message,
+            author: f.author,
+            parents: f.parents,
+            branch: f.branch,
+            files: f.files,
+            uploads: f
+                .uploads
+                .into_iter()
+                .map(|(p, a, d)| (p, a, base64::engine::general_purpose::STANDARD.encode(d)))
+                .collect(),
+        }
+    }
+}
+
+/// Refuses what the caller's scopes do not allow, in Bitbucket's words.
+fn permit(caller: &Caller, need: Need) -> Result<(), ApiError> {
+    let s: Scopes = caller.credential.scopes;
+    let (ok, required) = match need {
+        Need::Read => (s.read, "repository"),
+        Need::Write => (s.write, "repository:write"),
+        Need::PullRequests => (s.pullrequests, "pullrequest:write"),
+        Need::Admin => (s.admin, "repository:admin"),
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(ApiError::detailed(
+        403,
+        "Your credentials lack one or more required privilege scopes.",
+        &format!("required: {required}; granted: {}", s.names().join(", ")),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segments(path: &str) -> Vec<String> {
+        path.split('/')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn matches_templates() {
+        let (r, p) = find("GET", &segments("/repositories/w/r/src/abc/a/b.txt")).expect("route");
+        assert_eq!(
+            r.template,
+            "/repositories/{workspace}/{repo_slug}/src/{commit}/{path}"
+        );
+        assert_eq!(p[3], ("path", "a/b.txt".to_owned()));
+        let (_, p) = find("GET", &segments("/repositories/w/r/src/abc/")).expect("root listing");
+        assert_eq!(p[3], ("path", String::new()));
+        let (r, p) = find(
+            "GET",
+            &segments("/repositories/w/r/refs/branches/feature/x"),
+        )
+        .expect("branch");
+        assert_eq!(
+            r.template,
+            "/repositories/{workspace}/{repo_slug}/refs/branches/{name}"
+        );
+        assert_eq!(p[2].1, "feature/x");
+        assert!(find("POST", &segments("/repositories/w/r/src")).is_some());
+        assert!(find("GET", &segments("/repositories/w/r/nope")).is_none());
+    }
+}

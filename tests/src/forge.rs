@@ -1,0 +1,354 @@
+//! A provider emulator as the provider-neutral end-to-end scenarios see it ([`Forge`]): how to
+//! point `gensync sync` at it, act as the people around a sync, read its pull requests and
+//! inject the faults every provider has (a failed read, a failed write, another writer). One
+//! implementation per emulator ([`GithubForge`], [`BitbucketForge`]); a new provider gets the
+//! whole scenario suite (`tests/tests/common/suite.rs`) by implementing it.
+
+use std::path::PathBuf;
+
+use crate::bitbucket::{BitbucketConfig, BitbucketEmulator, CredentialConfig};
+use crate::fault::{FaultAction, FaultRule};
+use crate::git::{FileChange, Oid};
+use crate::github::{GithubConfig, GithubEmulator, TokenConfig};
+use crate::record::RecordedRequest;
+
+/// The repository every scenario syncs into.
+pub const REPO: &str = "acme/app";
+
+/// A pull request, as the scenarios check it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pull {
+    /// Its number (GitHub) or id (Bitbucket).
+    pub number: u64,
+    /// Title.
+    pub title: String,
+    /// Body / description.
+    pub body: String,
+    /// Source branch.
+    pub head: String,
+    /// Destination branch.
+    pub base: String,
+    /// Still open.
+    pub open: bool,
+    /// Comments, oldest first.
+    pub comments: Vec<String>,
+}
+
+/// What a scenario needs from a provider emulator.
+pub trait Forge {
+    /// The provider's `--provider` value.
+    fn provider(&self) -> &'static str;
+    /// Flags pointing `gensync sync` at the emulator (`--provider`, `--api-url`, …).
+    fn flags(&self) -> Vec<String>;
+    /// Environment variables with the credentials.
+    fn env(&self) -> Vec<(String, String)>;
+    /// Secrets that must never appear in gensync's output.
+    fn secrets(&self) -> Vec<String>;
+    /// Creates a repository with a first commit of `files` on `main` (`None`: empty).
+    fn create_repo(&self, full_name: &str, files: Option<&[(&str, &str)]>);
+    /// The bare repository of [`REPO`], for checks with git.
+    fn git_dir(&self) -> PathBuf;
+    /// The head of `branch` of [`REPO`].
+    fn head(&self, branch: &str) -> Option<String>;
+    /// Another person commits `changes` on `branch` of [`REPO`].
+    fn commit_as_person(&self, branch: &str, changes: &[FileChange], message: &str) -> Oid;
+    /// Deletes `branch` of [`REPO`].
+    fn delete_branch(&self, branch: &str);
+    /// Merges pull request `number` of [`REPO`] (squashed or with a merge commit).
+    fn merge_pull(&self, number: u64, squash: bool) -> Oid;
+    /// The pull requests of [`REPO`], oldest first.
+    fn pulls(&self) -> Vec<Pull>;
+    /// Adds a fault rule.
+    fn add_fault(&self, rule: FaultRule);
+    /// Path patterns ([`crate::fault::glob_match`]) of the reads of a sync: (method, path).
+    fn read_paths(&self) -> Vec<(&'static str, String)>;
+    /// The request that moves the sync branch, or creates it (method, path).
+    fn branch_write(&self, branch: &str, create: bool) -> (&'static str, String);
+    /// A canned answer refusing the credentials (401).
+    fn unauthorized(&self) -> FaultAction;
+    /// A canned answer for missing write permission on the branch write (403).
+    fn forbidden(&self) -> FaultAction;
+    /// The request record.
+    fn requests(&self) -> Vec<RecordedRequest>;
+    /// Panics if a request broke the provider's API description.
+    fn assert_no_invalid_requests(&self);
+}
+
+/// The GitHub emulator with an Actions token.
+pub struct GithubForge {
+    /// The emulator.
+    pub emu: GithubEmulator,
+    token: String,
+}
+
+impl GithubForge {
+    /// Starts an emulator accepting `token`.
+    pub fn start(token: &str) -> GithubForge {
+        let emu = GithubEmulator::start(GithubConfig::default().token(TokenConfig::actions(token)))
+            .expect("the GitHub emulator starts");
+        GithubForge {
+            emu,
+            token: token.to_owned(),
+        }
+    }
+}
+
+impl Forge for GithubForge {
+    fn provider(&self) -> &'static str {
+        "github"
+    }
+
+    fn flags(&self) -> Vec<String> {
+        [
+            "--provider",
+            "github",
+            "--api-url",
+            self.emu.base_url(),
+            "--graphql-url",
+            self.emu.graphql_url(),
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        vec![("GITHUB_TOKEN".into(), self.token.clone())]
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        vec![self.token.clone()]
+    }
+
+    fn create_repo(&self, full_name: &str, files: Option<&[(&str, &str)]>) {
+        let mut spec = crate::github::RepoSpec::new(full_name);
+        match files {
+            None => spec = spec.empty(),
+            Some(files) => {
+                for (p, c) in files {
+                    spec = spec.file(p, c);
+                }
+            }
+        }
+        self.emu.create_repo(&spec).expect("repository created");
+    }
+
+    fn git_dir(&self) -> PathBuf {
+        self.emu.git_dir(REPO).expect("git dir")
+    }
+
+    fn head(&self, branch: &str) -> Option<String> {
+        self.emu
+            .branch_head(REPO, branch)
+            .expect("branch head")
+            .map(|o| o.as_str().to_owned())
+    }
+
+    fn commit_as_person(&self, branch: &str, changes: &[FileChange], message: &str) -> Oid {
+        self.emu
+            .commit_files(REPO, branch, changes, message)
+            .expect("a person commits")
+    }
+
+    fn delete_branch(&self, branch: &str) {
+        self.emu
+            .delete_branch(REPO, branch)
+            .expect("branch deleted");
+    }
+
+    fn merge_pull(&self, number: u64, squash: bool) -> Oid {
+        let method = if squash {
+            crate::github::MergeMethod::Squash
+        } else {
+            crate::github::MergeMethod::Merge
+        };
+        self.emu.merge_pull(REPO, number, method).expect("merged")
+    }
+
+    fn pulls(&self) -> Vec<Pull> {
+        self.emu
+            .pulls(REPO)
+            .expect("pulls")
+            .into_iter()
+            .map(|p| Pull {
+                number: p.number,
+                title: p.title,
+                body: p.body.unwrap_or_default(),
+                head: p.head,
+                base: p.base,
+                open: p.state == crate::github::PullState::Open,
+                comments: p.comments.into_iter().map(|c| c.body).collect(),
+            })
+            .collect()
+    }
+
+    fn add_fault(&self, rule: FaultRule) {
+        self.emu.add_fault(rule);
+    }
+
+    fn read_paths(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("GET", "/repos/acme/app".into()),
+            ("GET", "/repos/acme/app/git/ref/**".into()),
+            ("GET", "/repos/acme/app/git/trees/**".into()),
+        ]
+    }
+
+    fn branch_write(&self, branch: &str, create: bool) -> (&'static str, String) {
+        if create {
+            ("POST", "/repos/acme/app/git/refs".into())
+        } else {
+            ("PATCH", format!("/repos/acme/app/git/refs/heads/{branch}"))
+        }
+    }
+
+    fn unauthorized(&self) -> FaultAction {
+        crate::github::faults::bad_credentials()
+    }
+
+    fn forbidden(&self) -> FaultAction {
+        crate::github::faults::not_accessible_by_integration()
+    }
+
+    fn requests(&self) -> Vec<RecordedRequest> {
+        self.emu.requests()
+    }
+
+    fn assert_no_invalid_requests(&self) {
+        self.emu.assert_no_invalid_requests();
+    }
+}
+
+/// The Bitbucket emulator with a repository access token.
+pub struct BitbucketForge {
+    /// The emulator.
+    pub emu: BitbucketEmulator,
+    token: String,
+}
+
+impl BitbucketForge {
+    /// Starts an emulator accepting the access token `token`.
+    pub fn start(token: &str) -> BitbucketForge {
+        let emu = BitbucketEmulator::start(
+            BitbucketConfig::default().credential(CredentialConfig::access_token(token)),
+        )
+        .expect("the Bitbucket emulator starts");
+        BitbucketForge {
+            emu,
+            token: token.to_owned(),
+        }
+    }
+}
+
+impl Forge for BitbucketForge {
+    fn provider(&self) -> &'static str {
+        "bitbucket"
+    }
+
+    fn flags(&self) -> Vec<String> {
+        ["--provider", "bitbucket", "--api-url", self.emu.api_url()]
+            .map(String::from)
+            .to_vec()
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        vec![("BITBUCKET_ACCESS_TOKEN".into(), self.token.clone())]
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        vec![self.token.clone()]
+    }
+
+    fn create_repo(&self, full_name: &str, files: Option<&[(&str, &str)]>) {
+        let mut spec = crate::bitbucket::RepoSpec::new(full_name);
+        match files {
+            None => spec = spec.empty(),
+            Some(files) => {
+                for (p, c) in files {
+                    spec = spec.file(p, c);
+                }
+            }
+        }
+        self.emu.create_repo(&spec).expect("repository created");
+    }
+
+    fn git_dir(&self) -> PathBuf {
+        self.emu.git_dir(REPO).expect("git dir")
+    }
+
+    fn head(&self, branch: &str) -> Option<String> {
+        self.emu
+            .branch_head(REPO, branch)
+            .expect("branch head")
+            .map(|o| o.as_str().to_owned())
+    }
+
+    fn commit_as_person(&self, branch: &str, changes: &[FileChange], message: &str) -> Oid {
+        self.emu
+            .commit_files(REPO, branch, changes, message)
+            .expect("a person commits")
+    }
+
+    fn delete_branch(&self, branch: &str) {
+        self.emu
+            .delete_branch(REPO, branch)
+            .expect("branch deleted");
+    }
+
+    fn merge_pull(&self, number: u64, squash: bool) -> Oid {
+        let method = if squash {
+            crate::bitbucket::MergeMethod::Squash
+        } else {
+            crate::bitbucket::MergeMethod::Merge
+        };
+        self.emu.merge_pull(REPO, number, method).expect("merged")
+    }
+
+    fn pulls(&self) -> Vec<Pull> {
+        self.emu
+            .pulls(REPO)
+            .expect("pulls")
+            .into_iter()
+            .map(|p| Pull {
+                number: p.id,
+                title: p.title,
+                body: p.description,
+                head: p.source,
+                base: p.destination,
+                open: p.state == crate::bitbucket::PullState::Open,
+                comments: p.comments.into_iter().map(|c| c.raw).collect(),
+            })
+            .collect()
+    }
+
+    fn add_fault(&self, rule: FaultRule) {
+        self.emu.add_fault(rule);
+    }
+
+    fn read_paths(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("GET", "/2.0/repositories/acme/app".into()),
+            ("GET", "/2.0/repositories/acme/app/refs/branches/**".into()),
+            ("GET", "/2.0/repositories/acme/app/src/**".into()),
+        ]
+    }
+
+    fn branch_write(&self, _branch: &str, _create: bool) -> (&'static str, String) {
+        ("POST", "/2.0/repositories/acme/app/src".into())
+    }
+
+    fn unauthorized(&self) -> FaultAction {
+        crate::bitbucket::faults::unauthorized()
+    }
+
+    fn forbidden(&self) -> FaultAction {
+        crate::bitbucket::faults::forbidden()
+    }
+
+    fn requests(&self) -> Vec<RecordedRequest> {
+        self.emu.requests()
+    }
+
+    fn assert_no_invalid_requests(&self) {
+        self.emu.assert_no_invalid_requests();
+    }
+}
