@@ -613,3 +613,38 @@ fn graphql_mode_reads_through_rest_when_the_query_fails() {
     assert_eq!(env.emu.pulls(REPO).unwrap()[0].comments.len(), 1);
     env.emu.assert_no_invalid_requests();
 }
+
+#[test]
+fn graphql_mode_with_an_explicit_base_reads_and_updates_in_four_requests() {
+    let env = Env::start();
+    let main = env.emu.branch_head(REPO, "main").unwrap().unwrap();
+    env.emu.create_branch(REPO, "develop", &main).unwrap();
+    let flags = ["--commit-mode", "graphql", "--base", "develop"];
+    let first = ok_json(&env.sync(&env.build("build-1"), "1", &flags));
+    assert_eq!(first["operation"], "created");
+    let b = env.build("build-1");
+    std::fs::write(b.join("README.md"), "changed\n").unwrap();
+    env.emu.clear_requests();
+    let out = ok_json(&env.sync(&b, "2", &flags));
+    assert_eq!(out["operation"], "updated");
+    assert_eq!(out["base"], "develop");
+    let kinds: Vec<(String, bool)> = env
+        .emu
+        .requests()
+        .iter()
+        .map(|r| (r.method.clone(), r.path == "/graphql"))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("POST".to_owned(), true),
+            ("GET".to_owned(), false),
+            ("POST".to_owned(), true),
+            ("POST".to_owned(), true)
+        ]
+    );
+    let pulls = env.emu.pulls(REPO).unwrap();
+    assert_eq!((pulls.len(), pulls[0].base.as_str()), (1, "develop"));
+    assert_eq!(pulls[0].comments.len(), 1);
+    env.emu.assert_no_invalid_requests();
+}
