@@ -572,6 +572,14 @@ impl Provider for GitHub {
         }
     }
 
+    fn read_file(&mut self, commit: &CommitInfo, path: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        let blob = match self.objects.files.get(&(commit.id, path.to_owned())) {
+            Some(known) => *known,
+            None => self.files(commit)?.get(path).map(|e| e.oid),
+        };
+        blob.map(|oid| self.read_blob(&oid)).transpose()
+    }
+
     fn commit(&mut self, request: &CommitRequest<'_>) -> anyhow::Result<CommitOutcome> {
         // Whatever happens, the branch may have moved.
         self.view.heads.clear();

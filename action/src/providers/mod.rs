@@ -115,7 +115,8 @@ pub struct Prefetch<'a> {
     pub base: Option<&'a str>,
     /// The sync branch.
     pub branch: &'a str,
-    /// Files read at the head of the sync branch or of the base (manifests, ignore files).
+    /// Files read with [`Provider::read_file`] at the head of the sync branch or of the base
+    /// (manifests, ignore files).
     pub paths: &'a [String],
     /// Whether the open pull request from `branch` into the base will be looked up.
     pub pull_request: bool,
@@ -172,7 +173,7 @@ pub trait Provider {
     /// Called before the reads of each attempt (the first one before
     /// [`Provider::repository`]) with what the attempt will read. A backend may gather the
     /// answers here in fewer requests and serve [`Provider::repository`],
-    /// [`Provider::branch_head`], [`Provider::commit_info`], [`Provider::read_blob`] and
+    /// [`Provider::branch_head`], [`Provider::commit_info`], [`Provider::read_file`] and
     /// [`Provider::find_pull_request`] from them until it writes; it must forget what it
     /// learnt about branches in earlier attempts. The default does nothing.
     fn prepare(&mut self, wanted: &Prefetch<'_>) -> anyhow::Result<()> {

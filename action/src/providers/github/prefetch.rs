@@ -34,7 +34,6 @@ pub(super) struct Objects {
     /// Commit → its root tree.
     pub trees: HashMap<ObjectId, ObjectId>,
     /// (commit, path) → the blob at that path (`None`: no file there).
-    #[allow(dead_code)] // Read by `Provider::read_file` once the flow reads files by path.
     pub files: HashMap<(ObjectId, String), Option<ObjectId>>,
     /// Blob contents whose id was checked.
     pub blobs: HashMap<ObjectId, Vec<u8>>,
