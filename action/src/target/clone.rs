@@ -15,7 +15,8 @@ use gensync_core::{BranchTree, ObjectId};
 
 use super::local;
 use crate::providers::{
-    CommitInfo, CommitOutcome, CommitRequest, Provider, PullRequest, PullRequestOptions, RepoInfo,
+    BranchScope, CommitInfo, CommitOutcome, CommitRequest, Prefetch, Provider, PullRequest,
+    PullRequestOptions, RepoInfo,
 };
 
 /// How many reads the clone answered and how many went to the API.
@@ -49,6 +50,15 @@ impl<'a> WithLocalClone<'a> {
 }
 
 impl Provider for WithLocalClone<'_> {
+    fn prepare(&mut self, wanted: &Prefetch<'_>) -> anyhow::Result<()> {
+        // Heads and pull requests may be gathered by the provider; file contents come from the
+        // clone (the provider still answers any the clone lacks, one by one).
+        self.inner.prepare(&Prefetch {
+            paths: &[],
+            ..*wanted
+        })
+    }
+
     fn repository(&mut self) -> anyhow::Result<RepoInfo> {
         self.inner.repository()
     }
@@ -95,6 +105,36 @@ impl Provider for WithLocalClone<'_> {
         }
         self.reads.fallback += 1;
         self.inner.read_blob(oid)
+    }
+
+    fn read_file(&mut self, commit: &CommitInfo, path: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        if !self.repo.has_object(commit.tree) {
+            self.reads.fallback += 1;
+            return self.inner.read_file(commit, path);
+        }
+        self.reads.local += 1;
+        let tree = self.repo.find_tree(commit.tree)?;
+        let Some(entry) = tree.lookup_entry_by_path(path)? else {
+            return Ok(None);
+        };
+        if !entry.mode().is_blob_or_symlink() {
+            return Ok(None);
+        }
+        Ok(Some(entry.object()?.detach().data))
+    }
+
+    fn branch_files(
+        &mut self,
+        commit: &CommitInfo,
+        scope: &BranchScope<'_>,
+    ) -> anyhow::Result<BranchTree> {
+        if self.repo.has_object(commit.tree) {
+            // The clone lists every file with its blob id: exact everywhere.
+            self.reads.local += 1;
+            return local::list_files(&self.repo, commit.tree);
+        }
+        self.reads.fallback += 1;
+        self.inner.branch_files(commit, scope)
     }
 
     fn commit(&mut self, request: &CommitRequest<'_>) -> anyhow::Result<CommitOutcome> {
