@@ -237,6 +237,19 @@ pub fn run(
             changes.push(c);
         }
         if changes.iter().all(ChangeSet::is_empty) {
+            // After a rebuild, the build may be there because our own commit landed before
+            // its answer was lost: name it.
+            if let (true, Some(h)) = (attempts > 1, head) {
+                if let Some(id) = provider.landed(&h)? {
+                    log.info(&format!(
+                        "commit {id} landed (its answer was lost); the branch has this build"
+                    ));
+                    break (
+                        changes,
+                        Some((id, "rest (confirmed after a lost answer)".to_owned())),
+                    );
+                }
+            }
             log.info("nothing to commit: the branch already has this build");
             break (changes, None);
         }

@@ -43,6 +43,9 @@ pub struct GitHub {
     objects: prefetch::Objects,
     /// Lines explaining choices (e.g. a GraphQL → REST fallback) for the log.
     pub notes: Vec<String>,
+    /// Commits whose branch update was retried and then found the branch elsewhere: they may
+    /// have landed before another writer moved the branch (see [`Provider::landed`]).
+    unconfirmed: Vec<ObjectId>,
 }
 
 #[derive(Deserialize)]
@@ -101,6 +104,7 @@ impl GitHub {
             view: prefetch::View::default(),
             objects: prefetch::Objects::default(),
             notes: Vec::new(),
+            unconfirmed: Vec::new(),
         })
     }
 
@@ -286,7 +290,13 @@ impl GitHub {
             )?;
             match resp.status {
                 200 => false,
-                422 | 409 if !is_protected(&resp) => true,
+                422 | 409 if !is_protected(&resp) => {
+                    if resp.attempts > 1 {
+                        // An earlier attempt may have moved the branch before its answer was lost.
+                        self.unconfirmed.push(commit);
+                    }
+                    true
+                }
                 _ => {
                     return Err(api_error(
                         &resp,
@@ -729,6 +739,24 @@ impl Provider for GitHub {
             return Err(api_error(&resp, "comment on the pull request"));
         }
         Ok(())
+    }
+
+    fn landed(&mut self, head: &ObjectId) -> anyhow::Result<Option<ObjectId>> {
+        #[derive(Deserialize)]
+        struct Compare {
+            status: String,
+        }
+        for commit in self.unconfirmed.clone().iter().rev() {
+            // base...head: "ahead" or "identical" means `commit` is in head's history.
+            let c: Compare = self.get_json(
+                &self.repo_path(&format!("/compare/{commit}...{head}")),
+                "compare commits",
+            )?;
+            if c.status == "ahead" || c.status == "identical" {
+                return Ok(Some(*commit));
+            }
+        }
+        Ok(None)
     }
 
     fn branch_differs(&mut self, base: &str, branch: &str) -> anyhow::Result<bool> {

@@ -237,6 +237,14 @@ pub trait Provider {
     ) -> anyhow::Result<()>;
     /// Whether `branch`'s content differs from `base`'s (unmerged work, squash merges included).
     fn branch_differs(&mut self, base: &str, branch: &str) -> anyhow::Result<bool>;
+    /// A commit this backend made earlier in the run but could not confirm (the answer to its
+    /// branch update was lost and the retried update found the branch moved), if it is in the
+    /// history of `head`: it landed. The flow asks when a rebuild finds nothing left to commit,
+    /// so the outcome names the commit that carried the build. Default: none.
+    fn landed(&mut self, head: &ObjectId) -> anyhow::Result<Option<ObjectId>> {
+        let _ = head;
+        Ok(None)
+    }
     /// Whether the target has pull requests at all (a local repository has none: the flow then
     /// stops after the commit with operation `none` and a note).
     fn has_pull_requests(&self) -> bool {

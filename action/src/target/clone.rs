@@ -172,6 +172,10 @@ impl Provider for WithLocalClone<'_> {
         self.inner.branch_differs(base, branch)
     }
 
+    fn landed(&mut self, head: &ObjectId) -> anyhow::Result<Option<ObjectId>> {
+        self.inner.landed(head)
+    }
+
     fn has_pull_requests(&self) -> bool {
         self.inner.has_pull_requests()
     }

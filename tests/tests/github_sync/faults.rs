@@ -207,3 +207,46 @@ fn pull_request_creation_forbidden_for_actions_says_how_to_fix_and_names_the_com
     assert_eq!(env.head("amplication").unwrap(), head);
     let _ = FileChange::delete("unused");
 }
+
+#[test]
+fn a_commit_whose_answer_was_lost_is_named_once_found_on_the_branch() {
+    let env = Env::start();
+    ok_json(&env.sync(&env.build("build-1"), "1", &[]));
+    // The ref update lands but its answer is lost; before the retry another writer commits on
+    // top, so the retried update is refused and the rebuild finds the build already there.
+    env.emu.add_fault(
+        FaultRule::new(
+            "PATCH",
+            "/repos/acme/app/git/refs/heads/amplication",
+            FaultAction::DropAfterHandling,
+        )
+        .nth(1),
+    );
+    env.emu.add_fault(
+        FaultRule::new(
+            "PATCH",
+            "/repos/acme/app/git/refs/heads/amplication",
+            FaultAction::MoveBranch {
+                branch: "amplication".into(),
+                path: Some("other/writer.txt".into()),
+                content: Some("theirs\n".into()),
+            },
+        )
+        .nth(2),
+    );
+    let out = ok_json(&env.sync(&env.build("build-2"), "2", &[]));
+    let head = env.head("amplication").unwrap();
+    let ours = env
+        .git(&["rev-parse", &format!("{head}^")])
+        .trim()
+        .to_owned();
+    assert_eq!(
+        out["commit_sha"],
+        ours.as_str(),
+        "the outcome names the commit that carried the build: {out}"
+    );
+    assert_eq!(out["operation"], "updated");
+    assert!(env
+        .git(&["log", "-1", "--format=%B", &ours])
+        .contains("Build-Id: 2"));
+}
