@@ -712,12 +712,27 @@ impl Provider for Bitbucket {
                 } => form.file(name, data.to_vec()),
             };
         }
-        // Repeating it is harmless: `parents` makes a second landing impossible (409).
-        let resp = self.http.send(
-            Request::new(Method::Post, self.repo_path("/src"))
-                .body(Body::Multipart(form))
-                .idempotent(true),
-        )?;
+        // Repeating it is harmless: `parents` makes a second landing impossible (409). But an
+        // attempt whose answer was lost may have landed: a failure after several attempts
+        // cannot tell, and must not claim that nothing was written.
+        let unknown = |branch: &str| {
+            format!(
+                "committing to {branch} failed; an attempt whose answer was lost may or may not have taken effect (a rerun finds a landed commit by its build id)"
+            )
+        };
+        let resp = self
+            .http
+            .send(
+                Request::new(Method::Post, self.repo_path("/src"))
+                    .body(Body::Multipart(form))
+                    .idempotent(true),
+            )
+            .map_err(|e| anyhow::Error::new(e).context(unknown(r.branch)))?;
+        if resp.attempts > 1 && !matches!(resp.status, 201 | 409) {
+            return Err(self
+                .api_error(&resp, &format!("commit to {}", r.branch))
+                .context(unknown(r.branch)));
+        }
         match resp.status {
             201 => {
                 let location = resp
