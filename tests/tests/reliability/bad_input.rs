@@ -40,11 +40,15 @@ impl Prepared {
 
 struct Case {
     name: &'static str,
+    /// `Some(reason)`: the case does not apply to Bitbucket.
+    github_only: Option<&'static str>,
     seed: Seed,
     /// Makes the build (and sets the repository up) in `env`.
     prepare: fn(&Env, Provider) -> Prepared,
     /// Every needle must appear in stderr.
     needles: &'static [&'static str],
+    /// Bitbucket's needles, where they differ.
+    bitbucket_needles: Option<&'static [&'static str]>,
 }
 
 fn good(env: &Env) -> PathBuf {
@@ -63,12 +67,15 @@ fn with(env: &Env, name: &str, add: impl FnOnce(&Path)) -> PathBuf {
 fn cases() -> Vec<Case> {
     vec![
         Case {
+            github_only: None,
             name: "path traversal in the target dir",
             seed: Seed::Normal,
             prepare: |env, _| Prepared::build(good(env)).flags(&["--target-dir", "../escape"]),
+            bitbucket_needles: None,
             needles: &["../escape"],
         },
         Case {
+            github_only: None,
             name: ".git entry in the build output",
             seed: Seed::Normal,
             prepare: |env, _| {
@@ -77,9 +84,11 @@ fn cases() -> Vec<Case> {
                     std::fs::write(d.join("sub/.git/config"), "[core]\n").unwrap();
                 }))
             },
+            bitbucket_needles: None,
             needles: &["sub/.git"],
         },
         Case {
+            github_only: None,
             name: "symlink escaping the output",
             seed: Seed::Normal,
             prepare: |env, _| {
@@ -87,9 +96,11 @@ fn cases() -> Vec<Case> {
                     std::os::unix::fs::symlink("../../../etc/passwd", d.join("src/leak")).unwrap();
                 }))
             },
+            bitbucket_needles: None,
             needles: &["src/leak"],
         },
         Case {
+            github_only: None,
             name: "absolute symlink",
             seed: Seed::Normal,
             prepare: |env, _| {
@@ -97,9 +108,11 @@ fn cases() -> Vec<Case> {
                     std::os::unix::fs::symlink("/etc/passwd", d.join("src/abs")).unwrap();
                 }))
             },
+            bitbucket_needles: None,
             needles: &["src/abs"],
         },
         Case {
+            github_only: None,
             name: "invalid UTF-8 file name",
             seed: Seed::Normal,
             prepare: |env, _| {
@@ -108,11 +121,13 @@ fn cases() -> Vec<Case> {
                     std::fs::write(d.join("src").join(name), "x\n").unwrap();
                 }))
             },
+            bitbucket_needles: None,
             needles: &["UTF-8", "bad-"],
         },
         // NUL cannot be in a file name on any filesystem here; a control character is the
         // nearest a build output can carry, and is refused by the same rule.
         Case {
+            github_only: None,
             name: "control character in a file name",
             seed: Seed::Normal,
             prepare: |env, _| {
@@ -120,9 +135,11 @@ fn cases() -> Vec<Case> {
                     std::fs::write(d.join("src/line\nbreak.ts"), "x\n").unwrap();
                 }))
             },
+            bitbucket_needles: None,
             needles: &["control character", "0x0a"],
         },
         Case {
+            github_only: None,
             name: "backslash in a file name",
             seed: Seed::Normal,
             prepare: |env, _| {
@@ -130,9 +147,11 @@ fn cases() -> Vec<Case> {
                     std::fs::write(d.join("src/win\\dows.ts"), "x\n").unwrap();
                 }))
             },
+            bitbucket_needles: None,
             needles: &["backslash"],
         },
         Case {
+            github_only: None,
             name: "file over 100 MiB",
             seed: Seed::Normal,
             prepare: |env, _| {
@@ -142,15 +161,19 @@ fn cases() -> Vec<Case> {
                     f.set_len(100 * 1024 * 1024 + 1).unwrap();
                 }))
             },
+            bitbucket_needles: None,
             needles: &["src/huge.bin", "100 MiB"],
         },
         Case {
+            github_only: None,
             name: "empty build output",
             seed: Seed::Normal,
             prepare: |env, _| Prepared::build(env.dir("empty")),
+            bitbucket_needles: None,
             needles: &["empty", "--allow-empty"],
         },
         Case {
+            github_only: None,
             name: "manifest from a newer format version",
             seed: Seed::Normal,
             prepare: |env, _| {
@@ -161,58 +184,70 @@ fn cases() -> Vec<Case> {
                 );
                 Prepared::build(good(env))
             },
+            bitbucket_needles: None,
             needles: &["version 9", "upgrade gensync"],
         },
         Case {
+            github_only: None,
             name: "missing token",
             seed: Seed::Normal,
             prepare: |env, _| Prepared {
                 remove_token: true,
                 ..Prepared::build(good(env))
             },
+            bitbucket_needles: Some(&["BITBUCKET_ACCESS_TOKEN"]),
             needles: &["GITHUB_TOKEN"],
         },
         Case {
+            github_only: None,
             name: "invalid token",
             seed: Seed::Normal,
             prepare: |env, _| Prepared {
                 env: vec![(
-                    "GITHUB_TOKEN".into(),
+                    env.token_env()[0].0.into(),
                     "ghs_notAValidToken000000000000".into(),
                 )],
                 ..Prepared::build(good(env))
             },
+            bitbucket_needles: None,
             needles: &["401", "token"],
         },
         Case {
+            github_only: None,
             name: "token without write scope",
             seed: Seed::Normal,
             prepare: |env, _| {
                 let ro = "ghs_readOnlyToken0000000000000000";
                 env.add_read_only_token(ro);
                 Prepared {
-                    env: vec![("GITHUB_TOKEN".into(), ro.into())],
+                    env: vec![(env.token_env()[0].0.into(), ro.into())],
                     ..Prepared::build(good(env))
                 }
             },
+            bitbucket_needles: Some(&["403", "repository:write"]),
             needles: &["403", "contents: write"],
         },
         Case {
+            github_only: None,
             name: "repository not found",
             seed: Seed::Normal,
             prepare: |env, _| Prepared {
                 repository: Some("acme/missing"),
                 ..Prepared::build(good(env))
             },
+            bitbucket_needles: None,
             needles: &["404", "--repository"],
         },
         Case {
+            github_only: None,
             name: "empty repository",
             seed: Seed::Empty,
             prepare: |env, _| Prepared::build(good(env)),
+            bitbucket_needles: None,
             needles: &["empty", "--init-empty"],
         },
         Case {
+            github_only: Some("a 422 from `POST /git/refs` is GitHub's protected-branch answer; the Bitbucket emulator models no branch restrictions"),
             name: "protected branch rejection",
             seed: Seed::Normal,
             prepare: |env, _| {
@@ -230,9 +265,11 @@ fn cases() -> Vec<Case> {
                 );
                 Prepared::build(good(env))
             },
+            bitbucket_needles: None,
             needles: &["422", "protected"],
         },
         Case {
+            github_only: Some("the Bitbucket emulator models no branch restrictions"),
             name: "protected existing branch",
             seed: Seed::Normal,
             prepare: |env, _| {
@@ -243,18 +280,23 @@ fn cases() -> Vec<Case> {
                 write_build(&next, 2);
                 Prepared::build(next)
             },
+            bitbucket_needles: None,
             needles: &["protected"],
         },
         Case {
+            github_only: None,
             name: "invalid branch template",
             seed: Seed::Normal,
             prepare: |env, _| Prepared::build(good(env)).flags(&["--branch", "gen..{nope}"]),
+            bitbucket_needles: None,
             needles: &["--branch", "{nope}"],
         },
         Case {
+            github_only: None,
             name: "branch template giving an invalid ref name",
             seed: Seed::Normal,
             prepare: |env, _| Prepared::build(good(env)).flags(&["--branch", "bad..name"]),
+            bitbucket_needles: None,
             needles: &["bad..name"],
         },
     ]
@@ -265,6 +307,16 @@ fn every_bad_input_is_a_specific_error_and_nothing_is_written() {
     let mut failures = Vec::new();
     for &provider in PROVIDERS {
         for case in cases() {
+            if provider == Provider::Bitbucket {
+                if let Some(why) = case.github_only {
+                    println!("bad input, Bitbucket: skipped {:?}: {why}", case.name);
+                    continue;
+                }
+            }
+            let needles = match (provider, case.bitbucket_needles) {
+                (Provider::Bitbucket, Some(n)) => n,
+                _ => case.needles,
+            };
             let env = Env::start_with(provider, case.seed, true);
             let prepared = (case.prepare)(&env, provider);
             let heads = env.heads();
@@ -302,7 +354,7 @@ fn every_bad_input_is_a_specific_error_and_nothing_is_written() {
                 continue;
             }
             let err = failure(&out);
-            let missing: Vec<&&str> = case.needles.iter().filter(|n| !err.contains(**n)).collect();
+            let missing: Vec<&&str> = needles.iter().filter(|n| !err.contains(**n)).collect();
             if !missing.is_empty() {
                 failures.push(format!(
                     "{provider:?} {}: {missing:?} not in: {err}",

@@ -17,15 +17,14 @@ use crate::harness::{check_build_in, ok_json, Env, Provider, BRANCH, PROVIDERS};
 const HOLD_MS: u64 = 250;
 
 fn mode_flags(provider: Provider, mode: crate::harness::Mode) -> Vec<&'static str> {
-    match provider {
-        Provider::Github => vec!["--commit-mode", mode.flag()],
-    }
+    provider.mode_flags(mode)
 }
 
 #[test]
 fn a_killed_sync_is_completed_by_its_rerun_without_duplicates() {
     let mut kills = 0;
     for &provider in PROVIDERS {
+        let before = kills;
         for &mode in provider.modes() {
             // How many requests a first sync and an incremental sync make.
             let probe = Env::start_with(provider, crate::harness::Seed::Normal, false);
@@ -91,6 +90,11 @@ fn a_killed_sync_is_completed_by_its_rerun_without_duplicates() {
                 }
             }
         }
+        println!(
+            "crash safety, {}: {} syncs killed mid-flight",
+            provider.name(),
+            kills - before
+        );
     }
     assert!(kills > 20, "only {kills} runs were killed mid-flight");
     println!("crash safety: {kills} syncs killed mid-flight and completed by their rerun");

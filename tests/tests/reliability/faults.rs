@@ -14,15 +14,22 @@
 
 use std::time::{Duration, Instant};
 
+use gensync_tests::bitbucket::faults as bitbucket;
 use gensync_tests::fault::{FaultAction, FaultId, FaultRule};
-use gensync_tests::github::faults as canned;
+use gensync_tests::github::faults as github;
 
 use crate::harness::{check_build_in, stderr, Env, Mode, Provider, Seed, BRANCH, PROVIDERS};
 
 /// Fixed: a failure reproduces with the same seed.
 const SEED: u64 = 0x6E5E_2026_0007;
-/// Sync attempts per provider, shared between its commit modes.
-const ATTEMPTS_PER_PROVIDER: u64 = 240;
+/// Sync attempts per provider, shared between its commit modes (Bitbucket's attempts cost
+/// more requests: 200 keep the binary's runtime reasonable).
+fn attempts_per_provider(provider: Provider) -> u64 {
+    match provider {
+        Provider::Github => 240,
+        Provider::Bitbucket => 200,
+    }
+}
 /// The client's request timeout in the suite and the delay of a slow response (past it).
 const CLIENT_TIMEOUT: &str = "0.3";
 const SLOW_MS: u64 = 700;
@@ -51,6 +58,63 @@ const KINDS: [&str; 7] = [
     "branch moved by another writer",
 ];
 
+/// The names of the kinds for `provider`: Bitbucket has no secondary rate limit; its sixth
+/// kind is a 429 without `Retry-After` (as Bitbucket's edge often answers).
+fn kinds(provider: Provider) -> [&'static str; 7] {
+    let mut k = KINDS;
+    if provider == Provider::Bitbucket {
+        k[5] = "429 without Retry-After";
+    }
+    k
+}
+
+/// The provider's canned answers: (5xx by `pick`, 429 with `Retry-After: 1`, the sixth kind).
+fn canned(provider: Provider, pick: u64) -> (FaultAction, FaultAction, FaultAction) {
+    match provider {
+        Provider::Github => (
+            match pick % 3 {
+                0 => github::server_error(),
+                1 => github::bad_gateway(),
+                _ => github::service_unavailable(),
+            },
+            github::too_many_requests(1),
+            github::secondary_rate_limit(2),
+        ),
+        Provider::Bitbucket => (
+            match pick % 3 {
+                0 => bitbucket::server_error(),
+                1 => bitbucket::bad_gateway(),
+                _ => bitbucket::service_unavailable(),
+            },
+            bitbucket::rate_limited(1),
+            FaultAction::json(
+                429,
+                &serde_json::json!({"type": "error", "error": {"message": "Rate limit for this resource has been exceeded"}}),
+                &[],
+            ),
+        ),
+    }
+}
+
+impl Figures {
+    /// Adds the figures of another run (a shard against its own emulator).
+    fn add(&mut self, f: &Figures) {
+        self.attempts += f.attempts;
+        self.faults_injected += f.faults_injected;
+        for k in 0..KINDS.len() {
+            self.by_kind[k] += f.by_kind[k];
+        }
+        self.completions += f.completions;
+        self.clean_failures += f.clean_failures;
+        self.failures_after_commit += f.failures_after_commit;
+        self.other_writer_commits += f.other_writer_commits;
+        self.lost_commits += f.lost_commits;
+        self.unreported_commits += f.unreported_commits;
+        self.inconsistencies
+            .extend(f.inconsistencies.iter().cloned());
+    }
+}
+
 fn splitmix(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
     let mut z = *state;
@@ -71,13 +135,13 @@ fn plan(env: &Env, mode: Mode, rng: &mut u64, branch_exists: bool) -> Vec<(usize
         rules.push((kind, env.add_fault(rule), slow));
     };
     let s = splitmix(rng);
+    let (server_error, too_many, sixth) = canned(env.provider, s);
     if chance(rng, 0.4) {
-        let action = match s % 3 {
-            0 => canned::server_error(),
-            1 => canned::bad_gateway(),
-            _ => canned::service_unavailable(),
-        };
-        add(0, FaultRule::new("*", "**", action).random(0.15, s), false);
+        add(
+            0,
+            FaultRule::new("*", "**", server_error).random(0.15, s),
+            false,
+        );
     }
     if chance(rng, 0.3) {
         add(
@@ -104,14 +168,14 @@ fn plan(env: &Env, mode: Mode, rng: &mut u64, branch_exists: bool) -> Vec<(usize
     if chance(rng, 0.3) {
         add(
             4,
-            FaultRule::new("*", "**", canned::too_many_requests(1)).random(0.12, s ^ 4),
+            FaultRule::new("*", "**", too_many).random(0.12, s ^ 4),
             false,
         );
     }
     if chance(rng, 0.25) {
         add(
             5,
-            FaultRule::new("*", "**", canned::secondary_rate_limit(2)).random(0.1, s ^ 5),
+            FaultRule::new("*", "**", sixth).random(0.1, s ^ 5),
             false,
         );
     }
@@ -139,16 +203,13 @@ fn run_suite(provider: Provider, mode: Mode, attempts: u64, seed: u64) -> Figure
     let env = Env::start_with(provider, Seed::Normal, false);
     let mut fig = Figures::default();
     let mut rng = seed;
-    let mode_flag = ["--commit-mode", mode.flag()];
-    let extra: &[&str] = match provider {
-        Provider::Github => &mode_flag,
-    };
+    let extra = provider.mode_flags(mode);
     for i in 1..=attempts {
         let build_id = format!("{}-{i}", mode.flag());
         let build = env.build(i);
         let before = env.head(BRANCH);
         let rules = plan(&env, mode, &mut rng, before.is_some());
-        let args = env.sync_args(&build, &build_id, extra);
+        let args = env.sync_args(&build, &build_id, &extra);
         let started = Instant::now();
         let out = env.run(&args, &[("GENSYNC_HTTP_TIMEOUT", CLIENT_TIMEOUT)]);
         // A delayed request is still handled after the client gave up: let it finish.
@@ -294,17 +355,7 @@ fn report(provider: Provider, per_mode: &[(Mode, Figures)], elapsed: Duration) -
     let mut total = Figures::default();
     let mut text = String::new();
     for (mode, f) in per_mode {
-        total.attempts += f.attempts;
-        total.faults_injected += f.faults_injected;
-        for k in 0..KINDS.len() {
-            total.by_kind[k] += f.by_kind[k];
-        }
-        total.completions += f.completions;
-        total.clean_failures += f.clean_failures;
-        total.failures_after_commit += f.failures_after_commit;
-        total.other_writer_commits += f.other_writer_commits;
-        total.lost_commits += f.lost_commits;
-        total.unreported_commits += f.unreported_commits;
+        total.add(f);
         text.push_str(&format!(
             "  {} / {}: {} attempts, {} faults injected, {} completions, {} clean failures ({} after the commit landed), {} other-writer commits, {} lost\n",
             provider.name(),
@@ -318,7 +369,7 @@ fn report(provider: Provider, per_mode: &[(Mode, Figures)], elapsed: Duration) -
             f.lost_commits
         ));
     }
-    let kinds: Vec<String> = KINDS
+    let kinds: Vec<String> = kinds(provider)
         .iter()
         .zip(total.by_kind)
         .map(|(k, n)| format!("{k} {n}"))
@@ -338,35 +389,71 @@ fn report(provider: Provider, per_mode: &[(Mode, Figures)], elapsed: Duration) -
     )
 }
 
+/// The shards of `provider`'s attempts, each against its own emulator: one per mode, or
+/// three parts of a provider's only mode (seeds differ by shard).
+fn shards(provider: Provider) -> Vec<(Mode, u64, u64)> {
+    let modes = provider.modes();
+    let per_mode = attempts_per_provider(provider) / modes.len() as u64;
+    let plain: Vec<(Mode, u64)> = if modes.len() == 1 {
+        let third = per_mode / 3;
+        vec![
+            (modes[0], third),
+            (modes[0], third),
+            (modes[0], per_mode - 2 * third),
+        ]
+    } else {
+        modes.iter().map(|&m| (m, per_mode)).collect()
+    };
+    plain
+        .into_iter()
+        .enumerate()
+        .map(|(n, (mode, attempts))| (mode, attempts, SEED ^ (n as u64) << 32))
+        .collect()
+}
+
 #[test]
 fn random_faults_never_leave_a_partial_commit_nor_lose_a_commit() {
     let mut failures = Vec::new();
-    for &provider in PROVIDERS {
-        let started = Instant::now();
-        let modes = provider.modes();
-        let per_mode_attempts = ATTEMPTS_PER_PROVIDER / modes.len() as u64;
-        // The modes run side by side, each against its own emulator.
-        let results: Vec<(Mode, Figures)> = std::thread::scope(|s| {
-            let handles: Vec<_> = modes
-                .iter()
-                .enumerate()
-                .map(|(n, &mode)| {
-                    s.spawn(move || {
-                        (
-                            mode,
-                            run_suite(provider, mode, per_mode_attempts, SEED ^ (n as u64) << 32),
-                        )
-                    })
+    // Every shard of every provider runs side by side: the syncs mostly wait (timeouts,
+    // held responses, retry pauses), so the cores stay busy.
+    let results: Vec<(Provider, Mode, Figures, Duration)> = std::thread::scope(|s| {
+        let handles: Vec<_> = PROVIDERS
+            .iter()
+            .flat_map(|&p| shards(p).into_iter().map(move |shard| (p, shard)))
+            .map(|(provider, (mode, attempts, seed))| {
+                s.spawn(move || {
+                    let started = Instant::now();
+                    let f = run_suite(provider, mode, attempts, seed);
+                    (provider, mode, f, started.elapsed())
                 })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("suite thread"))
-                .collect()
-        });
-        let text = report(provider, &results, started.elapsed());
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("suite thread"))
+            .collect()
+    });
+    for &provider in PROVIDERS {
+        let modes = provider.modes();
+        let per_mode_attempts = attempts_per_provider(provider) / modes.len() as u64;
+        let mut elapsed = Duration::ZERO;
+        let per_mode: Vec<(Mode, Figures)> = modes
+            .iter()
+            .map(|&mode| {
+                let mut all = Figures::default();
+                for (_, _, f, took) in results
+                    .iter()
+                    .filter(|(p, m, _, _)| *p == provider && *m == mode)
+                {
+                    all.add(f);
+                    elapsed = elapsed.max(*took);
+                }
+                (mode, all)
+            })
+            .collect();
+        let text = report(provider, &per_mode, elapsed);
         println!("{text}");
-        for (mode, f) in &results {
+        for (mode, f) in &per_mode {
             assert!(f.attempts >= per_mode_attempts);
             for p in &f.inconsistencies {
                 failures.push(format!("{} / {}: {p}", provider.name(), mode.flag()));

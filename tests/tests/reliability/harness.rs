@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Mutex;
 
+use gensync_tests::bitbucket::{
+    BitbucketConfig, BitbucketEmulator, CredentialConfig, RepoSpec as BitbucketRepoSpec, Scopes,
+};
 use gensync_tests::fault::{FaultId, FaultRule};
 use gensync_tests::git::FileChange;
 use gensync_tests::github::{GithubConfig, GithubEmulator, RepoSpec, TokenConfig};
@@ -26,29 +29,33 @@ pub const OTHER_WRITER: &str = "Another Writer";
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Provider {
     Github,
+    Bitbucket,
 }
 
-/// The providers every parameterised test runs against. Bitbucket joins with one line here
-/// (and a `Forge` arm) once its emulator and its `--provider bitbucket` backend are committed.
-pub const PROVIDERS: &[Provider] = &[Provider::Github];
+/// The providers every parameterised test runs against.
+pub const PROVIDERS: &[Provider] = &[Provider::Github, Provider::Bitbucket];
 
 /// How a provider commits (`--commit-mode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
     Rest,
     Graphql,
+    /// Bitbucket's only way: one multipart `POST /src` per commit (no `--commit-mode`).
+    Src,
 }
 
 impl Provider {
     pub fn name(self) -> &'static str {
         match self {
             Provider::Github => "github",
+            Provider::Bitbucket => "bitbucket",
         }
     }
 
     pub fn modes(self) -> &'static [Mode] {
         match self {
             Provider::Github => &[Mode::Rest, Mode::Graphql],
+            Provider::Bitbucket => &[Mode::Src],
         }
     }
 
@@ -62,6 +69,17 @@ impl Provider {
             (Provider::Github, Mode::Graphql) => {
                 vec![("POST", "/graphql"), ("POST", "/repos/acme/app/git/refs")]
             }
+            // Creates the branch or moves it (409 when `parents` is no longer its head).
+            (Provider::Bitbucket, _) => vec![("POST", "/2.0/repositories/acme/app/src")],
+            (Provider::Github, Mode::Src) => unreachable!("GitHub has no /src mode"),
+        }
+    }
+
+    /// The flags that select `mode`.
+    pub fn mode_flags(self, mode: Mode) -> Vec<&'static str> {
+        match self {
+            Provider::Github => vec!["--commit-mode", mode.flag()],
+            Provider::Bitbucket => Vec::new(),
         }
     }
 }
@@ -71,6 +89,7 @@ impl Mode {
         match self {
             Mode::Rest => "rest",
             Mode::Graphql => "graphql",
+            Mode::Src => "src",
         }
     }
 }
@@ -78,6 +97,7 @@ impl Mode {
 /// The emulator of one provider.
 pub enum Forge {
     Github(GithubEmulator),
+    Bitbucket(BitbucketEmulator),
 }
 
 /// The starting state of the repository.
@@ -140,6 +160,22 @@ impl Env {
                 emu.create_repo(&spec).expect("repo");
                 Forge::Github(emu)
             }
+            Provider::Bitbucket => {
+                let mut config =
+                    BitbucketConfig::default().credential(CredentialConfig::access_token(TOKEN));
+                if !validate {
+                    config = config.without_validation();
+                }
+                let emu = BitbucketEmulator::start(config).expect("emulator starts");
+                let spec = match seed {
+                    Seed::Normal => BitbucketRepoSpec::new(REPO)
+                        .file("README.md", "# app\n")
+                        .file("docs/human.md", "written by a person\n"),
+                    Seed::Empty => BitbucketRepoSpec::new(REPO).empty(),
+                };
+                emu.create_repo(&spec).expect("repo");
+                Forge::Bitbucket(emu)
+            }
         };
         Env {
             provider,
@@ -153,16 +189,16 @@ impl Env {
     pub fn git_dir(&self) -> PathBuf {
         match &self.forge {
             Forge::Github(e) => e.git_dir(REPO).expect("git dir"),
+            Forge::Bitbucket(e) => e.git_dir(REPO).expect("git dir"),
         }
     }
 
     pub fn head(&self, branch: &str) -> Option<String> {
         match &self.forge {
-            Forge::Github(e) => e
-                .branch_head(REPO, branch)
-                .expect("branch head")
-                .map(|o| o.as_str().to_owned()),
+            Forge::Github(e) => e.branch_head(REPO, branch).expect("branch head"),
+            Forge::Bitbucket(e) => e.branch_head(REPO, branch).expect("branch head"),
         }
+        .map(|o| o.as_str().to_owned())
     }
 
     /// Every branch and its head.
@@ -191,6 +227,15 @@ impl Env {
                     (p.number, p.head, open)
                 })
                 .collect(),
+            Forge::Bitbucket(e) => e
+                .pulls(REPO)
+                .expect("pulls")
+                .into_iter()
+                .map(|p| {
+                    let open = p.state == gensync_tests::bitbucket::PullState::Open;
+                    (p.id, p.source, open)
+                })
+                .collect(),
         }
     }
 
@@ -203,67 +248,78 @@ impl Env {
 
     /// Another writer commits `path` on `branch`.
     pub fn other_writer_commit(&self, branch: &str, path: &str, content: &str) -> String {
+        let changes = [FileChange::write(path, content)];
+        let message = "A person's change\n";
         match &self.forge {
             Forge::Github(e) => e
-                .commit_files(
-                    REPO,
-                    branch,
-                    &[FileChange::write(path, content)],
-                    "A person's change\n",
-                )
-                .expect("commit")
-                .as_str()
-                .to_owned(),
+                .commit_files(REPO, branch, &changes, message)
+                .expect("commit"),
+            Forge::Bitbucket(e) => e
+                .commit_files(REPO, branch, &changes, message)
+                .expect("commit"),
         }
+        .as_str()
+        .to_owned()
     }
 
     /// Accepts `token`, which may read but not write contents or pull requests.
     pub fn add_read_only_token(&self, token: &str) {
         match &self.forge {
             Forge::Github(e) => e.add_token(TokenConfig::actions(token).read_only()),
+            Forge::Bitbucket(e) => {
+                e.add_credential(CredentialConfig::access_token(token).scopes(Scopes::READ))
+            }
         }
     }
 
-    /// Protects `branch`: the API refuses to move it.
+    /// Protects `branch`: the API refuses to move it (GitHub's emulator only; the Bitbucket
+    /// emulator has no branch restrictions, its cases use a canned refusal instead).
     pub fn protect(&self, branch: &str) {
         match &self.forge {
             Forge::Github(e) => e.protect_branch(REPO, branch).expect("protect"),
+            Forge::Bitbucket(_) => panic!("the Bitbucket emulator has no branch restrictions"),
         }
     }
 
     pub fn add_fault(&self, rule: FaultRule) -> FaultId {
         match &self.forge {
             Forge::Github(e) => e.add_fault(rule),
+            Forge::Bitbucket(e) => e.add_fault(rule),
         }
     }
 
     pub fn fault_fired(&self, id: FaultId) -> u32 {
         match &self.forge {
             Forge::Github(e) => e.fault_fired(id),
+            Forge::Bitbucket(e) => e.fault_fired(id),
         }
     }
 
     pub fn clear_faults(&self) {
         match &self.forge {
             Forge::Github(e) => e.clear_faults(),
+            Forge::Bitbucket(e) => e.clear_faults(),
         }
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
         match &self.forge {
             Forge::Github(e) => e.requests(),
+            Forge::Bitbucket(e) => e.requests(),
         }
     }
 
     pub fn clear_requests(&self) {
         match &self.forge {
             Forge::Github(e) => e.clear_requests(),
+            Forge::Bitbucket(e) => e.clear_requests(),
         }
     }
 
     pub fn assert_no_invalid_requests(&self) {
         match &self.forge {
             Forge::Github(e) => e.assert_no_invalid_requests(),
+            Forge::Bitbucket(e) => e.assert_no_invalid_requests(),
         }
     }
 
@@ -272,6 +328,7 @@ impl Env {
     pub fn take_invalid_requests(&self) -> Vec<RecordedRequest> {
         match &self.forge {
             Forge::Github(e) => e.take_invalid_requests(),
+            Forge::Bitbucket(e) => e.take_invalid_requests(),
         }
     }
 
@@ -286,6 +343,12 @@ impl Env {
                 "--graphql-url".into(),
                 e.graphql_url().into(),
             ],
+            Forge::Bitbucket(e) => vec![
+                "--provider".into(),
+                "bitbucket".into(),
+                "--api-url".into(),
+                e.api_url().into(),
+            ],
         }
     }
 
@@ -296,6 +359,7 @@ impl Env {
                 ("INPUT_API-URL".into(), e.base_url().into()),
                 ("INPUT_GRAPHQL-URL".into(), e.graphql_url().into()),
             ],
+            Forge::Bitbucket(e) => vec![("BITBUCKET_API_URL".into(), e.api_url().into())],
         }
     }
 
@@ -303,6 +367,7 @@ impl Env {
     pub fn token_env(&self) -> Vec<(&'static str, &'static str)> {
         match self.provider {
             Provider::Github => vec![("GITHUB_TOKEN", TOKEN)],
+            Provider::Bitbucket => vec![("BITBUCKET_ACCESS_TOKEN", TOKEN)],
         }
     }
 }
@@ -501,6 +566,22 @@ impl Env {
             .env_remove("GITHUB_API_URL")
             .env_remove("GITHUB_GRAPHQL_URL")
             .env_remove("BITBUCKET_BUILD_NUMBER");
+        for var in [
+            "BITBUCKET_ACCESS_TOKEN",
+            "BITBUCKET_TOKEN",
+            "BITBUCKET_USERNAME",
+            "BITBUCKET_APP_PASSWORD",
+            "BITBUCKET_API_TOKEN",
+            "BITBUCKET_OAUTH_CLIENT_ID",
+            "BITBUCKET_OAUTH_CLIENT_SECRET",
+            "BITBUCKET_API_URL",
+            "BITBUCKET_CLONE_DIR",
+            "BITBUCKET_GIT_HTTP_ORIGIN",
+            "BITBUCKET_REPO_SLUG",
+            "BITBUCKET_WORKSPACE",
+        ] {
+            cmd.env_remove(var);
+        }
         for (k, v) in self.token_env() {
             cmd.env(k, v);
         }

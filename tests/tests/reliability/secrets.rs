@@ -5,11 +5,12 @@
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
+use gensync_tests::bitbucket::faults as bitbucket;
 use gensync_tests::fault::{FaultAction, FaultRule};
-use gensync_tests::github::faults as canned;
+use gensync_tests::github::faults as github;
 use gensync_tests::http::{Reply, Request, Response, Server};
 
-use crate::harness::{secret_forms, Env, Provider, PROVIDERS, REPO, TOKEN};
+use crate::harness::{secret_forms, Env, Mode, Provider, PROVIDERS, REPO, TOKEN};
 
 /// A second tiny server on another loopback host: it records every request with all its
 /// headers (Authorization included) and answers 401.
@@ -50,19 +51,36 @@ fn redirect(status: u16, location: &str) -> FaultAction {
     }
 }
 
-/// The representative runs: successes in both modes, verbose and dry runs, failures, faults,
-/// Actions mode with its outputs file and step summary.
+/// The provider's answer refusing the credentials (401).
+fn bad_credentials(provider: Provider) -> FaultAction {
+    match provider {
+        Provider::Github => github::bad_credentials(),
+        Provider::Bitbucket => bitbucket::unauthorized(),
+    }
+}
+
+/// The representative runs: successes in every commit mode, verbose and dry runs, failures,
+/// faults, CI mode (GitHub Actions with its outputs file and step summary; the Bitbucket
+/// Pipelines pipe with its `gensync.env` and `gensync.json`).
 fn representative_runs(env: &Env) {
     let b1 = env.build(1);
     let _ = env.sync(&b1, "1", &["--verbose"]);
     let b2 = env.build(2);
-    let _ = env.sync(&b2, "2", &["--commit-mode", "graphql", "--verbose"]);
+    let mut second = env
+        .provider
+        .mode_flags(*env.provider.modes().last().expect("a mode"));
+    second.push("--verbose");
+    let _ = env.sync(&b2, "2", &second);
     let _ = env.sync(&env.build(3), "3", &["--dry-run", "--verbose"]);
-    env.add_fault(FaultRule::new("*", "**", canned::server_error()).random(0.2, 7));
+    let server_error = match env.provider {
+        Provider::Github => github::server_error(),
+        Provider::Bitbucket => bitbucket::server_error(),
+    };
+    env.add_fault(FaultRule::new("*", "**", server_error).random(0.2, 7));
     env.add_fault(FaultRule::new("*", "**", FaultAction::Drop).random(0.1, 8));
     let _ = env.sync(&env.build(4), "4", &["--verbose"]);
     env.clear_faults();
-    env.add_fault(FaultRule::new("*", "**", canned::bad_credentials()).always());
+    env.add_fault(FaultRule::new("*", "**", bad_credentials(env.provider)).always());
     let _ = env.sync(&env.build(5), "5", &["--verbose"]);
     env.clear_faults();
     let mut args = env.sync_args(&env.build(6), "6", &["--verbose"]);
@@ -90,7 +108,7 @@ fn representative_runs(env: &Env) {
                 if fail {
                     // A token revoked mid-run: the pull-request step is refused.
                     env.add_fault(
-                        FaultRule::new("*", "/repos/*/*/pulls**", canned::bad_credentials())
+                        FaultRule::new("*", "/repos/*/*/pulls**", github::bad_credentials())
                             .always(),
                     );
                 }
@@ -104,6 +122,44 @@ fn representative_runs(env: &Env) {
                 let mut written = env.written.lock().expect("lock");
                 written.push(outputs);
                 written.push(summary);
+            }
+        }
+        Provider::Bitbucket => {
+            for (n, fail) in [(7, false), (8, true)] {
+                let results = env.dir(&format!("results-{n}"));
+                let build = env.build(n);
+                let vars: Vec<(String, String)> = vec![
+                    ("BITBUCKET_BUILD_NUMBER".into(), n.to_string()),
+                    ("BITBUCKET_WORKSPACE".into(), "acme".into()),
+                    ("BITBUCKET_REPO_SLUG".into(), "app".into()),
+                    ("GENSYNC_RESULTS_DIR".into(), results.display().to_string()),
+                    ("OUTPUT".into(), build.display().to_string()),
+                    ("MESSAGE".into(), format!("Build {n}\n\nFrom Pipelines")),
+                    ("API_URL".into(), env.provider_args()[3].clone()),
+                    ("DEBUG".into(), "true".into()),
+                ];
+                if fail {
+                    // A token revoked mid-run: the pull-request step is refused.
+                    env.add_fault(
+                        FaultRule::new(
+                            "*",
+                            "/2.0/repositories/*/*/pullrequests**",
+                            bitbucket::unauthorized(),
+                        )
+                        .always(),
+                    );
+                }
+                let vars: Vec<(&str, &str)> =
+                    vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let out = env.run(&["bitbucket-pipe".to_owned()], &vars);
+                env.clear_faults();
+                assert_eq!(out.status.success(), !fail, "pipe run {n}");
+                let mut written = env.written.lock().expect("lock");
+                for f in ["gensync.env", "gensync.json"] {
+                    let file = results.join(f);
+                    assert_eq!(file.exists(), !fail, "pipe run {n}: {f}");
+                    written.push(file);
+                }
             }
         }
     }
@@ -139,63 +195,49 @@ fn credentials_never_follow_a_redirect_to_another_host() {
                 .to_owned()
         };
         let other_host_same_port = format!("http://localhost:{emu_port}");
-        let cases: Vec<(&str, &str, u16, String)> = vec![
-            (
-                "GET",
-                "/repos/acme/app",
-                302,
-                foreign.url("/repos/acme/app"),
+        let (repo_path, write_path) = match provider {
+            Provider::Github => ("/repos/acme/app", "/repos/acme/app/git/blobs"),
+            Provider::Bitbucket => (
+                "/2.0/repositories/acme/app",
+                "/2.0/repositories/acme/app/src",
             ),
+        };
+        let mut cases: Vec<(&str, &str, u16, String)> = vec![
+            ("GET", repo_path, 302, foreign.url(repo_path)),
+            ("GET", repo_path, 307, foreign.url(repo_path)),
+            ("GET", repo_path, 301, foreign.url(repo_path)),
+            ("GET", repo_path, 308, foreign.url(repo_path)),
             (
                 "GET",
-                "/repos/acme/app",
+                repo_path,
                 307,
-                foreign.url("/repos/acme/app"),
+                format!("{other_host_same_port}{repo_path}"),
             ),
-            (
-                "GET",
-                "/repos/acme/app",
-                301,
-                foreign.url("/repos/acme/app"),
-            ),
-            (
-                "GET",
-                "/repos/acme/app",
-                308,
-                foreign.url("/repos/acme/app"),
-            ),
-            (
-                "GET",
-                "/repos/acme/app",
-                307,
-                format!("{other_host_same_port}/repos/acme/app"),
-            ),
-            (
-                "POST",
-                "/repos/acme/app/git/blobs",
-                307,
-                foreign.url("/blobs"),
-            ),
-            (
-                "POST",
-                "/repos/acme/app/git/trees",
-                307,
-                foreign.url("/trees"),
-            ),
-            ("POST", "/graphql", 307, foreign.url("/graphql")),
+            ("POST", write_path, 307, foreign.url("/write")),
         ];
+        if provider == Provider::Github {
+            cases.extend([
+                (
+                    "POST",
+                    "/repos/acme/app/git/trees",
+                    307,
+                    foreign.url("/trees"),
+                ),
+                ("POST", "/graphql", 307, foreign.url("/graphql")),
+            ]);
+        }
         for (method, path, status, location) in cases {
             env.clear_faults();
             env.add_fault(FaultRule::new(method, path, redirect(status, &location)).always());
             let build = env.build(1);
             // A binary file makes the sync upload a blob, so the blob redirect is reached.
             std::fs::write(build.join("logo.png"), [0x89, b'P', b'N', b'G', 0, 1]).unwrap();
-            let mode = if path == "/graphql" {
-                "graphql"
-            } else {
-                "rest"
+            let mode = match path {
+                "/graphql" => Mode::Graphql,
+                _ if provider == Provider::Github => Mode::Rest,
+                _ => Mode::Src,
             };
-            let out = env.sync(&build, "1", &["--commit-mode", mode]);
+            let out = env.sync(&build, "1", &provider.mode_flags(mode));
             let err = String::from_utf8_lossy(&out.stderr).into_owned();
             assert!(
                 !out.status.success(),
@@ -224,7 +266,7 @@ fn credentials_never_follow_a_redirect_to_another_host() {
         let unauthenticated = env
             .requests()
             .iter()
-            .filter(|r| r.is("GET", "/repos/acme/app") && r.auth_scheme.is_none())
+            .filter(|r| r.is("GET", repo_path) && r.auth_scheme.is_none())
             .count();
         assert!(
             unauthenticated >= 1,
