@@ -84,6 +84,9 @@ pub struct Bitbucket {
     pub stats: ViewStats,
     /// Lines explaining choices, for the log.
     pub notes: Vec<String>,
+    /// The message of a commit whose `/src` answer was lost before a retry got 409: it may
+    /// have landed (see [`Provider::landed`]); Bitbucket never told us its id.
+    unconfirmed: Option<String>,
 }
 
 /// One entry of a folder listing.
@@ -148,6 +151,7 @@ impl Bitbucket {
             start: None,
             stats: ViewStats::default(),
             notes: Vec::new(),
+            unconfirmed: None,
         })
     }
 
@@ -751,7 +755,12 @@ impl Provider for Bitbucket {
                     via: "src".into(),
                 })
             }
-            409 => Ok(CommitOutcome::HeadMoved),
+            409 => {
+                if resp.attempts > 1 {
+                    self.unconfirmed = Some(r.message.to_owned());
+                }
+                Ok(CommitOutcome::HeadMoved)
+            }
             _ => Err(self.api_error(&resp, &format!("commit to {}", r.branch))),
         }
     }
@@ -859,6 +868,33 @@ impl Provider for Bitbucket {
     /// Some change of the branch (since its merge base with `base`) is not in `base`: paths of
     /// the three-dot diffstat that the plain two-dot one also lists. A squash-merged branch has
     /// none.
+    fn landed(&mut self, head: &ObjectId) -> anyhow::Result<Option<ObjectId>> {
+        #[derive(Deserialize)]
+        struct Commit {
+            hash: String,
+            #[serde(default)]
+            message: String,
+        }
+        #[derive(Deserialize)]
+        struct Page {
+            values: Vec<Commit>,
+        }
+        let Some(message) = self.unconfirmed.clone() else {
+            return Ok(None);
+        };
+        // The lost commit is among the newest of the branch: its message (with our build's
+        // trailers) identifies it.
+        let page: Page = self.get_json(
+            &self.repo_path(&format!("/commits/{head}?pagelen=50")),
+            "list the branch's recent commits",
+        )?;
+        Ok(page
+            .values
+            .iter()
+            .find(|c| c.message.trim_end() == message.trim_end())
+            .and_then(|c| ObjectId::from_hex(c.hash.as_bytes()).ok()))
+    }
+
     fn branch_differs(&mut self, base: &str, branch: &str) -> anyhow::Result<bool> {
         let spec = format!("{}..{}", encode_path(branch), encode_path(base));
         let mut topic = BTreeSet::new();
