@@ -279,7 +279,12 @@ impl GitHub {
         }
         let commit = ObjectId::from_hex(resp.json::<Sha>()?.sha.as_bytes())?;
         let moved = if r.create_branch {
-            self.create_ref(r.branch, &commit)?
+            let (moved, attempts) = self.create_ref_attempts(r.branch, &commit)?;
+            if moved && attempts > 1 {
+                // An earlier attempt may have created the branch at our commit.
+                self.unconfirmed.push(commit);
+            }
+            moved
         } else {
             let body = json!({ "sha": commit.to_string(), "force": false });
             let resp = self.send(
@@ -317,11 +322,17 @@ impl GitHub {
 
     /// Create `refs/heads/{branch}` at `sha`; `Ok(true)` if it already exists (someone was first).
     fn create_ref(&self, branch: &str, sha: &ObjectId) -> anyhow::Result<bool> {
+        Ok(self.create_ref_attempts(branch, sha)?.0)
+    }
+
+    /// [`Self::create_ref`], also telling how many attempts the request took (a refusal after
+    /// a retry may follow a lost answer to an attempt that created the branch).
+    fn create_ref_attempts(&self, branch: &str, sha: &ObjectId) -> anyhow::Result<(bool, u32)> {
         let body = json!({ "ref": format!("refs/heads/{branch}"), "sha": sha.to_string() });
         let resp = self.send(Method::Post, &self.repo_path("/git/refs"), Some(body), true)?;
         match resp.status {
-            201 => Ok(false),
-            422 if resp.text().contains("already exists") => Ok(true),
+            201 => Ok((false, resp.attempts)),
+            422 if resp.text().contains("already exists") => Ok((true, resp.attempts)),
             _ => Err(api_error(&resp, &format!("create branch {branch}"))),
         }
     }

@@ -292,17 +292,12 @@ fn run_suite(provider: Provider, mode: Mode, attempts: u64, seed: u64) -> Figure
             match serde_json::from_slice::<serde_json::Value>(&out.stdout) {
                 Ok(v) => {
                     let sha = v["commit_sha"].as_str().unwrap_or_default();
-                    let lost_answer_then_none = sha.is_empty()
-                        && v["operation"] == "none"
-                        && v["attempts"].as_u64().unwrap_or(1) > 1
-                        && ours.len() == 1;
-                    if lost_answer_then_none {
-                        // Known gap (RELIABILITY.md, open): the answer to our ref update was
-                        // lost, another writer committed on top before the retry, and the
-                        // rebuild found the build already there: the branch is right, but the
-                        // outcome does not name our commit. Counted, not hidden.
-                        fig.unreported_commits += 1;
-                    } else if ours.first().map(String::as_str) != Some(sha) {
+                    // A commit whose answer was lost is found on the branch and named
+                    // (Provider::landed): a success must always name the build's commit.
+                    if ours.first().map(String::as_str) != Some(sha) {
+                        if sha.is_empty() {
+                            fig.unreported_commits += 1;
+                        }
                         problem(format!(
                             "success reports commit {sha:?}, the build's commit is {ours:?}: {v}\n{err}"
                         ));
