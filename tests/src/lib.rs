@@ -18,6 +18,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bitbucket;
+pub mod cli;
 pub mod fault;
 pub mod forge;
 pub mod git;

@@ -7,28 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub use gensync_tests::cli::{bin, copy_dir, examples, failure, ok_json};
 use gensync_tests::forge::{Forge, REPO};
-
-/// The `gensync` binary built next to this test's own executable.
-pub fn bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>");
-    let bin = dir.join("gensync");
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build -p gensync` (cargo test --workspace builds it)",
-        bin.display()
-    );
-    bin
-}
-
-/// The bundled example builds.
-pub fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
-}
 
 /// Variables of the test process that must not reach gensync (they would pick a provider,
 /// credentials or an API root of their own).
@@ -203,41 +183,6 @@ pub fn assert_no_secret(out: &Output, secrets: &[String]) {
                 !text.contains(secret.as_str()) && !text.contains(&b64),
                 "a secret leaked:\n{text}"
             );
-        }
-    }
-}
-
-/// The JSON outcome of a successful run.
-pub fn ok_json(out: &Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "gensync failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-}
-
-/// The stderr of a failed run.
-pub fn failure(out: &Output) -> String {
-    assert!(
-        !out.status.success(),
-        "expected failure, got:\n{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Copies a folder recursively.
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read_dir") {
-        let e = e.expect("entry");
-        let dest = to.join(e.file_name());
-        if e.file_type().expect("file type").is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), &dest).expect("copy");
         }
     }
 }

@@ -3,30 +3,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub use gensync_tests::cli::{bin, copy_dir, examples, failure, ok_json};
 use gensync_tests::github::{GithubConfig, GithubEmulator, RepoSpec, TokenConfig};
 
 pub const TOKEN: &str = "ghs_e2eSecretToken0123456789abcdef";
 pub const REPO: &str = "acme/app";
-
-/// The `gensync` binary built by `cargo test --workspace` next to this test's own executable.
-pub fn bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>");
-    let bin = dir.join("gensync");
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build -p gensync` (cargo test --workspace builds it)",
-        bin.display()
-    );
-    bin
-}
-
-pub fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
-}
 
 pub struct Env {
     pub emu: GithubEmulator,
@@ -151,38 +132,6 @@ pub fn assert_no_token(out: &Output) {
             !text.contains(TOKEN) && !text.contains(&b64),
             "the token leaked:\n{text}"
         );
-    }
-}
-
-pub fn ok_json(out: &Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "gensync failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-}
-
-pub fn failure(out: &Output) -> String {
-    assert!(
-        !out.status.success(),
-        "expected failure, got:\n{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), &dest).unwrap();
-        }
     }
 }
 

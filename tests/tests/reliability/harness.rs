@@ -14,6 +14,7 @@ use std::sync::Mutex;
 use gensync_tests::bitbucket::{
     BitbucketConfig, BitbucketEmulator, CredentialConfig, RepoSpec as BitbucketRepoSpec, Scopes,
 };
+pub use gensync_tests::cli::bin;
 use gensync_tests::fault::{FaultId, FaultRule};
 use gensync_tests::git::FileChange;
 use gensync_tests::github::{GithubConfig, GithubEmulator, RepoSpec, TokenConfig};
@@ -117,22 +118,6 @@ pub struct Env {
     pub transcripts: Mutex<Vec<Vec<u8>>>,
     /// Files written by runs (Actions outputs, step summaries), for the secrets check.
     pub written: Mutex<Vec<PathBuf>>,
-}
-
-/// The `gensync` binary built by `cargo test --workspace` next to this test's own executable.
-pub fn bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>");
-    let bin = dir.join("gensync");
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build -p gensync` (cargo test --workspace builds it)",
-        bin.display()
-    );
-    bin
 }
 
 /// Starting and the repository.
