@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -139,6 +139,8 @@ pub struct Server {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     connections: Connections,
+    /// Requests read and not yet answered (a delayed answer counts until it is sent).
+    in_flight: Arc<AtomicUsize>,
     accept_thread: Option<JoinHandle<()>>,
 }
 
@@ -151,6 +153,8 @@ impl Server {
         let stop_flag = Arc::clone(&stop);
         let connections: Connections = Arc::default();
         let open = Arc::clone(&connections);
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let busy = Arc::clone(&in_flight);
         let accept_thread = std::thread::Builder::new()
             .name(format!("http-accept-{}", addr.port()))
             .spawn(move || {
@@ -164,11 +168,12 @@ impl Server {
                     }
                     let handler = Arc::clone(&handler);
                     let open = Arc::clone(&open);
+                    let busy = Arc::clone(&busy);
                     // A failed spawn only loses this connection; the client sees it closed.
                     let _ = std::thread::Builder::new()
                         .name("http-conn".into())
                         .spawn(move || {
-                            serve_connection(stream, handler);
+                            serve_connection(stream, handler, &busy);
                             lock(&open).remove(&id);
                         });
                 }
@@ -177,8 +182,23 @@ impl Server {
             addr,
             stop,
             connections,
+            in_flight,
             accept_thread: Some(accept_thread),
         })
+    }
+
+    /// Waits until no request is being handled (delayed answers included), at most
+    /// `timeout`; whether the server went idle. A test calls it after the client exited, so
+    /// a request the client gave up on cannot act after the test looked at the repository.
+    pub fn wait_idle(&self, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        while self.in_flight.load(Ordering::SeqCst) > 0 {
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        true
     }
 
     /// The address the server listens on.
@@ -201,11 +221,28 @@ impl Drop for Server {
     }
 }
 
+/// Counts one request as in flight until dropped (after its answer was written or the
+/// connection closed), also when the handler panics.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::SeqCst);
+        InFlight(counter)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 fn lock(connections: &Connections) -> std::sync::MutexGuard<'_, HashMap<u64, TcpStream>> {
     connections.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn serve_connection(stream: TcpStream, handler: Handler) {
+fn serve_connection(stream: TcpStream, handler: Handler, in_flight: &AtomicUsize) {
     let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
     let _ = stream.set_nodelay(true);
     let Ok(mut writer) = stream.try_clone() else {
@@ -224,6 +261,7 @@ fn serve_connection(stream: TcpStream, handler: Handler) {
         let close = request
             .header("connection")
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        let _busy = InFlight::enter(in_flight);
         match handler(request) {
             Reply::Respond(response) => {
                 if write_response(&mut writer, &response, close).is_err() || close {

@@ -358,6 +358,12 @@ impl GithubEmulator {
         self.inner.faults.remove(id);
     }
 
+    /// Waits (at most `timeout`) until no request is being handled, delayed ones included;
+    /// whether the emulator went idle.
+    pub fn wait_idle(&self, timeout: std::time::Duration) -> bool {
+        self.server.wait_idle(timeout)
+    }
+
     /// Removes every fault rule.
     pub fn clear_faults(&self) {
         self.inner.faults.clear();

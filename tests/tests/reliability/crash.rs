@@ -61,7 +61,7 @@ fn a_killed_sync_is_completed_by_its_rerun_without_duplicates() {
                     env.keep(&out);
                     kills += u32::from(killed);
                     // The held request is handled anyway, as on a real server.
-                    std::thread::sleep(Duration::from_millis(HOLD_MS + 100));
+                    env.wait_idle();
                     env.clear_faults();
 
                     let rerun = ok_json(&env.sync(&build, &step.to_string(), &flags));

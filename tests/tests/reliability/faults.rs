@@ -210,22 +210,16 @@ fn run_suite(provider: Provider, mode: Mode, attempts: u64, seed: u64) -> Figure
         let before = env.head(BRANCH);
         let rules = plan(&env, mode, &mut rng, before.is_some());
         let args = env.sync_args(&build, &build_id, &extra);
-        let started = Instant::now();
         let out = env.run(&args, &[("GENSYNC_HTTP_TIMEOUT", CLIENT_TIMEOUT)]);
-        // A delayed request is still handled after the client gave up: let it finish.
+        // A delayed request is still handled after the client gave up (and may move the
+        // branch or land the commit then): look at the repository only once it is done.
+        env.wait_idle();
         let mut fired_slow = false;
         for (kind, id, slow) in &rules {
             let n = env.fault_fired(*id) as u64;
             fig.faults_injected += n;
             fig.by_kind[*kind] += n;
             fired_slow |= *slow && n > 0;
-        }
-        if fired_slow {
-            let waited = started.elapsed();
-            let hold = Duration::from_millis(SLOW_MS + 150);
-            if waited < hold {
-                std::thread::sleep(hold - waited);
-            }
         }
         env.clear_faults();
         fig.attempts += 1;
@@ -244,8 +238,15 @@ fn run_suite(provider: Provider, mode: Mode, attempts: u64, seed: u64) -> Figure
         let (created, lost) = env.other_writer_commits_lost(after.as_deref());
         fig.other_writer_commits = created as u64;
         if lost as u64 > fig.lost_commits {
+            // A move the emulator could not complete leaves an unreachable commit: say so,
+            // it would be an emulator fault rather than the client's.
+            let failed_moves: Vec<String> = env
+                .requests()
+                .into_iter()
+                .filter_map(|r| r.fault.filter(|f| f.contains("the move failed")))
+                .collect();
             problem(format!(
-                "{} of the other writer's commits lost",
+                "{} of the other writer's commits lost (failed moves: {failed_moves:?})",
                 lost as u64 - fig.lost_commits
             ));
             fig.lost_commits = lost as u64;

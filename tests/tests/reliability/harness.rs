@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use gensync_tests::bitbucket::{
     BitbucketConfig, BitbucketEmulator, CredentialConfig, RepoSpec as BitbucketRepoSpec, Scopes,
@@ -278,6 +279,17 @@ impl Env {
             Forge::Github(e) => e.fault_fired(id),
             Forge::Bitbucket(e) => e.fault_fired(id),
         }
+    }
+
+    /// Waits until the emulator handles no request (a delayed one the client gave up on
+    /// acts late: the repository is looked at only after it did). Panics after 30 s.
+    pub fn wait_idle(&self) {
+        let limit = Duration::from_secs(30);
+        let idle = match &self.forge {
+            Forge::Github(e) => e.wait_idle(limit),
+            Forge::Bitbucket(e) => e.wait_idle(limit),
+        };
+        assert!(idle, "the emulator still handles a request after {limit:?}");
     }
 
     pub fn clear_faults(&self) {
