@@ -1,13 +1,13 @@
 //! Reading a build output folder into a [`Snapshot`], hashing files in parallel.
 //!
-//! Memory stays bounded by the largest file (one buffer per worker thread), not by the size of
-//! the build: contents are hashed and dropped; a sync reads a file again only if it is written.
+//! Memory does not grow with the size of the files: each worker hashes through one fixed
+//! buffer ([`BlobHasher`] takes the contents in pieces); what is kept per file is its path,
+//! mode and blob id. A sync reads a file again only if it is written.
 
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 
-use gensync_core::snapshot::{Entry, Snapshot};
+use gensync_core::snapshot::{BlobHashError, BlobHasher, Entry, Snapshot};
 use gensync_core::{HashKind, Mode};
 
 /// Errors reading a build output folder.
@@ -41,10 +41,26 @@ pub enum Error {
         /// The offending path.
         path: String,
     },
+    /// A file's contents changed while it was hashed (the generator is still writing).
+    #[error("{path:?} in the build output changed while gensync read it ({source}); rerun once the generator has finished")]
+    Changing {
+        /// The file.
+        path: String,
+        /// What was seen.
+        source: BlobHashError,
+    },
     /// A path rejected by the snapshot rules.
     #[error("invalid path in the build output: {0}")]
     Snapshot(#[from] gensync_core::snapshot::Error),
 }
+
+/// Files of at least this size are listed in [`BuildOutput::large_files`]; every provider's
+/// file-size limit is far above it.
+pub const LARGE_FILE_BYTES: u64 = 1 << 20;
+
+/// The read buffer of each worker: files are hashed in pieces of this size, so memory does not
+/// grow with the size of a file nor of the build.
+const CHUNK: usize = 128 << 10;
 
 /// A build output folder read into a snapshot.
 pub struct BuildOutput {
@@ -52,9 +68,10 @@ pub struct BuildOutput {
     pub root: PathBuf,
     /// Its files (ids only; contents are re-read when needed).
     pub snapshot: Snapshot,
-    /// Size of each file in bytes, by path (to refuse files over a provider's limit early).
-    #[allow(dead_code)] // read by the providers' size checks
-    pub sizes: std::collections::HashMap<String, u64>,
+    /// The files of at least [`LARGE_FILE_BYTES`] and their sizes, sorted by path (to refuse
+    /// files over a provider's limit before anything is written). Small files are not
+    /// listed: a size per file would cost memory in proportion to the build.
+    pub large_files: Vec<(String, u64)>,
 }
 
 impl BuildOutput {
@@ -70,114 +87,256 @@ impl BuildOutput {
     }
 }
 
-/// One hashed file (index into the walk's list) and its entry and size.
-type Hashed = (usize, Result<(Entry, u64), Error>);
+/// Work for the pool: a folder to list or a file to hash (paths relative to the root).
+enum Job {
+    Dir(String),
+    File(String),
+}
 
-enum Found {
-    File { rel: String, executable: bool },
-    Symlink { rel: String, target: String },
+/// The queue the workers share: walking and hashing overlap, so the walk (system calls on
+/// many small folders) does not run before the hashing as a separate serial step.
+struct Queue {
+    jobs: Vec<Job>,
+    /// Jobs taken and not finished (a folder being listed may still add jobs).
+    busy: usize,
+    /// Set once the walk met bad input: the remaining files are not hashed.
+    stop: bool,
+}
+
+/// What one worker found: files, large files, errors (by path, to report the first in path
+/// order whatever the scheduling).
+#[derive(Default)]
+struct Found {
+    files: Vec<(String, Entry)>,
+    large: Vec<(String, u64)>,
+    walk_errors: Vec<(String, Error)>,
+    hash_errors: Vec<(String, Error)>,
 }
 
 /// Read every file below `root`. Paths are validated; symlinks must stay inside; special files
-/// are refused. Hashing uses up to `threads` workers (0 = one per core, at most 16).
+/// are refused. Listing folders and hashing files share a pool of `threads` workers (0 = one
+/// per core, at most 16), each with one fixed buffer.
 pub fn read(root: &Path, hash_kind: HashKind, threads: usize) -> Result<BuildOutput, Error> {
-    let mut found = Vec::new();
-    walk(root, root, &mut found)?;
+    // The root itself must be a readable folder: its error names it.
+    std::fs::read_dir(root).map_err(|source| Error::Io {
+        path: root.to_owned(),
+        source,
+    })?;
     let workers = match threads {
         0 => std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2)
             .min(16),
         n => n,
-    }
-    .min(found.len().max(1));
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Hashed>> = Mutex::new(Vec::with_capacity(found.len()));
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| {
-                let mut local = Vec::new();
-                let mut buf = Vec::new();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(item) = found.get(i) else { break };
-                    local.push((i, hash_one(root, item, hash_kind, &mut buf)));
-                }
-                results
-                    .lock()
-                    .expect("no worker panics while holding the lock")
-                    .extend(local);
-            });
-        }
+    };
+    let queue = Mutex::new(Queue {
+        jobs: vec![Job::Dir(String::new())],
+        busy: 0,
+        stop: false,
     });
-    let mut results = results.into_inner().expect("workers are done");
-    results.sort_by_key(|(i, _)| *i);
+    let wake = Condvar::new();
+    let found: Vec<Found> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| s.spawn(|| work(root, hash_kind, &queue, &wake)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a hashing worker panicked"))
+            .collect()
+    });
+
+    let mut walk_errors = Vec::new();
+    let mut hash_errors = Vec::new();
+    let mut large_files = Vec::new();
+    let mut files = Vec::new();
+    for f in found {
+        walk_errors.extend(f.walk_errors);
+        hash_errors.extend(f.hash_errors);
+        large_files.extend(f.large);
+        files.push(f.files);
+    }
+    // The first bad path in path order, whatever the scheduling (walk errors first: once one
+    // is met, hashing stops and its errors are incomplete).
+    let first = |errors: Vec<(String, Error)>| errors.into_iter().min_by(|a, b| a.0.cmp(&b.0));
+    if let Some((_, e)) = first(walk_errors).or_else(|| first(hash_errors)) {
+        return Err(e);
+    }
     let mut snapshot = Snapshot::new(hash_kind);
-    let mut sizes = std::collections::HashMap::with_capacity(found.len());
-    for ((_, result), item) in results.into_iter().zip(&found) {
-        let (entry, size) = result?;
-        let rel = match item {
-            Found::File { rel, .. } | Found::Symlink { rel, .. } => rel,
-        };
+    for (rel, entry) in files.into_iter().flatten() {
         snapshot.insert(rel, entry)?;
-        sizes.insert(rel.clone(), size);
     }
     snapshot.check_structure()?;
+    large_files.sort();
     Ok(BuildOutput {
         root: root.to_owned(),
         snapshot,
-        sizes,
+        large_files,
     })
 }
 
-fn hash_one(
-    root: &Path,
-    item: &Found,
-    kind: HashKind,
-    buf: &mut Vec<u8>,
-) -> Result<(Entry, u64), Error> {
-    match item {
-        Found::File { rel, executable } => {
-            use std::io::Read;
-            let full = root.join(rel);
-            let io = |source| Error::Io {
-                path: full.clone(),
-                source,
-            };
-            buf.clear();
-            std::fs::File::open(&full)
-                .and_then(|mut f| f.read_to_end(buf))
-                .map_err(io)?;
-            let oid = gensync_core::hash_blob(kind, buf);
-            // Measured before the buffer is dropped below: a large file must not read as empty
-            // to the providers' size limits.
-            let size = buf.len() as u64;
-            if buf.capacity() > 8 << 20 {
-                *buf = Vec::new(); // do not keep a huge buffer around after a large file
+/// One worker: takes jobs until the queue is empty and no worker can add more.
+fn work(root: &Path, kind: HashKind, queue: &Mutex<Queue>, wake: &Condvar) -> Found {
+    let lock = || queue.lock().unwrap_or_else(|p| p.into_inner());
+    let mut found = Found::default();
+    let mut buf = vec![0u8; CHUNK];
+    let mut more = Vec::new();
+    loop {
+        let job = {
+            let mut q = lock();
+            loop {
+                if q.stop {
+                    q.jobs.retain(|j| matches!(j, Job::Dir(_)));
+                }
+                if let Some(job) = q.jobs.pop() {
+                    q.busy += 1;
+                    break job;
+                }
+                if q.busy == 0 {
+                    wake.notify_all();
+                    return found;
+                }
+                q = wake.wait(q).unwrap_or_else(|p| p.into_inner());
             }
-            let mode = if *executable {
-                Mode::Executable
-            } else {
-                Mode::Regular
-            };
-            Ok((
-                Entry {
-                    mode,
-                    oid,
-                    data: None,
-                },
-                size,
-            ))
-        }
-        Found::Symlink { target, .. } => Ok((
-            Entry {
-                mode: Mode::Symlink,
-                oid: gensync_core::hash_blob(kind, target.as_bytes()),
-                data: None,
+        };
+        match job {
+            Job::Dir(rel) => list(root, &rel, kind, &mut more, &mut found),
+            Job::File(rel) => match hash_file(root, &rel, kind, &mut buf) {
+                Ok((entry, size)) => {
+                    if size >= LARGE_FILE_BYTES {
+                        found.large.push((rel.clone(), size));
+                    }
+                    found.files.push((rel, entry));
+                }
+                Err(e) => found.hash_errors.push((rel, e)),
             },
-            target.len() as u64,
-        )),
+        }
+        let walk_failed = !found.walk_errors.is_empty();
+        let mut q = lock();
+        q.busy -= 1;
+        q.stop |= walk_failed;
+        let added = !more.is_empty();
+        q.jobs.append(&mut more);
+        if added || q.busy == 0 {
+            wake.notify_all();
+        }
     }
+}
+
+/// Lists folder `rel`: subfolders and files become jobs, symlinks are hashed here (their blob
+/// is the link target), anything else is refused. Every bad entry is recorded (not only the
+/// first met), so the error reported is the first in path order whatever the listing order.
+fn list(root: &Path, rel: &str, kind: HashKind, jobs: &mut Vec<Job>, found: &mut Found) {
+    let dir = root.join(rel);
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| Error::Io { path, source }
+    };
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) => return found.walk_errors.push((rel.to_owned(), io(&dir)(e))),
+    };
+    for entry in entries {
+        match list_entry(root, entry.map_err(io(&dir)), kind, jobs) {
+            Ok(Some(file)) => found.files.push(file),
+            Ok(None) => {}
+            Err((at, e)) => found
+                .walk_errors
+                .push((at.unwrap_or_else(|| rel.to_owned()), e)),
+        }
+    }
+}
+
+/// An error listing a folder entry, with the entry's path when it has a usable one.
+type EntryError = (Option<String>, Error);
+
+/// One entry of a folder: a job, a hashed symlink, or an error with the path it names.
+fn list_entry(
+    root: &Path,
+    entry: Result<std::fs::DirEntry, Error>,
+    kind: HashKind,
+    jobs: &mut Vec<Job>,
+) -> Result<Option<(String, Entry)>, EntryError> {
+    let entry = entry.map_err(|e| (None, e))?;
+    let path = entry.path();
+    let rel = rel_of(root, &path).map_err(|e| {
+        let shown = path.strip_prefix(root).unwrap_or(&path);
+        (Some(shown.to_string_lossy().into_owned()), e)
+    })?;
+    let fail = |e: Error| (Some(rel.clone()), e);
+    let io = |source| Error::Io {
+        path: path.clone(),
+        source,
+    };
+    let ft = entry.file_type().map_err(|e| fail(io(e)))?;
+    if ft.is_dir() {
+        jobs.push(Job::Dir(rel));
+    } else if ft.is_symlink() {
+        let target = std::fs::read_link(&path).map_err(|e| fail(io(e)))?;
+        let Some(target_text) = target.to_str() else {
+            return Err(fail(Error::NotUtf8 { path: rel.clone() }));
+        };
+        if !stays_inside(&rel, &target) {
+            return Err(fail(Error::SymlinkEscape {
+                path: rel.clone(),
+                target: target_text.to_owned(),
+            }));
+        }
+        let entry = Entry {
+            mode: Mode::Symlink,
+            oid: gensync_core::hash_blob(kind, target_text.as_bytes()),
+            data: None,
+        };
+        return Ok(Some((rel, entry)));
+    } else if ft.is_file() {
+        jobs.push(Job::File(rel));
+    } else {
+        return Err(fail(Error::SpecialFile { path: rel.clone() }));
+    }
+    Ok(None)
+}
+
+/// The blob id, mode and size of file `rel`, read in pieces through `buf`. The mode and the
+/// size come from the open file itself, so they describe the contents hashed.
+fn hash_file(
+    root: &Path,
+    rel: &str,
+    kind: HashKind,
+    buf: &mut [u8],
+) -> Result<(Entry, u64), Error> {
+    use std::io::Read;
+    let full = root.join(rel);
+    let io = |source| Error::Io {
+        path: full.clone(),
+        source,
+    };
+    let mut file = std::fs::File::open(&full).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    let mut hasher = BlobHasher::new(kind, meta.len());
+    loop {
+        let n = match file.read(buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io(e)),
+        };
+        hasher.update(&buf[..n]);
+    }
+    let size = hasher.fed();
+    let oid = hasher.finalize().map_err(|source| Error::Changing {
+        path: rel.to_owned(),
+        source,
+    })?;
+    let mode = if is_executable(&meta) {
+        Mode::Executable
+    } else {
+        Mode::Regular
+    };
+    let entry = Entry {
+        mode,
+        oid,
+        data: None,
+    };
+    Ok((entry, size))
 }
 
 fn rel_of(root: &Path, path: &Path) -> Result<String, Error> {
@@ -186,50 +345,6 @@ fn rel_of(root: &Path, path: &Path) -> Result<String, Error> {
         path: rel.to_string_lossy().into_owned(),
     })?;
     Ok(text.replace(std::path::MAIN_SEPARATOR, "/"))
-}
-
-fn walk(root: &Path, dir: &Path, out: &mut Vec<Found>) -> Result<(), Error> {
-    let io = |path: &Path| {
-        let path = path.to_owned();
-        move |source| Error::Io { path, source }
-    };
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(io(dir))?
-        .collect::<Result<_, _>>()
-        .map_err(io(dir))?;
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let path = entry.path();
-        let ft = entry.file_type().map_err(io(&path))?;
-        let rel = rel_of(root, &path)?;
-        if ft.is_dir() {
-            walk(root, &path, out)?;
-        } else if ft.is_symlink() {
-            let target = std::fs::read_link(&path).map_err(io(&path))?;
-            let target_text = target
-                .to_str()
-                .ok_or_else(|| Error::NotUtf8 { path: rel.clone() })?
-                .to_owned();
-            if !stays_inside(&rel, &target) {
-                return Err(Error::SymlinkEscape {
-                    path: rel,
-                    target: target_text,
-                });
-            }
-            out.push(Found::Symlink {
-                rel,
-                target: target_text,
-            });
-        } else if ft.is_file() {
-            out.push(Found::File {
-                rel,
-                executable: is_executable(&entry.metadata().map_err(io(&path))?),
-            });
-        } else {
-            return Err(Error::SpecialFile { path: rel });
-        }
-    }
-    Ok(())
 }
 
 /// Whether a link at `rel` (relative to the build root) pointing to `target` resolves inside
@@ -287,7 +402,65 @@ mod tests {
         f.set_len(9 << 20).expect("sparse file");
         std::fs::write(dir.path().join("small.txt"), "abc").expect("write");
         let out = read(dir.path(), HashKind::Sha1, 1).expect("read");
-        assert_eq!(out.sizes["big.bin"], 9 << 20);
-        assert_eq!(out.sizes["small.txt"], 3);
+        assert_eq!(out.large_files, vec![("big.bin".to_owned(), 9 << 20)]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_first_bad_path_is_reported_whatever_the_scheduling() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for d in ["a", "b", "c/d"] {
+            std::fs::create_dir_all(dir.path().join(d)).expect("mkdir");
+        }
+        for i in 0..50 {
+            std::fs::write(dir.path().join(format!("c/d/f{i}")), "x").expect("write");
+        }
+        std::os::unix::fs::symlink("../../out", dir.path().join("b/link")).expect("link");
+        std::os::unix::fs::symlink("../../out", dir.path().join("a/link")).expect("link");
+        for threads in [1, 2, 4, 8] {
+            for _ in 0..5 {
+                match read(dir.path(), HashKind::Sha1, threads) {
+                    Err(Error::SymlinkEscape { path, .. }) => assert_eq!(path, "a/link"),
+                    Err(other) => panic!("unexpected error: {other}"),
+                    Ok(_) => panic!("an escaping link was accepted"),
+                }
+            }
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn any_number_of_workers_reads_the_same_snapshot() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        for i in 0..300 {
+            let path = dir.path().join(format!("d{}/e{}/f{i}.txt", i % 7, i % 3));
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&path, "y".repeat(i * 997)).expect("write");
+            if i % 11 == 0 {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+                    .expect("chmod");
+            }
+        }
+        std::os::unix::fs::symlink("d1/e1/f1.txt", dir.path().join("link")).expect("link");
+        std::fs::write(dir.path().join("empty"), "").expect("write");
+        let one = read(dir.path(), HashKind::Sha1, 1).expect("read");
+        assert_eq!(one.snapshot.len(), 302);
+        assert_eq!(
+            one.snapshot.get("d0/e0/f0.txt").map(|e| e.mode),
+            Some(Mode::Executable)
+        );
+        assert_eq!(one.snapshot.get("link").map(|e| e.mode), Some(Mode::Symlink));
+        assert_eq!(
+            one.snapshot.get("d5/e2/f299.txt").map(|e| e.oid),
+            Some(gensync_core::hash_blob(HashKind::Sha1, "y".repeat(299 * 997).as_bytes()))
+        );
+        for threads in [2, 3, 16] {
+            let many = read(dir.path(), HashKind::Sha1, threads).expect("read");
+            assert_eq!(
+                many.snapshot.iter().collect::<Vec<_>>(),
+                one.snapshot.iter().collect::<Vec<_>>()
+            );
+        }
     }
 }

@@ -559,8 +559,10 @@ fn check_sizes(job: &SyncJob, limit: Option<(u64, &str)>) -> anyhow::Result<()> 
     let Some((max, what)) = limit else {
         return Ok(());
     };
+    // Only files of LARGE_FILE_BYTES or more are listed; every limit is above that size.
+    debug_assert!(max >= crate::build_output::LARGE_FILE_BYTES);
     for s in &job.services {
-        if let Some((path, size)) = s.output.sizes.iter().find(|(_, size)| **size > max) {
+        if let Some((path, size)) = s.output.large_files.iter().find(|(_, size)| *size > max) {
             bail!(
                 "{path} in the build output is {size} bytes, over {what}; \
                  exclude it from the build or add it to .amplicationignore (large files belong in Git LFS)"
@@ -599,7 +601,7 @@ fn commit_contents(
             });
         }
         deletions.extend(c.deletions().iter().cloned());
-        let text = c.manifest_text().into_bytes();
+        let text = BuildManifest::text_of(&service.output.snapshot).into_bytes();
         let oid = gensync_core::hash_blob(gensync_core::HashKind::Sha1, &text);
         writes.push(FileWrite {
             path: c.manifest_path.clone(),

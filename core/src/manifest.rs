@@ -174,24 +174,24 @@ impl BuildManifest {
 impl BuildManifest {
     /// The manifest as text: header, then one sorted line per file.
     pub fn to_text(&self) -> String {
-        let hex_len = self.hash_kind.len_in_hex();
-        let mut out = String::with_capacity(80 + self.entries.len() * (hex_len + 40));
-        out.push_str(HEADER_PREFIX);
-        out.push_str(&VERSION.to_string());
-        out.push(' ');
-        out.push_str(hash_kind_name(self.hash_kind));
-        out.push('\n');
-        out.push_str(COMMENT);
-        out.push('\n');
-        for (path, e) in &self.entries {
-            out.push_str(e.mode.as_str());
-            out.push(' ');
-            out.push_str(&e.oid.to_string());
-            out.push(' ');
-            out.push_str(path);
-            out.push('\n');
-        }
-        out
+        render(
+            self.hash_kind,
+            self.entries.len(),
+            self.entries
+                .iter()
+                .map(|(p, e)| (p.as_str(), e.mode, &e.oid)),
+        )
+    }
+
+    /// The text of the manifest of `snapshot` (what a sync commits for that build), rendered
+    /// straight from the snapshot: equal to `from_snapshot(snapshot).to_text()` without the
+    /// copy of every path.
+    pub fn text_of(snapshot: &Snapshot) -> String {
+        render(
+            snapshot.hash_kind(),
+            snapshot.len(),
+            snapshot.iter().map(|(p, e)| (p, e.mode, &e.oid)),
+        )
     }
 
     /// Read a manifest. Every malformed line is reported, by number, in one error.
@@ -267,6 +267,33 @@ fn parse_entry(line: &str, hash_kind: gix_hash::Kind) -> Result<(&str, ManifestE
         return Err(format!("path {path:?} is the manifest itself"));
     }
     Ok((path, ManifestEntry { mode, oid }))
+}
+
+/// The manifest text of `len` entries given in path order.
+fn render<'a>(
+    hash_kind: gix_hash::Kind,
+    len: usize,
+    entries: impl Iterator<Item = (&'a str, Mode, &'a ObjectId)>,
+) -> String {
+    use std::fmt::Write;
+    let hex_len = hash_kind.len_in_hex();
+    let mut out = String::with_capacity(80 + len * (hex_len + 40));
+    out.push_str(HEADER_PREFIX);
+    out.push_str(&VERSION.to_string());
+    out.push(' ');
+    out.push_str(hash_kind_name(hash_kind));
+    out.push('\n');
+    out.push_str(COMMENT);
+    out.push('\n');
+    for (path, mode, oid) in entries {
+        out.push_str(mode.as_str());
+        out.push(' ');
+        write!(out, "{oid}").expect("writing to a String cannot fail");
+        out.push(' ');
+        out.push_str(path);
+        out.push('\n');
+    }
+    out
 }
 
 #[cfg(test)]

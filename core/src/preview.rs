@@ -283,7 +283,7 @@ pub fn preview(input: &Input<'_>, options: &Options) -> Result<Preview, Error> {
     Ok(Preview {
         would_commit: !changes.is_empty(),
         counts: changes.counts(),
-        manifest: changes.manifest_text(),
+        manifest: crate::manifest::BuildManifest::text_of(input.next),
         changes,
         files,
         totals,

@@ -82,6 +82,81 @@ pub fn hash_blob(kind: gix_hash::Kind, data: &[u8]) -> ObjectId {
         .expect("hashing in-memory data cannot fail unless a SHA-1 collision attack is detected")
 }
 
+/// The git blob id of contents fed in pieces: the streaming form of [`hash_blob`], so a
+/// caller hashes a file of any size with a fixed buffer (memory bound by the buffer, not the
+/// file). The length is announced first, as git's object header carries it.
+///
+/// ```
+/// use gensync_core::snapshot::{hash_blob, BlobHasher};
+/// use gensync_core::HashKind;
+///
+/// let mut hasher = BlobHasher::new(HashKind::Sha1, 11);
+/// hasher.update(b"hello ");
+/// hasher.update(b"world");
+/// assert_eq!(hasher.finalize(), Ok(hash_blob(HashKind::Sha1, b"hello world")));
+/// ```
+pub struct BlobHasher {
+    inner: gix_hash::Hasher,
+    announced: u64,
+    fed: u64,
+}
+
+/// Why [`BlobHasher::finalize`] gave no id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlobHashError {
+    /// More or fewer bytes were fed than announced (a file that grew or shrank while read).
+    #[error("{announced} bytes were announced but {fed} were fed (the contents changed while being read)")]
+    LengthMismatch {
+        /// The length given to [`BlobHasher::new`].
+        announced: u64,
+        /// The bytes fed.
+        fed: u64,
+    },
+    /// SHA-1 collision detection found an attack pattern in the contents.
+    #[error("the contents carry a SHA-1 collision attack pattern; refusing to compute their id")]
+    CollisionAttack,
+}
+
+impl BlobHasher {
+    /// A hasher for a blob of exactly `len` bytes in a repository of `kind`.
+    pub fn new(kind: gix_hash::Kind, len: u64) -> Self {
+        let mut inner = gix_hash::hasher(kind);
+        inner.update(&gix_object::encode::loose_header(
+            gix_object::Kind::Blob,
+            len,
+        ));
+        BlobHasher {
+            inner,
+            announced: len,
+            fed: 0,
+        }
+    }
+
+    /// Feeds the next piece of the contents.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.fed += bytes.len() as u64;
+        self.inner.update(bytes);
+    }
+
+    /// The bytes fed so far.
+    pub fn fed(&self) -> u64 {
+        self.fed
+    }
+
+    /// The blob id, if exactly the announced number of bytes was fed.
+    pub fn finalize(self) -> Result<ObjectId, BlobHashError> {
+        if self.fed != self.announced {
+            return Err(BlobHashError::LengthMismatch {
+                announced: self.announced,
+                fed: self.fed,
+            });
+        }
+        self.inner
+            .try_finalize()
+            .map_err(|_| BlobHashError::CollisionAttack)
+    }
+}
+
 /// One file of a [`Snapshot`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -163,12 +238,13 @@ impl Snapshot {
     }
 
     /// Add a file whose blob id is already known (hashed by the caller, perhaps in parallel).
-    pub fn insert(&mut self, path: &str, entry: Entry) -> Result<(), Error> {
-        path::validate(path)?;
-        if self.entries.contains_key(path) {
-            return Err(Error::Duplicate { path: path.into() });
+    pub fn insert(&mut self, path: impl Into<String>, entry: Entry) -> Result<(), Error> {
+        let path = path.into();
+        path::validate(&path)?;
+        if self.entries.contains_key(&path) {
+            return Err(Error::Duplicate { path });
         }
-        self.entries.insert(path.to_owned(), entry);
+        self.entries.insert(path, entry);
         Ok(())
     }
 

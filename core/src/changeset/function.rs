@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use gix_hash::ObjectId;
 
@@ -58,7 +58,7 @@ pub fn compute(
         already_on_branch: Vec::new(),
         preserved_edits: Vec::new(),
         manifest_path: repo(manifest::PATH),
-        manifest: BuildManifest::from_snapshot(next),
+        hash_kind: next.hash_kind(),
         writes: Vec::new(),
         deletions: Vec::new(),
         options: Options {
@@ -67,20 +67,13 @@ pub fn compute(
         },
     };
 
-    // Every path of P ∪ N, in order.
-    let mut all: BTreeMap<&str, (Option<TreeEntry>, Option<TreeEntry>)> = BTreeMap::new();
-    for (p, e) in previous.iter() {
-        all.entry(p).or_default().0 = Some(TreeEntry {
-            mode: e.mode,
-            oid: e.oid,
-        });
-    }
-    for (p, e) in next.iter() {
-        all.entry(p).or_default().1 = Some(TreeEntry {
-            mode: e.mode,
-            oid: e.oid,
-        });
-    }
+    // Every path of P ∪ N, in order: both are sorted by path, so one merge pass (no map of
+    // the union: memory stays at the two inputs for builds of 100k files).
+    let entry = |mode, oid| TreeEntry { mode, oid };
+    let all = MergeByPath::new(
+        previous.iter().map(|(p, e)| (p, entry(e.mode, e.oid))),
+        next.iter().map(|(p, e)| (p, entry(e.mode, e.oid))),
+    );
 
     for (rel, (before, after)) in all {
         let repo_path = repo(rel);
@@ -413,7 +406,7 @@ impl ChangeSet {
             let path = c.path.clone();
             self.conflicts[i].state = state;
             let Some(data) = data else { continue };
-            let oid = hash_blob(self.manifest.hash_kind(), &data);
+            let oid = hash_blob(self.hash_kind, &data);
             if oid == branch_e.oid && mode == branch_e.mode {
                 continue; // the merge result is what the branch already has
             }
@@ -452,5 +445,60 @@ impl ChangeSet {
         self.modified.sort_by(|a, b| a.path.cmp(&b.path));
         self.writes.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(())
+    }
+}
+
+/// The union of two path-sorted sequences, in path order, with each side's value.
+struct MergeByPath<'a, P, N>
+where
+    P: Iterator<Item = (&'a str, TreeEntry)>,
+    N: Iterator<Item = (&'a str, TreeEntry)>,
+{
+    previous: std::iter::Peekable<P>,
+    next: std::iter::Peekable<N>,
+}
+
+impl<'a, P, N> MergeByPath<'a, P, N>
+where
+    P: Iterator<Item = (&'a str, TreeEntry)>,
+    N: Iterator<Item = (&'a str, TreeEntry)>,
+{
+    fn new(previous: P, next: N) -> Self {
+        MergeByPath {
+            previous: previous.peekable(),
+            next: next.peekable(),
+        }
+    }
+}
+
+impl<'a, P, N> Iterator for MergeByPath<'a, P, N>
+where
+    P: Iterator<Item = (&'a str, TreeEntry)>,
+    N: Iterator<Item = (&'a str, TreeEntry)>,
+{
+    type Item = (&'a str, (Option<TreeEntry>, Option<TreeEntry>));
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let order = match (self.previous.peek(), self.next.peek()) {
+            (None, None) => return None,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some((p, _)), Some((n, _))) => p.cmp(n),
+        };
+        Some(match order {
+            std::cmp::Ordering::Less => {
+                let (p, e) = self.previous.next()?;
+                (p, (Some(e), None))
+            }
+            std::cmp::Ordering::Greater => {
+                let (n, e) = self.next.next()?;
+                (n, (None, Some(e)))
+            }
+            std::cmp::Ordering::Equal => {
+                let (p, b) = self.previous.next()?;
+                let (_, a) = self.next.next()?;
+                (p, (Some(b), Some(a)))
+            }
+        })
     }
 }

@@ -23,7 +23,6 @@ use std::collections::BTreeMap;
 
 use gix_hash::ObjectId;
 
-use crate::manifest::BuildManifest;
 use crate::merge::{ConflictPolicy, Side};
 use crate::snapshot::Mode;
 
@@ -256,9 +255,9 @@ pub struct ChangeSet {
     pub preserved_edits: Vec<String>,
     /// Repository path of the manifest.
     pub manifest_path: String,
-    /// The new manifest (the new build, including ignored paths: it records what was generated).
+    /// The object format of the build (merged contents are hashed with it).
     #[serde(skip)]
-    pub manifest: BuildManifest,
+    pub(crate) hash_kind: gix_hash::Kind,
     #[serde(skip)]
     pub(crate) writes: Vec<Write>,
     #[serde(skip)]
@@ -329,10 +328,5 @@ impl ChangeSet {
         out.sort();
         out.dedup();
         out
-    }
-
-    /// The new manifest's text.
-    pub fn manifest_text(&self) -> String {
-        self.manifest.to_text()
     }
 }

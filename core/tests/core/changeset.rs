@@ -4,7 +4,9 @@ use gensync_core::changeset::{
     self, ChangeKind, ChangeSet, ConflictKind, ConflictState, Content, Error, Options,
 };
 use gensync_core::merge::{MergeLabels, Side};
-use gensync_core::{hash_blob, ConflictPolicy, HashKind, IgnoreRules, Mode, ObjectId};
+use gensync_core::{
+    hash_blob, BuildManifest, ConflictPolicy, HashKind, IgnoreRules, Mode, ObjectId,
+};
 
 use super::{branch, manifest, snap};
 
@@ -293,16 +295,13 @@ fn manifest_path_is_reserved_in_the_build_output() {
 #[test]
 fn new_manifest_records_every_generated_file_including_ignored_ones() {
     let ignore = IgnoreRules::from_bytes(b"x\n");
-    let c = changeset::compute(
-        &manifest(&[]),
-        &snap(&[("x", "1"), ("y", "2")]),
-        &ignore,
-        None,
-        &Options::default(),
-    )
-    .unwrap();
-    assert_eq!(c.manifest.len(), 2);
-    assert!(c.manifest_text().contains(" x\n"));
+    let next = snap(&[("x", "1"), ("y", "2")]);
+    let c = changeset::compute(&manifest(&[]), &next, &ignore, None, &Options::default()).unwrap();
+    assert!(c.writes().iter().all(|w| w.path != "x"));
+    let text = BuildManifest::text_of(&next);
+    assert_eq!(text, BuildManifest::from_snapshot(&next).to_text());
+    assert_eq!(BuildManifest::parse(text.as_bytes()).unwrap().len(), 2);
+    assert!(text.contains(" x\n"));
 }
 
 #[test]

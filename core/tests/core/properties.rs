@@ -88,3 +88,31 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// Feeding a blob in any pieces gives `hash_blob`'s id; a wrong length gives none.
+    #[test]
+    fn streamed_blob_ids_equal_whole_ones(
+        data in prop::collection::vec(any::<u8>(), 0..4096),
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+        off_by in 1u64..3,
+    ) {
+        use gensync_core::snapshot::{BlobHashError, BlobHasher};
+        let mut at: Vec<usize> = cuts.iter().map(|i| i.index(data.len() + 1)).collect();
+        at.sort();
+        let mut hasher = BlobHasher::new(HashKind::Sha1, data.len() as u64);
+        let mut start = 0;
+        for end in at.into_iter().chain([data.len()]) {
+            hasher.update(&data[start..end]);
+            start = end;
+        }
+        prop_assert_eq!(hasher.finalize(), Ok(gensync_core::hash_blob(HashKind::Sha1, &data)));
+
+        let mut short = BlobHasher::new(HashKind::Sha1, data.len() as u64 + off_by);
+        short.update(&data);
+        prop_assert_eq!(
+            short.finalize(),
+            Err(BlobHashError::LengthMismatch { announced: data.len() as u64 + off_by, fed: data.len() as u64 })
+        );
+    }
+}
