@@ -450,10 +450,16 @@ mod tests {
             one.snapshot.get("d0/e0/f0.txt").map(|e| e.mode),
             Some(Mode::Executable)
         );
-        assert_eq!(one.snapshot.get("link").map(|e| e.mode), Some(Mode::Symlink));
+        assert_eq!(
+            one.snapshot.get("link").map(|e| e.mode),
+            Some(Mode::Symlink)
+        );
         assert_eq!(
             one.snapshot.get("d5/e2/f299.txt").map(|e| e.oid),
-            Some(gensync_core::hash_blob(HashKind::Sha1, "y".repeat(299 * 997).as_bytes()))
+            Some(gensync_core::hash_blob(
+                HashKind::Sha1,
+                "y".repeat(299 * 997).as_bytes()
+            ))
         );
         for threads in [2, 3, 16] {
             let many = read(dir.path(), HashKind::Sha1, threads).expect("read");

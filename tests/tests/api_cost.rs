@@ -109,16 +109,12 @@ impl Provider for Bitbucket {
     }
 
     fn per_file(&self, _mode: &str, kind: &str) -> bool {
-        // The branch view lists the folders of the paths it reads.
-        kind == "GET /src/{sha}/{dir}/"
-    }
-
-    fn deviation(&self) -> Option<&'static str> {
-        Some(
-            "Bitbucket reads a path it cannot vouch for from the previous build (here the manifest \
-             and every added file) by listing its folder (`GET /src/{sha}/{dir}/`, 100 entries a \
-             page): a folder with many unchanged files takes more pages (300 files: 1 page a \
-             folder; 5,000 files: 2).",
+        // The branch view learns the state of each path it must read (the manifest, added
+        // files, files people edited) by listing its folder when that takes fewer requests
+        // than the paths (pages grow with the folder's entries), else one by one.
+        matches!(
+            kind,
+            "GET /src/{sha}/{dir}/" | "GET /src/{sha}/{path}?format=meta"
         )
     }
 }
@@ -223,10 +219,14 @@ fn kind(provider: &dyn Provider, request: &RecordedRequest) -> String {
             template.push(segment.to_owned());
         }
     }
-    let template = match template.join("/").replace("{dir}//", "{dir}/") {
+    let mut template = match template.join("/").replace("{dir}//", "{dir}/") {
         t if t.is_empty() => "(repository)".to_owned(),
         t => t,
     };
+    // A path's metadata (Bitbucket's `format=meta`) is another kind than its contents.
+    if request.query.split('&').any(|p| p == "format=meta") {
+        template.push_str("?format=meta");
+    }
     format!("{} {template}", request.method)
 }
 
@@ -545,8 +545,11 @@ bytes. Paths in *requests by kind* are below the repository's API path
 Asserted by the test: GitHub, GraphQL mode, 300 files / 10 changed: at most 6 requests and at
 most 1.4× the bytes written uploaded; for every provider and mode, the requests other than
 per-file ones are the same for 300 files with 10 changed, 5,000 with 10 and 5,000 with 500;
-for GitHub, the per-file ones (REST blob uploads and tree requests) number at most the files
-written or deleted. The one per-file request that appears with 5,000 files in GitHub's REST
+and the per-file ones number at most the files written or deleted (GitHub: REST blob uploads
+and tree requests; Bitbucket: the folder listings and single-path lookups of the paths whose
+state on the branch the sync must know, whichever takes fewer requests per folder: a listing
+takes a page per 100 entries, so a large folder is not listed for one added file). The one
+per-file request that appears with 5,000 files in GitHub's REST
 mode is the manifest itself (424 KB, over the 256 KiB inline limit, so uploaded as a blob). In
 GraphQL mode the manifest is read within the one query while it is under GitHub's
 512,000-byte `Blob.text` limit (about 6,000 files with paths like these); a larger one costs

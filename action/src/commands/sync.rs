@@ -155,9 +155,10 @@ fn run_target(
             let outcome = run_flow(&mut provider, args, &job, &mut log);
             let stats = provider.stats;
             sync::Log::info(&mut log, &format!(
-                "Bitbucket branch view: {} file(s) downloaded, {} folder listing(s), {} diffstat(s){}",
+                "Bitbucket branch view: {} file(s) downloaded, {} folder listing(s), {} single-path lookup(s), {} diffstat(s){}",
                 stats.downloads,
                 stats.listings,
+                stats.metas,
                 stats.diffstats,
                 if stats.anchored {
                     ""

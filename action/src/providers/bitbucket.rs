@@ -30,7 +30,7 @@
 //! Downloads therefore grow with the number of paths people edited (and, without an anchor, with
 //! the number of changed generated paths), never with the size of the repository.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use anyhow::{anyhow, bail, Context};
 use gensync_core::message::PullRequestText;
@@ -60,6 +60,8 @@ pub struct ViewStats {
     pub downloads: usize,
     /// Folder listings read.
     pub listings: usize,
+    /// Single paths looked up (`format=meta`) instead of listing their folder.
+    pub metas: usize,
     /// Diffstats read.
     pub diffstats: usize,
     /// Whether the previous build could be trusted where nobody edited the branch.
@@ -95,6 +97,64 @@ struct DirEntry {
     path: String,
     /// `None` for folders and submodules.
     mode: Option<Mode>,
+}
+
+/// An entry of a `/src` folder listing, or the `format=meta` answer for one path.
+#[derive(Deserialize)]
+struct ListedEntry {
+    #[serde(rename = "type")]
+    kind: String,
+    path: String,
+    #[serde(default)]
+    attributes: Value,
+}
+
+impl ListedEntry {
+    /// The file's mode; `None` for folders and submodules.
+    fn mode(&self) -> Option<Mode> {
+        let has = |a: &str| match &self.attributes {
+            Value::String(s) => s == a,
+            Value::Array(items) => items.iter().any(|i| i.as_str() == Some(a)),
+            _ => false,
+        };
+        (self.kind == "commit_file" && !has("subrepository")).then(|| {
+            if has("link") {
+                Mode::Symlink
+            } else if has("executable") {
+                Mode::Executable
+            } else {
+                Mode::Regular
+            }
+        })
+    }
+}
+
+/// The pages a listing of folder `dir` takes (100 entries a page), judged by the folder's
+/// entries in `tree` (the previous build: the branch holds about the same).
+fn listing_pages(tree: &BranchTree, dir: &str) -> usize {
+    let prefix = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
+    let mut entries: usize = 0;
+    let mut last_folder: Option<&str> = None;
+    for (path, _) in tree
+        .range(prefix.clone()..)
+        .take_while(|(p, _)| p.starts_with(&prefix))
+    {
+        let rest = &path[prefix.len()..];
+        match rest.split_once('/') {
+            None => entries += 1,
+            Some((folder, _)) => {
+                if last_folder != Some(folder) {
+                    entries += 1;
+                    last_folder = Some(folder);
+                }
+            }
+        }
+    }
+    entries.div_ceil(100).max(1)
 }
 
 #[derive(Deserialize)]
@@ -252,40 +312,19 @@ impl Bitbucket {
                 return Ok(None);
             }
         }
-        #[derive(Deserialize)]
-        struct Entry {
-            #[serde(rename = "type")]
-            kind: String,
-            path: String,
-            #[serde(default)]
-            attributes: Value,
-        }
         let target = if dir.is_empty() {
             self.repo_path(&format!("/src/{commit}/?pagelen=100"))
         } else {
             self.repo_path(&format!("/src/{commit}/{}/?pagelen=100", encode_path(dir)))
         };
-        let listed = self.list::<Entry>(&target, &format!("list {dir:?}"), usize::MAX - 1)?;
+        let listed = self.list::<ListedEntry>(&target, &format!("list {dir:?}"), usize::MAX - 1)?;
         self.stats.listings += 1;
         let entries = listed.map(|(entries, _)| {
             entries
                 .into_iter()
-                .map(|e| {
-                    let has = |a: &str| match &e.attributes {
-                        Value::String(s) => s == a,
-                        Value::Array(items) => items.iter().any(|i| i.as_str() == Some(a)),
-                        _ => false,
-                    };
-                    let mode = (e.kind == "commit_file" && !has("subrepository")).then(|| {
-                        if has("link") {
-                            Mode::Symlink
-                        } else if has("executable") {
-                            Mode::Executable
-                        } else {
-                            Mode::Regular
-                        }
-                    });
-                    DirEntry { path: e.path, mode }
+                .map(|e| DirEntry {
+                    mode: e.mode(),
+                    path: e.path,
                 })
                 .collect::<Vec<_>>()
         });
@@ -306,6 +345,36 @@ impl Bitbucket {
     /// The branch entry at `path` in `commit`: listed, then downloaded and hashed if it exists.
     fn read_entry(&mut self, commit: &ObjectId, path: &str) -> anyhow::Result<Option<TreeEntry>> {
         let Some(mode) = self.stat(commit, path)? else {
+            return Ok(None);
+        };
+        let Some(data) = self.download(commit, path)? else {
+            return Ok(None);
+        };
+        Ok(Some(TreeEntry {
+            mode,
+            oid: gensync_core::hash_blob(gensync_core::HashKind::Sha1, &data),
+        }))
+    }
+
+    /// The branch entry at `path` in `commit` without listing its folder: its metadata
+    /// (`format=meta`: type and attributes), then its contents if it is a file.
+    fn read_entry_alone(
+        &mut self,
+        commit: &ObjectId,
+        path: &str,
+    ) -> anyhow::Result<Option<TreeEntry>> {
+        let target = self.repo_path(&format!("/src/{commit}/{}?format=meta", encode_path(path)));
+        let resp = self.get(&target)?;
+        self.stats.metas += 1;
+        let mode = match resp.status {
+            200 => {
+                let meta: ListedEntry = resp.json()?;
+                meta.mode()
+            }
+            404 => None,
+            _ => return Err(self.api_error(&resp, &format!("read {path} at {commit}"))),
+        };
+        let Some(mode) = mode else {
             return Ok(None);
         };
         let Some(data) = self.download(commit, path)? else {
@@ -667,14 +736,29 @@ impl Provider for Bitbucket {
                     .into(),
             );
         }
-        let seen: HashSet<String> = read.iter().map(|p| (*p).clone()).collect();
-        for path in seen {
-            match self.read_entry(&commit.id, &path)? {
-                Some(e) => {
-                    view.insert(path, e);
-                }
-                None => {
-                    view.remove(&path);
+        // Per folder, the cheaper way to learn what the paths are: one listing (pages grow
+        // with the folder's entries, which the previous build tells) or one `format=meta`
+        // request per path. Requests so never grow with the unchanged files of a folder.
+        let mut by_dir: BTreeMap<&str, Vec<&String>> = BTreeMap::new();
+        for path in read {
+            by_dir.entry(parent_dir(path)).or_default().push(path);
+        }
+        for (dir, paths) in by_dir {
+            let listed = self.dirs.contains_key(&(commit.id, dir.to_owned()));
+            let by_listing = listed || listing_pages(scope.previous, dir) <= paths.len();
+            for path in paths {
+                let entry = if by_listing {
+                    self.read_entry(&commit.id, path)?
+                } else {
+                    self.read_entry_alone(&commit.id, path)?
+                };
+                match entry {
+                    Some(e) => {
+                        view.insert(path.clone(), e);
+                    }
+                    None => {
+                        view.remove(path);
+                    }
                 }
             }
         }

@@ -398,9 +398,11 @@ impl ChangeSet {
                 c.branch.expect("checked"),
                 c.generated.expect("checked"),
             );
-            // The mode: the generator's, unless only the person changed it.
-            let mode = match base_e {
-                Some(b) if gen_e.mode == b.mode => branch_e.mode,
+            // The mode: the generator's, unless only the person changed it. Both sides added
+            // the file (no base): the side that wins conflicts gives it, as it does the lines.
+            let mode = match (base_e, &state) {
+                (Some(b), _) if gen_e.mode == b.mode => branch_e.mode,
+                (None, ConflictState::Resolved { kept: Side::Branch }) => branch_e.mode,
                 _ => gen_e.mode,
             };
             let path = c.path.clone();

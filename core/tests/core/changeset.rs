@@ -481,6 +481,38 @@ fn conflict_file_added_by_the_generator_where_a_person_created_one_is_merged() {
 }
 
 #[test]
+fn conflict_both_added_with_other_modes_takes_the_mode_of_the_side_that_wins() {
+    // A person created an executable where the generator now adds a regular file.
+    for (policy, kept_mode) in [
+        (ConflictPolicy::Branch, Mode::Executable),
+        (ConflictPolicy::Generated, Mode::Regular),
+    ] {
+        let mut tree = branch(&[("x", "1"), ("new", "mine\n")]);
+        tree.get_mut("new").expect("listed").mode = Mode::Executable;
+        let opts = Options {
+            conflicts: policy,
+            ..Default::default()
+        };
+        let mut c = changeset::compute(
+            &manifest(&[("x", "1")]),
+            &snap(&[("x", "1"), ("new", "gen\n")]),
+            &IgnoreRules::new(),
+            Some(&tree),
+            &opts,
+        )
+        .unwrap();
+        assert_eq!(c.conflicts[0].kind, ConflictKind::BothAdded);
+        resolve(&mut c, &["gen\n", "mine\n"]).unwrap();
+        let modes: Vec<Mode> = c.writes().iter().map(|w| w.mode).collect();
+        match policy {
+            // The branch already has the person's file and mode: nothing to write.
+            ConflictPolicy::Branch => assert!(modes.is_empty(), "{modes:?}"),
+            _ => assert_eq!(modes, [kept_mode]),
+        }
+    }
+}
+
+#[test]
 fn conflict_missing_blob_is_an_error_naming_it() {
     let opts = Options::default();
     let mut c = compute(

@@ -401,3 +401,107 @@ fn repositories_of_a_workspace_are_listed_and_created() {
     assert_eq!(ok_json(&env.run(&args, &[]))["operation"], "created");
     env.forge.assert_no_invalid_requests();
 }
+
+/// The requests of `GET …/src/…` kinds in the record: (listings of folder `dir`,
+/// `format=meta` lookups).
+fn lookups(requests: &[RecordedRequest], dir: &str) -> (usize, usize) {
+    let listing = format!("/{dir}/");
+    let listings = requests
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.contains("/src/") && r.path.ends_with(&listing))
+        .count();
+    let metas = requests
+        .iter()
+        .filter(|r| r.method == "GET" && r.query.contains("format=meta"))
+        .count();
+    (listings, metas)
+}
+
+#[test]
+fn paths_in_a_large_folder_are_looked_up_alone_and_many_paths_by_listing_it() {
+    let env = env();
+    // One folder of 350 generated files: listing it takes 4 pages of 100.
+    let b1 = env.work.path().join("b1");
+    for i in 0..350 {
+        let path = b1.join(format!("gen/big/file{i:03}.ts"));
+        std::fs::create_dir_all(path.parent().expect("a folder")).expect("mkdir");
+        std::fs::write(&path, content(i, 1, "// generated")).expect("write");
+    }
+    ok_json(&env.sync(&b1, "1", &[]));
+
+    // Two added paths a person already wrote on the branch (one identical to what the
+    // generator now writes, one executable with other contents), one that is not there.
+    let same = content(900, 1, "// generated");
+    env.forge.commit_as_person(
+        "amplication",
+        &[
+            FileChange::write("gen/big/same.ts", same.clone()),
+            FileChange {
+                path: "gen/big/tool.sh".into(),
+                content: Some(("100755".into(), b"#!/bin/sh\necho person\n".to_vec())),
+            },
+        ],
+        "a person's files",
+    );
+    let b2 = env.work.path().join("b2");
+    copy_tree(&b1, &b2);
+    std::fs::write(b2.join("gen/big/same.ts"), &same).expect("write");
+    std::fs::write(b2.join("gen/big/tool.sh"), "#!/bin/sh\necho generated\n").expect("write");
+    std::fs::write(b2.join("gen/big/new.ts"), "export const n = 1;\n").expect("write");
+    env.forge.emu.clear_requests();
+    let out = ok_json(&env.sync(&b2, "2", &["--conflicts", "branch"]));
+    let requests = env.forge.requests();
+    env.forge.assert_no_invalid_requests();
+    assert_eq!(
+        lookups(&requests, "gen/big"),
+        (0, 3),
+        "three added paths in a folder of four pages: looked up alone\n{out}"
+    );
+    let head = env.head("amplication").expect("branch");
+    // The identical file was already there (not rewritten), the person's executable was kept
+    // (--conflicts branch) with its mode, the new file landed.
+    let parent = env.parent(&head);
+    assert_eq!(
+        env.diff(&parent, &head),
+        vec![
+            "A\tgen/big/new.ts".to_owned(),
+            "M\t.amplication/manifest".to_owned()
+        ],
+        "{out}"
+    );
+    let ls = env.git(&["ls-tree", &head, "gen/big/tool.sh"]);
+    assert!(ls.starts_with("100755 "), "{ls}");
+    assert_eq!(
+        env.show(&format!("{head}:gen/big/tool.sh")),
+        "#!/bin/sh\necho person\n"
+    );
+    assert_eq!(env.show(&format!("{head}:gen/big/same.ts")), same);
+
+    // Eight added paths in the same folder: one listing (4 pages of 100) is cheaper than 8
+    // lookups.
+    let b3 = env.work.path().join("b3");
+    copy_tree(&b2, &b3);
+    for i in 0..8 {
+        std::fs::write(b3.join(format!("gen/big/more{i}.ts")), format!("// {i}\n")).expect("write");
+    }
+    env.forge.emu.clear_requests();
+    let out = ok_json(&env.sync(&b3, "3", &["--conflicts", "branch"]));
+    let requests = env.forge.requests();
+    assert_eq!(
+        lookups(&requests, "gen/big"),
+        (4, 0),
+        "eight added paths in a folder of four pages: listed\n{out}"
+    );
+    let head = env.head("amplication").expect("branch");
+    for i in 0..8 {
+        assert_eq!(
+            env.show(&format!("{head}:gen/big/more{i}.ts")),
+            format!("// {i}\n")
+        );
+    }
+}
+
+/// Copies a build folder (files only, keeping the executable bit).
+fn copy_tree(from: &Path, to: &Path) {
+    gensync_tests::cli::copy_dir(from, to);
+}
