@@ -23,12 +23,15 @@
 //!    (a branch built on the base branch, whose history holds no gensync commit after a squash
 //!    merge; per-build branches): then every needed path is read. Generated paths a person
 //!    touched are read too, so the change set can list preserved edits.
-//! 4. Reading a path lists its parent folder once (mode and existence of every entry) and
-//!    downloads the file only if it exists; its blob id is computed locally with
-//!    [`gensync_core::hash_blob`].
+//! 4. Reading a path learns its mode and existence either from a listing of its parent folder
+//!    (one per folder, cached; a page per 100 entries) or from a `format=meta` lookup of the
+//!    path alone, whichever takes fewer requests for the paths read in that folder (the
+//!    previous build tells how many entries the folder has). The file is downloaded only if it
+//!    exists; its blob id is computed locally with [`gensync_core::hash_blob`].
 //!
-//! Downloads therefore grow with the number of paths people edited (and, without an anchor, with
-//! the number of changed generated paths), never with the size of the repository.
+//! Requests therefore grow with the number of paths people edited (and, without an anchor, with
+//! the number of changed generated paths), never with the size of the repository nor of a
+//! folder.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
