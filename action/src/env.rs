@@ -6,6 +6,9 @@
 pub const PROVIDER: &str = "GENSYNC_PROVIDER";
 /// The repository (`OWNER/REPO`, or a path for `local`): `--repository`.
 pub const REPOSITORY: &str = "GENSYNC_REPOSITORY";
+/// The workflow's repository, set by the GitHub Actions runner: the default repository on
+/// GitHub when neither a flag, [`REPOSITORY`] nor the project file names one.
+pub const GITHUB_REPOSITORY: &str = "GITHUB_REPOSITORY";
 /// The pull requests' base branch: `--base`.
 pub const BASE: &str = "GENSYNC_BASE";
 /// The branch strategy (`single`, `per-build`): `--strategy`.

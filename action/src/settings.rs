@@ -272,7 +272,23 @@ pub fn resolve(
         at(|p| p.repository.as_ref()),
         "project.repository",
         keep,
-    )?;
+    )?
+    .or_else(|| {
+        // In GitHub Actions the workflow's own repository is the natural default (below the
+        // project file, so a `gensync.toml` naming another repository wins).
+        (provider.value == ProviderKind::Github)
+            .then(|| env(env::GITHUB_REPOSITORY))
+            .flatten()
+            .filter(|r| !r.trim().is_empty())
+            .map(|r| {
+                Value::new(
+                    r.trim().to_owned(),
+                    Source::Env {
+                        name: env::GITHUB_REPOSITORY.into(),
+                    },
+                )
+            })
+    });
     let base = pick(
         (flags.base.as_ref(), "--base"),
         env::BASE,
@@ -344,8 +360,10 @@ pub fn resolve(
     let missing_repository = || {
         Error::Missing(format!(
             "no repository: pass --repository (OWNER/REPO, or a path with --provider local), set {}, \
-             or set `repository` in the [project] table of gensync.toml",
-            env::REPOSITORY
+             or set `repository` in the [project] table of gensync.toml (GitHub Actions: the \
+             workflow's repository, {}, is the default)",
+            env::REPOSITORY,
+            env::GITHUB_REPOSITORY
         ))
     };
     let mut resolved = Vec::new();

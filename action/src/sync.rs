@@ -155,6 +155,9 @@ pub fn run(
         .with_context(|| format!("the base branch {base:?} does not exist; check --base"))?;
 
     let mut attempts = 0;
+    // The change sets of the last commit attempt answered "head moved": if that commit
+    // landed after all (its answer was lost), they are what it holds.
+    let mut attempted: Option<Vec<ChangeSet>> = None;
     let (changes, committed) = loop {
         attempts += 1;
         if attempts > 1 {
@@ -245,7 +248,7 @@ pub fn run(
                         "commit {id} landed (its answer was lost); the branch has this build"
                     ));
                     break (
-                        changes,
+                        attempted.take().unwrap_or(changes),
                         Some((id, "rest (confirmed after a lost answer)".to_owned())),
                     );
                 }
@@ -275,6 +278,7 @@ pub fn run(
             }
             CommitOutcome::HeadMoved if attempts < MAX_ATTEMPTS => {
                 log.info(&format!("{} moved while we were committing: rebuilding on its new head", job.branch));
+                attempted = Some(changes);
             }
             CommitOutcome::HeadMoved => bail!(
                 "{} kept moving under us ({attempts} attempts): another writer is pushing to it; nothing was overwritten, rerun later",

@@ -22,6 +22,8 @@ pub enum InputKind {
     Value,
     /// `--name` when the value is `true`.
     Switch,
+    /// `--name ITEM` for each item of a comma-separated value.
+    List,
     /// Read by the adapter itself (not a flag).
     Special,
 }
@@ -31,6 +33,8 @@ pub const INPUTS: &[(&str, InputKind)] = &[
     ("token", InputKind::Special),
     ("repository", InputKind::Value),
     ("output", InputKind::Value),
+    ("config", InputKind::Value),
+    ("service", InputKind::List),
     ("target-dir", InputKind::Value),
     ("message", InputKind::Value),
     ("build-id", InputKind::Value),
@@ -85,12 +89,12 @@ pub fn active() -> bool {
 /// `gensync sync` arguments from the `INPUT_*` variables, and the token input if set.
 /// Empty inputs are left out (the runner passes unset optional inputs as empty strings).
 pub fn sync_args_from_env(get: impl Fn(&str) -> Option<String>) -> (Vec<String>, Option<String>) {
-    let mut args = vec![
-        "gensync".to_owned(),
-        "sync".to_owned(),
-        "--provider".to_owned(),
-        "github".to_owned(),
-    ];
+    let mut args = vec!["gensync".to_owned(), "sync".to_owned()];
+    // A project file says where each service goes (GitHub unless it names another provider).
+    let with_config = get(&input_env("config")).is_some_and(|c| !c.trim().is_empty());
+    if !with_config {
+        args.extend(["--provider".to_owned(), "github".to_owned()]);
+    }
     let mut token = None;
     for (name, kind) in INPUTS {
         let Some(value) = get(&input_env(name)).filter(|v| !v.trim().is_empty()) else {
@@ -101,6 +105,12 @@ pub fn sync_args_from_env(get: impl Fn(&str) -> Option<String>) -> (Vec<String>,
             InputKind::Switch => {
                 if value.trim().eq_ignore_ascii_case("true") {
                     args.push(format!("--{name}"));
+                }
+            }
+            InputKind::List => {
+                for item in value.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+                    args.push(format!("--{name}"));
+                    args.push(item.to_owned());
                 }
             }
             InputKind::Value => {
@@ -285,6 +295,32 @@ mod tests {
             .as_str()
             .unwrap()
             .contains("gensync github-action"));
+    }
+
+    #[test]
+    fn a_config_input_leaves_the_provider_to_the_file_and_services_become_flags() {
+        let env = |k: &str| match k {
+            "INPUT_CONFIG" => Some("gensync.toml".to_owned()),
+            "INPUT_SERVICE" => Some(" api, web ,,".to_owned()),
+            "INPUT_MESSAGE" => Some("Title".to_owned()),
+            _ => None,
+        };
+        let (args, _) = sync_args_from_env(env);
+        assert_eq!(
+            args,
+            [
+                "gensync",
+                "sync",
+                "--config",
+                "gensync.toml",
+                "--service",
+                "api",
+                "--service",
+                "web",
+                "--message",
+                "Title"
+            ]
+        );
     }
 
     #[test]

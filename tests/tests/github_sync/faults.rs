@@ -249,4 +249,17 @@ fn a_commit_whose_answer_was_lost_is_named_once_found_on_the_branch() {
     assert!(env
         .git(&["log", "-1", "--format=%B", &ours])
         .contains("Build-Id: 2"));
+    // The outcome lists what that commit changed (not the empty rebuild that found it).
+    let listed = |k: &str| out["changes"][0][k].as_array().map_or(0, Vec::len);
+    let diff: Vec<String> = env
+        .diff(&format!("{ours}^"), &ours)
+        .into_iter()
+        .filter(|l| !l.ends_with(".amplication/manifest"))
+        .collect();
+    assert!(!diff.is_empty());
+    assert_eq!(
+        listed("added") + listed("modified") + listed("deleted") + 2 * listed("renamed"),
+        diff.len(),
+        "{diff:?}\n{out}"
+    );
 }

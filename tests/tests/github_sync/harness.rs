@@ -107,6 +107,7 @@ impl Env {
             .env_remove("GH_TOKEN")
             .env_remove("GITHUB_ACTIONS")
             .env_remove("GITHUB_API_URL")
+            .env_remove("GITHUB_REPOSITORY")
             .env_remove("GITHUB_GRAPHQL_URL");
         for (k, v) in env {
             cmd.env(k, v);

@@ -2,7 +2,7 @@
 
 use gensync_tests::git::FileChange;
 
-use crate::harness::{failure, ok_json, Env, REPO, TOKEN};
+use crate::harness::{copy_dir, examples, failure, ok_json, Env, REPO, TOKEN};
 
 const MANIFEST: &str = ".amplication/manifest";
 
@@ -360,6 +360,96 @@ fn actions_mode_writes_outputs_and_a_step_summary_and_masks_the_token() {
     for text in [&outputs, &summary] {
         assert!(!text.contains(TOKEN));
     }
+}
+
+#[test]
+fn actions_mode_with_a_project_file_takes_its_settings_and_the_workflows_repository() {
+    let env = Env::start();
+    let outputs = env.work.path().join("outputs");
+    // The project file names no repository (the workflow's is the default) and settings the
+    // action must not override with defaults of its own.
+    let project = env.work.path().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    copy_dir(&examples().join("build-1"), &project.join("out/api"));
+    copy_dir(&examples().join("build-2"), &project.join("out/web"));
+    copy_dir(&examples().join("build-2"), &project.join("out/docs"));
+    std::fs::write(
+        project.join("gensync.toml"),
+        r#"[project]
+strategy = "per-build"
+commit-mode = "graphql"
+
+[[service]]
+name = "api"
+output = "out/api"
+target-dir = "services/api"
+
+[[service]]
+name = "web"
+output = "out/web"
+target-dir = "services/web"
+
+[[service]]
+name = "docs"
+output = "out/docs"
+target-dir = "services/docs"
+"#,
+    )
+    .unwrap();
+    let config = project.join("gensync.toml");
+    let vars = [
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_REPOSITORY", REPO),
+        ("GITHUB_API_URL", env.emu.base_url()),
+        ("GITHUB_GRAPHQL_URL", env.emu.graphql_url()),
+        ("GITHUB_OUTPUT", outputs.to_str().unwrap()),
+        ("INPUT_TOKEN", TOKEN),
+        ("INPUT_CONFIG", config.to_str().unwrap()),
+        ("INPUT_SERVICE", "api, web"),
+        ("INPUT_MESSAGE", "Build 12"),
+        ("INPUT_BUILD-ID", "12"),
+        ("INPUT_CONFLICTS", "markers"),
+    ];
+    let out = env.run(&["github-action".to_owned()], &vars);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let outputs = std::fs::read_to_string(outputs).unwrap();
+    assert!(
+        outputs.lines().any(|l| l == "branch=amplication-build-12"),
+        "the file's per-build strategy: {outputs}"
+    );
+    let head = env
+        .head("amplication-build-12")
+        .expect("the per-build branch");
+    let files = env.git(&["ls-tree", "-r", "--name-only", &head]);
+    assert!(
+        files.contains("services/api/.amplication/manifest"),
+        "{files}"
+    );
+    assert!(
+        files.contains("services/web/.amplication/manifest"),
+        "{files}"
+    );
+    assert!(
+        !files.contains("services/docs/"),
+        "docs was not picked: {files}"
+    );
+    // One commit for both services, made by createCommitOnBranch (the file's commit mode):
+    // GitHub signs it, with the web-flow committer.
+    let committer = env.git(&["log", "-1", "--format=%cn", &head]);
+    assert_eq!(
+        committer.trim(),
+        "GitHub",
+        "graphql commit mode from the file"
+    );
+    assert_eq!(
+        env.git(&["rev-list", "--count", &format!("main..{head}")])
+            .trim(),
+        "1"
+    );
 }
 
 #[test]

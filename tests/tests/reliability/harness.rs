@@ -561,6 +561,7 @@ impl Env {
             .env_remove("GITHUB_TOKEN")
             .env_remove("GITHUB_ACTIONS")
             .env_remove("GITHUB_API_URL")
+            .env_remove("GITHUB_REPOSITORY")
             .env_remove("GITHUB_GRAPHQL_URL")
             .env_remove("BITBUCKET_BUILD_NUMBER");
         for var in [
