@@ -142,12 +142,12 @@ pub const VARIABLES: &[(&str, &str, VariableKind)] = &[
 /// `gensync sync --provider bitbucket` arguments from the pipe's variables (empty ones left
 /// out; `REPOSITORY` defaults to the pipeline's repository through [`Defaults`]).
 pub fn sync_args_from_env(get: impl Fn(&str) -> Option<String>) -> Vec<String> {
-    let mut args = vec![
-        "gensync".to_owned(),
-        "sync".to_owned(),
-        "--provider".to_owned(),
-        "bitbucket".to_owned(),
-    ];
+    let mut args = vec!["gensync".to_owned(), "sync".to_owned()];
+    // A project file says where each service goes; in Pipelines the provider still defaults to
+    // Bitbucket ([`Defaults`]), below the file.
+    if get("CONFIG").is_none_or(|c| c.trim().is_empty()) {
+        args.extend(["--provider".to_owned(), "bitbucket".to_owned()]);
+    }
     for (variable, flag, kind) in VARIABLES {
         let Some(value) = get(variable).filter(|v| !v.trim().is_empty()) else {
             continue;
@@ -283,6 +283,43 @@ mod tests {
                 "--draft"
             ]
         );
+    }
+
+    #[test]
+    fn with_a_config_the_file_and_the_pipeline_choose_the_provider() {
+        let args = sync_args_from_env(env(&[
+            ("CONFIG", "gensync.toml"),
+            ("MESSAGE", "Build 7"),
+            ("STRATEGY", ""),
+        ]));
+        assert_eq!(
+            args,
+            [
+                "gensync",
+                "sync",
+                "--config",
+                "gensync.toml",
+                "--message",
+                "Build 7"
+            ]
+        );
+    }
+
+    /// No setting of pipe.yml has a default of its own: a default passed as a flag would
+    /// override the project file (flag > environment > file > default).
+    #[test]
+    fn pipe_yml_sets_no_default_that_would_override_the_project_file() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../bitbucket/pipe.yml");
+        let text = std::fs::read_to_string(path).expect("bitbucket/pipe.yml");
+        let doc = &yaml_rust2::YamlLoader::load_from_str(&text).expect("valid YAML")[0];
+        for v in doc["variables"].as_vec().expect("a list of variables") {
+            let name = v["name"].as_str().expect("a name");
+            let default = v["default"].as_str().unwrap_or_default();
+            assert!(
+                default.is_empty() || default == "false",
+                "{name} defaults to {default:?}"
+            );
+        }
     }
 
     /// bitbucket/pipe.yml declares exactly the variables the binary reads, plus the secrets

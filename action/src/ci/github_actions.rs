@@ -248,6 +248,32 @@ pub fn summary(o: &SyncOutcome) -> String {
 mod tests {
     use super::*;
 
+    /// The inputs a project file also sets have no default in action.yml: a default passed
+    /// as a flag would override the file (flag > environment > file > default).
+    #[test]
+    fn action_yml_sets_no_default_that_would_override_the_project_file() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../action.yml");
+        let text = std::fs::read_to_string(path).expect("action.yml at the repository root");
+        let doc = &yaml_rust2::YamlLoader::load_from_str(&text).expect("valid YAML")[0];
+        for name in [
+            "repository",
+            "base",
+            "strategy",
+            "branch",
+            "author",
+            "commit-mode",
+            "output",
+            "target-dir",
+            "ignore-file",
+        ] {
+            assert!(
+                doc["inputs"][name]["default"].is_badvalue(),
+                "input {name} has a default: {:?}",
+                doc["inputs"][name]["default"]
+            );
+        }
+    }
+
     /// action.yml declares exactly the inputs the binary reads and the outputs it writes, and
     /// passes every input to the binary as `INPUT_<NAME>`.
     #[test]
