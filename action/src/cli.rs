@@ -79,9 +79,9 @@ pub struct RepoProviderArgs {
     /// The hosting service.
     #[arg(long, value_enum, default_value_t = ProviderKind::Github)]
     pub provider: ProviderKind,
-    /// The REST API root [default: GitHub: $GITHUB_API_URL or https://api.github.com
+    /// The REST API root [default: GitHub: $GITHUB_API_URL or `https://api.github.com`
     /// (Enterprise Server: `https://HOST/api/v3`); Bitbucket: $BITBUCKET_API_URL or
-    /// https://api.bitbucket.org/2.0].
+    /// `https://api.bitbucket.org/2.0`].
     #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
     /// The environment variable holding the token (default: GITHUB_TOKEN, then GH_TOKEN;
@@ -306,9 +306,9 @@ pub struct SyncArgs {
     /// The pull requests' base branch (default: the repository's default branch).
     #[arg(long, value_name = "BRANCH")]
     pub base: Option<String>,
-    /// The REST API root [default: GitHub: $GITHUB_API_URL or https://api.github.com
+    /// The REST API root [default: GitHub: $GITHUB_API_URL or `https://api.github.com`
     /// (Enterprise Server: `https://HOST/api/v3`); Bitbucket: $BITBUCKET_API_URL or
-    /// https://api.bitbucket.org/2.0].
+    /// `https://api.bitbucket.org/2.0`].
     #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
     /// The GraphQL endpoint (default: derived from --api-url).
