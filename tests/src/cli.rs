@@ -4,21 +4,74 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-/// The `gensync` binary that `cargo test --workspace` builds next to the running test's own
-/// executable (`target/<profile>/gensync`).
+/// The `gensync` binary under test: `GENSYNC_BIN` if set, else the one `cargo test
+/// --workspace` builds next to the running test's own executable (`target/<profile>/gensync`).
+///
+/// `cargo test -p gensync-tests` alone does not rebuild that binary: a binary older than the
+/// sources it is built from is refused with the command that rebuilds it, rather than tested
+/// silently.
 pub fn bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("GENSYNC_BIN") {
+        return PathBuf::from(bin);
+    }
     let exe = std::env::current_exe().expect("test executable path");
     let dir = exe
         .parent()
         .and_then(Path::parent)
         .expect("target/<profile>");
     let bin = dir.join("gensync");
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build -p gensync` (cargo test --workspace builds it)",
-        bin.display()
-    );
+    let built = std::fs::metadata(&bin).and_then(|m| m.modified());
+    let Ok(built) = built else {
+        panic!(
+            "{} is missing: run `cargo build -p gensync` (cargo test --workspace builds it)",
+            bin.display()
+        );
+    };
+    if let Some((source, _)) = newest_source().filter(|(_, changed)| *changed > built) {
+        panic!(
+            "{} is older than {}: run `cargo build -p gensync` (cargo test -p gensync-tests does not rebuild it), or set GENSYNC_BIN",
+            bin.display(),
+            source.display()
+        );
+    }
     bin
+}
+
+/// The most recently modified source file of the binary (`action/`, `core/`: sources and
+/// manifests), once per test process.
+fn newest_source() -> Option<(PathBuf, std::time::SystemTime)> {
+    static NEWEST: std::sync::OnceLock<Option<(PathBuf, std::time::SystemTime)>> =
+        std::sync::OnceLock::new();
+    NEWEST
+        .get_or_init(|| {
+            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+            let mut newest: Option<(PathBuf, std::time::SystemTime)> = None;
+            let mut stack: Vec<PathBuf> = [
+                "action/src",
+                "core/src",
+                "action/Cargo.toml",
+                "core/Cargo.toml",
+            ]
+            .iter()
+            .map(|p| root.join(p))
+            .collect();
+            while let Some(path) = stack.pop() {
+                let Ok(meta) = std::fs::metadata(&path) else {
+                    continue;
+                };
+                if meta.is_dir() {
+                    if let Ok(entries) = std::fs::read_dir(&path) {
+                        stack.extend(entries.flatten().map(|e| e.path()));
+                    }
+                } else if let Ok(changed) = meta.modified() {
+                    if newest.as_ref().is_none_or(|(_, t)| changed > *t) {
+                        newest = Some((path, changed));
+                    }
+                }
+            }
+            newest
+        })
+        .clone()
 }
 
 /// The bundled example builds (`examples/` at the repository root).

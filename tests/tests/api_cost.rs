@@ -27,9 +27,10 @@
 //! build of the binary (e.g. an older commit's, for a before/after comparison).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
+use gensync_tests::cli::bin;
 use gensync_tests::forge::{BitbucketForge, Forge, GithubForge, REPO};
 use gensync_tests::record::RecordedRequest;
 
@@ -117,25 +118,6 @@ impl Provider for Bitbucket {
             "GET /src/{sha}/{dir}/" | "GET /src/{sha}/{path}?format=meta"
         )
     }
-}
-
-/// The `gensync` binary: `GENSYNC_BIN`, else the one cargo built next to this test.
-fn bin() -> PathBuf {
-    if let Some(bin) = std::env::var_os("GENSYNC_BIN") {
-        return PathBuf::from(bin);
-    }
-    let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>");
-    let bin = dir.join("gensync");
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build -p gensync` (cargo test --workspace builds it)",
-        bin.display()
-    );
-    bin
 }
 
 /// Runs `gensync sync` of `output` as build `build_id` with `--commit-mode mode` if given;

@@ -2,27 +2,13 @@
 //! repository and branch: one commit, one pull request; one overriding provider and repository
 //! to a local repository), `--service` selection, `gensync config check`, and bad files.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
+use gensync_tests::cli::bin;
 use gensync_tests::github::{GithubConfig, GithubEmulator, RepoSpec, TokenConfig};
 
 const TOKEN: &str = "ghs_projectConfig0123456789abc";
-
-fn bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>")
-        .join("gensync");
-    assert!(
-        bin.exists(),
-        "{} is missing: cargo build -p gensync",
-        bin.display()
-    );
-    bin
-}
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")

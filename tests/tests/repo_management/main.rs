@@ -2,28 +2,14 @@
 //! (pagination, token kinds, organisation vs user accounts), and the empty-repository rule on a
 //! repository gensync created.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
+use gensync_tests::cli::bin;
 use gensync_tests::github::{GithubConfig, GithubEmulator, RepoSpec, TokenConfig};
 
 const PERSONAL: &str = "ghp_repoMgmtPersonal0123456789";
 const ACTIONS: &str = "ghs_repoMgmtActions0123456789";
-
-fn bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>")
-        .join("gensync");
-    assert!(
-        bin.exists(),
-        "{} is missing: cargo build -p gensync",
-        bin.display()
-    );
-    bin
-}
 
 /// The emulator with `org_repos` repositories in organisation `acme` and two of user octocat.
 fn emulator(org_repos: usize) -> GithubEmulator {
