@@ -7,6 +7,7 @@
 //! - [`git`]: bare repositories through git's plumbing commands;
 //! - [`record`]: the request record (JSON lines, secrets in `Authorization` never kept);
 //! - [`fault`]: fault-injection rules;
+//! - [`intercept`]: the request path every emulator shares (record, faults, answer);
 //! - [`forge`]: an emulator as the provider-neutral end-to-end scenarios see it;
 //! - [`validator`]: the sidecar that checks requests against the providers' official API
 //!   descriptions;
@@ -24,6 +25,7 @@ pub mod forge;
 pub mod git;
 pub mod github;
 pub mod http;
+pub mod intercept;
 pub mod record;
 pub mod time;
 pub mod validator;

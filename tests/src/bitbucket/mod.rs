@@ -51,10 +51,9 @@ pub use config::{BitbucketConfig, CredentialConfig, CredentialKind, Scopes};
 pub use control::{Error, MergeMethod, RepoSpec};
 pub use state::{Comment, PullRequest, PullState};
 
-use crate::fault::{FaultId, FaultRule};
 use crate::git::{BareRepo, FileChange, Oid, RefExpectation, Signature};
 use crate::http::Server;
-use crate::record::{describe_invalid, RecordedRequest, Recorder};
+use crate::record::Recorder;
 use crate::validator::Validator;
 use server::Emulator;
 
@@ -253,81 +252,8 @@ impl BitbucketEmulator {
     }
 }
 
-/// The request record.
-impl BitbucketEmulator {
-    /// Every request answered so far (control requests excluded), in arrival order.
-    pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.inner.recorder.entries()
-    }
-
-    /// Forgets the recorded requests (the record file keeps them).
-    pub fn clear_requests(&self) {
-        self.inner.recorder.clear();
-    }
-
-    /// The requests the official description or the documented rules reject.
-    pub fn invalid_requests(&self) -> Vec<RecordedRequest> {
-        self.inner.recorder.invalid()
-    }
-
-    /// Returns the invalid requests and clears their flag (for tests that send them on purpose).
-    pub fn take_invalid_requests(&self) -> Vec<RecordedRequest> {
-        self.inner.recorder.take_invalid()
-    }
-
-    /// Panics, listing them, if any request was invalid.
-    #[track_caller]
-    pub fn assert_no_invalid_requests(&self) {
-        let invalid = self.invalid_requests();
-        assert!(
-            invalid.is_empty(),
-            "requests rejected by Bitbucket's API description or documented rules:\n{}",
-            describe_invalid(&invalid)
-        );
-    }
-}
-
-/// Fault injection.
-impl BitbucketEmulator {
-    /// Adds a fault rule (after the existing ones). Paths are matched as sent (`/2.0/…`).
-    pub fn add_fault(&self, rule: FaultRule) -> FaultId {
-        self.inner.faults.add(rule)
-    }
-
-    /// Removes a fault rule.
-    pub fn remove_fault(&self, id: FaultId) {
-        self.inner.faults.remove(id);
-    }
-
-    /// Waits (at most `timeout`) until no request is being handled, delayed ones included;
-    /// whether the emulator went idle.
-    pub fn wait_idle(&self, timeout: std::time::Duration) -> bool {
-        self.server.wait_idle(timeout)
-    }
-
-    /// Removes every fault rule.
-    pub fn clear_faults(&self) {
-        self.inner.faults.clear();
-    }
-
-    /// How often rule `id` has triggered.
-    pub fn fault_fired(&self, id: FaultId) -> u32 {
-        self.inner.faults.fired(id)
-    }
-}
-
-impl Drop for BitbucketEmulator {
-    /// An invalid request fails the test even when it forgot to assert.
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            return;
-        }
-        let invalid = self.invalid_requests();
-        if !invalid.is_empty() {
-            panic!(
-                "the Bitbucket emulator saw requests rejected by Bitbucket's API description or documented rules:\n{}",
-                describe_invalid(&invalid)
-            );
-        }
-    }
-}
+crate::intercept::emulator_surface!(
+    BitbucketEmulator,
+    "Bitbucket",
+    "Bitbucket's API description or documented rules"
+);

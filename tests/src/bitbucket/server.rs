@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use base64::Engine as _;
 use serde_json::{json, Value};
@@ -12,10 +11,10 @@ use serde_json::{json, Value};
 use super::config::{BitbucketConfig, CredentialConfig, CredentialKind, Scopes};
 use super::handlers;
 use super::state::State;
-use crate::fault::{FaultAction, Faults};
+use crate::fault::Faults;
 use crate::git::{BareRepo, FileChange, Signature, MODE_FILE};
 use crate::http::{Reply, Request, Response};
-use crate::record::{RecordedRequest, Recorder};
+use crate::record::Recorder;
 use crate::validator::{Check, Validator};
 
 /// The API root's path.
@@ -416,76 +415,12 @@ impl Emulator {
         if request.path == "/_emulator" || request.path.starts_with("/_emulator/") {
             return Reply::Respond(super::control::handle_http(self, &request));
         }
-        let mut entry = RecordedRequest::capture(self.recorder.next_seq(), &request);
-        let mut notes = Vec::new();
-        let mut early = None;
-        let mut drop_after = false;
-        for action in self.faults.check(&request.method, &request.path) {
-            notes.push(action.describe());
-            match action {
-                FaultAction::Delay { ms } => std::thread::sleep(Duration::from_millis(ms)),
-                FaultAction::MoveBranch {
-                    branch,
-                    path,
-                    content,
-                } => {
-                    if let Err(e) = self.move_branch(&request, entry.seq, &branch, path, content) {
-                        notes.push(format!("(the move failed: {e})"));
-                    }
-                }
-                FaultAction::Respond {
-                    status,
-                    headers,
-                    body,
-                } => {
-                    let mut response = Response {
-                        status,
-                        headers: Vec::new(),
-                        body: body.into_bytes(),
-                    };
-                    for (name, value) in headers {
-                        response.set_header(&name, value);
-                    }
-                    early = Some(Reply::Respond(response));
-                    break;
-                }
-                FaultAction::Drop => {
-                    early = Some(Reply::Drop);
-                    break;
-                }
-                FaultAction::DropAfterHandling => drop_after = true,
-            }
-        }
-        let reply = match early {
-            Some(reply) => {
-                // The client sent it: it must be valid even though a fault answered.
-                let (problems, _) = self.problems(&request);
-                entry.invalid = (!problems.is_empty()).then(|| problems.join("; "));
-                reply
-            }
-            None => {
-                let (response, invalid) = self.answer(&request);
-                entry.invalid = invalid;
-                if drop_after {
-                    notes.push(format!("(handled: {})", response.status));
-                    Reply::Drop
-                } else {
-                    Reply::Respond(response)
-                }
-            }
-        };
-        entry.fault = (!notes.is_empty()).then(|| notes.join(", "));
-        entry.status = match &reply {
-            Reply::Respond(response) => Some(response.status),
-            Reply::Drop => None,
-        };
-        self.recorder.push(entry);
-        reply
+        crate::intercept::serve(self, request)
     }
 
     /// Answers a request; also says why it is invalid, if it is. A handler panic becomes a 500
     /// and an invalid request.
-    fn answer(&self, request: &Request) -> (Response, Option<String>) {
+    fn answer_request(&self, request: &Request) -> (Response, Option<String>) {
         let mut invalid = None;
         let routed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.route(request, &mut invalid)
@@ -673,7 +608,7 @@ impl Emulator {
     }
 
     /// "Another writer" commits a change on `branch` of the request's repository.
-    fn move_branch(
+    fn commit_as_another_writer(
         &self,
         request: &Request,
         seq: u64,
@@ -771,6 +706,36 @@ fn permit(caller: &Caller, need: Need) -> Result<(), ApiError> {
         "Your credentials lack one or more required privilege scopes.",
         &format!("required: {required}; granted: {}", s.names().join(", ")),
     ))
+}
+
+impl crate::intercept::Intercepted for Emulator {
+    fn recorder(&self) -> &Recorder {
+        &self.recorder
+    }
+
+    fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    fn answer(&self, request: &Request, _seq: u64) -> (Response, Option<String>) {
+        self.answer_request(request)
+    }
+
+    fn problems(&self, request: &Request) -> Option<String> {
+        let (problems, _) = Emulator::problems(self, request);
+        (!problems.is_empty()).then(|| problems.join("; "))
+    }
+
+    fn move_branch(
+        &self,
+        request: &Request,
+        seq: u64,
+        branch: &str,
+        path: Option<String>,
+        content: Option<String>,
+    ) -> Result<(), String> {
+        self.commit_as_another_writer(request, seq, branch, path, content)
+    }
 }
 
 #[cfg(test)]

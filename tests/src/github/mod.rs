@@ -58,10 +58,9 @@ pub use error::Error;
 pub use pulls::ACTIONS_NOT_PERMITTED;
 pub use state::{Comment, PullRequest, PullState};
 
-use crate::fault::{FaultId, FaultRule};
 use crate::git::{BareRepo, FileChange, Oid};
 use crate::http::Server;
-use crate::record::{describe_invalid, RecordedRequest, Recorder};
+use crate::record::Recorder;
 use crate::validator::Validator;
 use server::{Emulator, Urls};
 
@@ -311,83 +310,8 @@ impl GithubEmulator {
     }
 }
 
-/// The request record.
-impl GithubEmulator {
-    /// Every request answered so far (control requests excluded), in arrival order.
-    pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.inner.recorder.entries()
-    }
-
-    /// Forgets the recorded requests (the record file keeps them).
-    pub fn clear_requests(&self) {
-        self.inner.recorder.clear();
-    }
-
-    /// The requests GitHub's official descriptions reject (or the emulator has no route for).
-    pub fn invalid_requests(&self) -> Vec<RecordedRequest> {
-        self.inner.recorder.invalid()
-    }
-
-    /// Returns the invalid requests and clears their flag, for tests that send invalid
-    /// requests on purpose.
-    pub fn take_invalid_requests(&self) -> Vec<RecordedRequest> {
-        self.inner.recorder.take_invalid()
-    }
-
-    /// Panics, listing them, if any request was invalid.
-    #[track_caller]
-    pub fn assert_no_invalid_requests(&self) {
-        let invalid = self.invalid_requests();
-        assert!(
-            invalid.is_empty(),
-            "requests rejected by GitHub's official API description:\n{}",
-            describe_invalid(&invalid)
-        );
-    }
-}
-
-/// Fault injection.
-impl GithubEmulator {
-    /// Adds a fault rule (after the existing ones).
-    pub fn add_fault(&self, rule: FaultRule) -> FaultId {
-        self.inner.faults.add(rule)
-    }
-
-    /// Removes a fault rule.
-    pub fn remove_fault(&self, id: FaultId) {
-        self.inner.faults.remove(id);
-    }
-
-    /// Waits (at most `timeout`) until no request is being handled, delayed ones included;
-    /// whether the emulator went idle.
-    pub fn wait_idle(&self, timeout: std::time::Duration) -> bool {
-        self.server.wait_idle(timeout)
-    }
-
-    /// Removes every fault rule.
-    pub fn clear_faults(&self) {
-        self.inner.faults.clear();
-    }
-
-    /// How often rule `id` has triggered.
-    pub fn fault_fired(&self, id: FaultId) -> u32 {
-        self.inner.faults.fired(id)
-    }
-}
-
-impl Drop for GithubEmulator {
-    /// An invalid request fails the test even when it forgot to assert: unless the thread is
-    /// already panicking, remaining invalid requests panic here.
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            return;
-        }
-        let invalid = self.invalid_requests();
-        if !invalid.is_empty() {
-            panic!(
-                "the GitHub emulator saw requests rejected by GitHub's official API description:\n{}",
-                describe_invalid(&invalid)
-            );
-        }
-    }
-}
+crate::intercept::emulator_surface!(
+    GithubEmulator,
+    "GitHub",
+    "GitHub's official API description"
+);

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -15,10 +14,10 @@ use super::config::{Access, GithubConfig, TokenConfig, TokenKind};
 use super::router::{self, Need};
 use super::state::State;
 use super::{control_http, graphql};
-use crate::fault::{FaultAction, Faults};
+use crate::fault::Faults;
 use crate::git::{BareRepo, FileChange, Signature, MODE_FILE};
 use crate::http::{Reply, Request, Response};
-use crate::record::{RecordedRequest, Recorder};
+use crate::record::Recorder;
 use crate::validator::{Check, Validator};
 
 /// The URLs the emulator answers on.
@@ -135,76 +134,13 @@ impl Emulator {
         if request.path == "/_emulator" || request.path.starts_with("/_emulator/") {
             return Reply::Respond(control_http::handle(self, &request));
         }
-        let mut entry = RecordedRequest::capture(self.recorder.next_seq(), &request);
-        let mut notes = Vec::new();
-        let mut early = None;
-        let mut drop_after = false;
-        for action in self.faults.check(&request.method, &request.path) {
-            notes.push(action.describe());
-            match action {
-                FaultAction::Delay { ms } => std::thread::sleep(Duration::from_millis(ms)),
-                FaultAction::MoveBranch {
-                    branch,
-                    path,
-                    content,
-                } => {
-                    if let Err(e) = self.move_branch(&request, entry.seq, &branch, path, content) {
-                        notes.push(format!("(the move failed: {e})"));
-                    }
-                }
-                FaultAction::Respond {
-                    status,
-                    headers,
-                    body,
-                } => {
-                    let mut response = Response {
-                        status,
-                        headers: Vec::new(),
-                        body: body.into_bytes(),
-                    };
-                    for (name, value) in headers {
-                        response.set_header(&name, value);
-                    }
-                    response.set_header("x-github-request-id", format!("EMU0:{}", entry.seq));
-                    early = Some(Reply::Respond(response));
-                    break;
-                }
-                FaultAction::Drop => {
-                    early = Some(Reply::Drop);
-                    break;
-                }
-                FaultAction::DropAfterHandling => drop_after = true,
-            }
-        }
-        let reply = match early {
-            Some(reply) => {
-                entry.invalid = self.problems_of(&request);
-                reply
-            }
-            None => {
-                let (response, invalid) = self.answer(&request, entry.seq);
-                entry.invalid = invalid;
-                if drop_after {
-                    notes.push(format!("(handled: {})", response.status));
-                    Reply::Drop
-                } else {
-                    Reply::Respond(response)
-                }
-            }
-        };
-        entry.fault = (!notes.is_empty()).then(|| notes.join(", "));
-        entry.status = match &reply {
-            Reply::Respond(response) => Some(response.status),
-            Reply::Drop => None,
-        };
-        self.recorder.push(entry);
-        reply
+        crate::intercept::serve(self, request)
     }
 
     /// Answers a request; also says why it is invalid, if it is.
     /// A panic in a handler (an emulator bug) becomes a 500 and an invalid request, so the
     /// test that met it fails with the reason instead of a closed connection.
-    fn answer(&self, request: &Request, seq: u64) -> (Response, Option<String>) {
+    fn answer_request(&self, request: &Request, seq: u64) -> (Response, Option<String>) {
         let mut invalid = None;
         let routed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.route(request, &mut invalid)
@@ -496,7 +432,7 @@ impl Emulator {
     }
 
     /// "Another writer" commits a change on `branch` of the request's repository.
-    fn move_branch(
+    fn commit_as_another_writer(
         &self,
         request: &Request,
         seq: u64,
@@ -616,5 +552,38 @@ fn find_string(value: &Value, key: &str) -> Option<String> {
             .or_else(|| map.values().find_map(|v| find_string(v, key))),
         Value::Array(items) => items.iter().find_map(|v| find_string(v, key)),
         _ => None,
+    }
+}
+
+impl crate::intercept::Intercepted for Emulator {
+    fn recorder(&self) -> &Recorder {
+        &self.recorder
+    }
+
+    fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    fn answer(&self, request: &Request, seq: u64) -> (Response, Option<String>) {
+        self.answer_request(request, seq)
+    }
+
+    fn problems(&self, request: &Request) -> Option<String> {
+        self.problems_of(request)
+    }
+
+    fn move_branch(
+        &self,
+        request: &Request,
+        seq: u64,
+        branch: &str,
+        path: Option<String>,
+        content: Option<String>,
+    ) -> Result<(), String> {
+        self.commit_as_another_writer(request, seq, branch, path, content)
+    }
+
+    fn stamp(&self, response: &mut Response, seq: u64) {
+        response.set_header("x-github-request-id", format!("EMU0:{seq}"));
     }
 }

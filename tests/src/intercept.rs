@@ -1,0 +1,202 @@
+//! The request path every emulator shares: record the request, apply the fault rules that
+//! match it (delay, "another writer" moves a branch, a canned answer, a dropped connection
+//! before or after handling), let the provider answer, record the outcome.
+//!
+//! A provider supplies its own parts through [`Intercepted`]; [`emulator_surface!`] gives its
+//! public emulator type the shared record and fault-injection methods.
+
+use std::time::Duration;
+
+use crate::fault::{FaultAction, Faults};
+use crate::http::{Reply, Request, Response};
+use crate::record::{RecordedRequest, Recorder};
+
+/// What an emulator provides to [`serve`].
+pub trait Intercepted {
+    /// Its request record.
+    fn recorder(&self) -> &Recorder;
+    /// Its fault rules.
+    fn faults(&self) -> &Faults;
+    /// Answers a request no fault answered (request number `seq`), and says why the request
+    /// is invalid if it is.
+    fn answer(&self, request: &Request, seq: u64) -> (Response, Option<String>);
+    /// Why a request that a fault answered is invalid: the client sent it all the same.
+    fn problems(&self, request: &Request) -> Option<String>;
+    /// "Another writer" commits a change on `branch` of the request's repository (the file
+    /// `path` with `content`, or a file of its own).
+    fn move_branch(
+        &self,
+        request: &Request,
+        seq: u64,
+        branch: &str,
+        path: Option<String>,
+        content: Option<String>,
+    ) -> Result<(), String>;
+    /// Headers the provider puts on every answer (a request id), set on canned answers too.
+    fn stamp(&self, _response: &mut Response, _seq: u64) {}
+}
+
+/// Handles one request: faults first, then the provider's answer; both recorded.
+pub fn serve(emu: &impl Intercepted, request: Request) -> Reply {
+    let mut entry = RecordedRequest::capture(emu.recorder().next_seq(), &request);
+    let mut notes = Vec::new();
+    let mut early = None;
+    let mut drop_after = false;
+    for action in emu.faults().check(&request.method, &request.path) {
+        notes.push(action.describe());
+        match action {
+            FaultAction::Delay { ms } => std::thread::sleep(Duration::from_millis(ms)),
+            FaultAction::MoveBranch {
+                branch,
+                path,
+                content,
+            } => {
+                if let Err(e) = emu.move_branch(&request, entry.seq, &branch, path, content) {
+                    notes.push(format!("(the move failed: {e})"));
+                }
+            }
+            FaultAction::Respond {
+                status,
+                headers,
+                body,
+            } => {
+                let mut response = Response {
+                    status,
+                    headers: Vec::new(),
+                    body: body.into_bytes(),
+                };
+                for (name, value) in headers {
+                    response.set_header(&name, value);
+                }
+                emu.stamp(&mut response, entry.seq);
+                early = Some(Reply::Respond(response));
+                break;
+            }
+            FaultAction::Drop => {
+                early = Some(Reply::Drop);
+                break;
+            }
+            FaultAction::DropAfterHandling => drop_after = true,
+        }
+    }
+    let reply = match early {
+        Some(reply) => {
+            entry.invalid = emu.problems(&request);
+            reply
+        }
+        None => {
+            let (response, invalid) = emu.answer(&request, entry.seq);
+            entry.invalid = invalid;
+            if drop_after {
+                notes.push(format!("(handled: {})", response.status));
+                Reply::Drop
+            } else {
+                Reply::Respond(response)
+            }
+        }
+    };
+    entry.fault = (!notes.is_empty()).then(|| notes.join(", "));
+    entry.status = match &reply {
+        Reply::Respond(response) => Some(response.status),
+        Reply::Drop => None,
+    };
+    emu.recorder().push(entry);
+    reply
+}
+
+/// The request record and fault-injection methods of an emulator type whose `inner` field
+/// holds `recorder` and `faults` and whose `server` field is the [`crate::http::Server`];
+/// `$provider` names it and `$judge` what rejects an invalid request, in messages. Dropping
+/// the emulator with invalid requests left fails the test even when it forgot to assert.
+macro_rules! emulator_surface {
+    ($emulator:ty, $provider:literal, $judge:literal) => {
+        /// The request record.
+        impl $emulator {
+            /// Every request answered so far (control requests excluded), in arrival order.
+            pub fn requests(&self) -> Vec<$crate::record::RecordedRequest> {
+                self.inner.recorder.entries()
+            }
+
+            /// Forgets the recorded requests (the record file keeps them).
+            pub fn clear_requests(&self) {
+                self.inner.recorder.clear();
+            }
+
+            #[doc = concat!("The requests ", $judge, " rejects.")]
+            pub fn invalid_requests(&self) -> Vec<$crate::record::RecordedRequest> {
+                self.inner.recorder.invalid()
+            }
+
+            /// Returns the invalid requests and clears their flag, for tests that send
+            /// invalid requests on purpose.
+            pub fn take_invalid_requests(&self) -> Vec<$crate::record::RecordedRequest> {
+                self.inner.recorder.take_invalid()
+            }
+
+            /// Panics, listing them, if any request was invalid.
+            #[track_caller]
+            pub fn assert_no_invalid_requests(&self) {
+                let invalid = self.invalid_requests();
+                assert!(
+                    invalid.is_empty(),
+                    concat!("requests rejected by ", $judge, ":\n{}"),
+                    $crate::record::describe_invalid(&invalid)
+                );
+            }
+        }
+
+        /// Fault injection.
+        impl $emulator {
+            /// Adds a fault rule (after the existing ones); paths are matched as sent.
+            pub fn add_fault(&self, rule: $crate::fault::FaultRule) -> $crate::fault::FaultId {
+                self.inner.faults.add(rule)
+            }
+
+            /// Removes a fault rule.
+            pub fn remove_fault(&self, id: $crate::fault::FaultId) {
+                self.inner.faults.remove(id);
+            }
+
+            /// Removes every fault rule.
+            pub fn clear_faults(&self) {
+                self.inner.faults.clear();
+            }
+
+            /// How often rule `id` has triggered.
+            pub fn fault_fired(&self, id: $crate::fault::FaultId) -> u32 {
+                self.inner.faults.fired(id)
+            }
+
+            /// Waits (at most `timeout`) until no request is being handled, delayed ones
+            /// included; whether the emulator went idle. A test calls it before it looks at
+            /// the repository after a client gave up on a request.
+            pub fn wait_idle(&self, timeout: std::time::Duration) -> bool {
+                self.server.wait_idle(timeout)
+            }
+        }
+
+        impl Drop for $emulator {
+            /// An invalid request fails the test even when it forgot to assert: unless the
+            /// thread is already panicking, remaining invalid requests panic here.
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    return;
+                }
+                let invalid = self.invalid_requests();
+                if !invalid.is_empty() {
+                    panic!(
+                        concat!(
+                            "the ",
+                            $provider,
+                            " emulator saw requests rejected by ",
+                            $judge,
+                            ":\n{}"
+                        ),
+                        $crate::record::describe_invalid(&invalid)
+                    );
+                }
+            }
+        }
+    };
+}
+pub(crate) use emulator_surface;
