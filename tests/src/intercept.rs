@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use crate::fault::{FaultAction, Faults};
+use crate::git::{BareRepo, FileChange, Signature, MODE_FILE};
 use crate::http::{Reply, Request, Response};
 use crate::record::{RecordedRequest, Recorder};
 
@@ -102,6 +103,36 @@ pub fn serve(emu: &impl Intercepted, request: Request) -> Reply {
     };
     emu.recorder().push(entry);
     reply
+}
+
+/// The commit "another writer" makes on `branch` before request `seq` (a
+/// [`FaultAction::MoveBranch`]): the file `path` (default `another-writer/change-{seq}.txt`)
+/// with `content`, authored by "Another Writer", on top of the branch's head.
+pub fn another_writers_commit(
+    git: &BareRepo,
+    branch: &str,
+    seq: u64,
+    path: Option<String>,
+    content: Option<String>,
+) -> Result<(), String> {
+    let change = FileChange {
+        path: path.unwrap_or_else(|| format!("another-writer/change-{seq}.txt")),
+        content: Some((
+            MODE_FILE.to_owned(),
+            content
+                .unwrap_or_else(|| format!("written by another writer before request {seq}\n"))
+                .into_bytes(),
+        )),
+    };
+    let author = Signature::now("Another Writer", "another.writer@example.com");
+    git.commit_files(
+        branch,
+        &[change],
+        &format!("Another writer's change (before request {seq})\n"),
+        &author,
+    )
+    .map(drop)
+    .map_err(|e| e.to_string())
 }
 
 /// The request record and fault-injection methods of an emulator type whose `inner` field

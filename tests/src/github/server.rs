@@ -15,7 +15,7 @@ use super::router::{self, Need};
 use super::state::State;
 use super::{control_http, graphql};
 use crate::fault::Faults;
-use crate::git::{BareRepo, FileChange, Signature, MODE_FILE};
+use crate::git::BareRepo;
 use crate::http::{Reply, Request, Response};
 use crate::record::Recorder;
 use crate::validator::{Check, Validator};
@@ -462,24 +462,7 @@ impl Emulator {
             .repo(&full_name)
             .ok_or_else(|| format!("no repository {full_name}"))?;
         let git = BareRepo::open(&repo.git_dir(&self.root));
-        let change = FileChange {
-            path: path.unwrap_or_else(|| format!("another-writer/change-{seq}.txt")),
-            content: Some((
-                MODE_FILE.to_owned(),
-                content
-                    .unwrap_or_else(|| format!("written by another writer before request {seq}\n"))
-                    .into_bytes(),
-            )),
-        };
-        let author = Signature::now("Another Writer", "another.writer@example.com");
-        git.commit_files(
-            branch,
-            &[change],
-            &format!("Another writer's change (before request {seq})\n"),
-            &author,
-        )
-        .map(drop)
-        .map_err(|e| e.to_string())
+        crate::intercept::another_writers_commit(&git, branch, seq, path, content)
     }
 }
 
