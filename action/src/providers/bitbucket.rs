@@ -169,7 +169,18 @@ struct ErrorBody {
 struct ErrorDetail {
     message: Option<String>,
     detail: Option<String>,
+    #[serde(default)]
+    data: Option<ErrorData>,
 }
+
+/// Machine-readable details of an error (`error.data`).
+#[derive(Deserialize)]
+struct ErrorData {
+    key: Option<String>,
+}
+
+/// The `error.data.key` of a write a branch restriction refused.
+const BRANCH_PERMISSION_VIOLATED: &str = "BRANCH_PERMISSION_VIOLATED";
 
 /// Percent-encodes a path segment (everything but RFC 3986 unreserved characters).
 pub fn encode_segment(text: &str) -> String {
@@ -566,10 +577,15 @@ impl Bitbucket {
 /// An error for a failed Bitbucket response, with a hint saying what to do.
 pub fn api_error(http: &HttpClient, resp: &Response, what: &str) -> anyhow::Error {
     let detail = resp.json::<ErrorBody>().ok().and_then(|b| b.error);
+    let key = detail
+        .as_ref()
+        .and_then(|d| d.data.as_ref())
+        .and_then(|d| d.key.clone());
     let message = match detail {
         Some(ErrorDetail {
             message: Some(m),
             detail,
+            ..
         }) => match detail {
             Some(d) if !d.is_empty() => format!("{m} ({d})"),
             _ => m,
@@ -577,6 +593,7 @@ pub fn api_error(http: &HttpClient, resp: &Response, what: &str) -> anyhow::Erro
         _ => resp.text().chars().take(200).collect(),
     };
     let hint = match resp.status {
+        _ if key.as_deref() == Some(BRANCH_PERMISSION_VIOLATED) => " — a branch restriction protects this branch: let gensync's account write to it (Repository settings → Branch restrictions), or sync to a branch no restriction matches with --branch",
         401 => " — the credentials were refused: check the access token (BITBUCKET_ACCESS_TOKEN), the app password with --username (BITBUCKET_APP_PASSWORD) or the OAuth consumer (BITBUCKET_OAUTH_CLIENT_ID / BITBUCKET_OAUTH_CLIENT_SECRET)",
         403 => " — the credentials lack a permission: gensync needs repository write and pull request write (scopes repository:write and pullrequest:write)",
         404 => " — the repository does not exist or the credentials cannot see it: check --repository WORKSPACE/REPO_SLUG",

@@ -216,6 +216,7 @@ pub fn create_repo(emu: &Emulator, state: &mut State, spec: &RepoSpec) -> Result
         description: spec.description.clone(),
         created_on: crate::time::now_rfc3339(),
         pulls: Vec::new(),
+        push_restrictions: Vec::new(),
     };
     let git_dir = repo.git_dir(&emu.root);
     let parent = git_dir

@@ -447,6 +447,16 @@ pub fn post_src(ctx: &mut Ctx<'_>) -> ApiResult {
             "branch: {branch:?} is not a branch name"
         )));
     }
+    if let Some(pattern) = ctx
+        .repo()?
+        .push_restrictions
+        .iter()
+        .find(|p| crate::fault::glob_match(p, &branch))
+    {
+        return Err(branch_permission_violated(&format!(
+            "You are not allowed to push to the branch {branch:?}, which matches the branch restriction {pattern:?}."
+        )));
+    }
     let tip = git.branch(&branch)?;
     let mut parents = Vec::new();
     for p in &form.parents {
@@ -1067,6 +1077,18 @@ fn random_u128() -> u128 {
         out = (out << 64) | h.finish() as u128;
     }
     out
+}
+
+/// A write a branch restriction refuses. The body has the shape and `data.key` Bitbucket
+/// Cloud gives (Atlassian's tracker, BCLOUD-20121: `{"type": "error", "error": {"message",
+/// "data": {"key": "BRANCH_PERMISSION_VIOLATED"}}, "data": {"key": …}}`); the status (403) and
+/// the wording for a push are the emulator's: a client must go by the key.
+fn branch_permission_violated(message: &str) -> ApiError {
+    let data = json!({"key": "BRANCH_PERMISSION_VIOLATED"});
+    ApiError {
+        status: 403,
+        body: json!({"type": "error", "data": data, "error": {"message": message, "data": data}}),
+    }
 }
 
 #[cfg(test)]

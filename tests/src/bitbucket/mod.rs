@@ -195,6 +195,19 @@ impl BitbucketEmulator {
         )?)
     }
 
+    /// Adds a branch restriction: nobody may push to (nor create) branches matching
+    /// `pattern` (`*` wildcards) through the API.
+    pub fn restrict_pushes(&self, full_name: &str, pattern: &str) -> Result<(), Error> {
+        let mut state = self.inner.lock_state();
+        let repo = state
+            .repo_mut(full_name)
+            .ok_or_else(|| Error::UnknownRepo {
+                name: full_name.to_owned(),
+            })?;
+        repo.push_restrictions.push(pattern.to_owned());
+        self.inner.save(&state).map_err(Error::Save)
+    }
+
     /// Deletes `branch` (as after merging its pull request).
     pub fn delete_branch(&self, full_name: &str, branch: &str) -> Result<(), Error> {
         let git = self.git(full_name)?;

@@ -37,6 +37,10 @@ pub struct RepoState {
     pub created_on: String,
     /// Pull requests, by creation (ids from 1).
     pub pulls: Vec<PullRequest>,
+    /// Branch restrictions of kind `push` with nobody exempt: patterns (`*` wildcards, as
+    /// Bitbucket's glob matcher) of branches nobody may write to or create.
+    #[serde(default)]
+    pub push_restrictions: Vec<String>,
 }
 
 impl RepoState {

@@ -247,10 +247,15 @@ fn cases() -> Vec<Case> {
             needles: &["empty", "--init-empty"],
         },
         Case {
-            github_only: Some("a 422 from `POST /git/refs` is GitHub's protected-branch answer; the Bitbucket emulator models no branch restrictions"),
+            github_only: None,
             name: "protected branch rejection",
             seed: Seed::Normal,
             prepare: |env, _| {
+                if env.provider == Provider::Bitbucket {
+                    // The sync branch may not even be created.
+                    env.protect(crate::harness::BRANCH);
+                    return Prepared::build(good(env));
+                }
                 env.add_fault(
                     FaultRule::new(
                         "POST",
@@ -265,11 +270,11 @@ fn cases() -> Vec<Case> {
                 );
                 Prepared::build(good(env))
             },
-            bitbucket_needles: None,
+            bitbucket_needles: Some(&["branch restriction", "--branch"]),
             needles: &["422", "protected"],
         },
         Case {
-            github_only: Some("the Bitbucket emulator models no branch restrictions"),
+            github_only: None,
             name: "protected existing branch",
             seed: Seed::Normal,
             prepare: |env, _| {
@@ -280,7 +285,7 @@ fn cases() -> Vec<Case> {
                 write_build(&next, 2);
                 Prepared::build(next)
             },
-            bitbucket_needles: None,
+            bitbucket_needles: Some(&["branch restriction", "--branch"]),
             needles: &["protected"],
         },
         Case {

@@ -263,7 +263,7 @@ impl Env {
     pub fn protect(&self, branch: &str) {
         match &self.forge {
             Forge::Github(e) => e.protect_branch(REPO, branch).expect("protect"),
-            Forge::Bitbucket(_) => panic!("the Bitbucket emulator has no branch restrictions"),
+            Forge::Bitbucket(e) => e.restrict_pushes(REPO, branch).expect("restrict"),
         }
     }
 
