@@ -2,6 +2,7 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use gensync_core::changeset::{self, BranchTree, Options};
+use gensync_core::snapshot::BlobHasher;
 use gensync_core::{hash_blob, BuildManifest, HashKind, IgnoreRules, Mode, Snapshot, TreeEntry};
 
 fn data(len: usize) -> Vec<u8> {
@@ -18,6 +19,19 @@ fn hashing(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("sha1dc (gix)", len), &d, |b, d| {
             b.iter(|| hash_blob(HashKind::Sha1, d))
         });
+        group.bench_with_input(
+            BenchmarkId::new("sha1dc streamed, 128 KiB pieces", len),
+            &d,
+            |b, d| {
+                b.iter(|| {
+                    let mut h = BlobHasher::new(HashKind::Sha1, d.len() as u64);
+                    for piece in d.chunks(128 << 10) {
+                        h.update(piece);
+                    }
+                    h.finalize().expect("announced length")
+                })
+            },
+        );
         group.bench_with_input(BenchmarkId::new("sha1 (no detection)", len), &d, |b, d| {
             b.iter(|| {
                 use sha1::Digest;
@@ -54,11 +68,15 @@ fn snapshot(n: usize, salt: u8) -> Snapshot {
 }
 
 fn manifest(c: &mut Criterion) {
-    let m = BuildManifest::from_snapshot(&snapshot(100_000, 1));
+    let snap = snapshot(100_000, 1);
+    let m = BuildManifest::from_snapshot(&snap);
     let text = m.to_text();
     let mut group = c.benchmark_group("manifest_100k");
     group.throughput(Throughput::Bytes(text.len() as u64));
     group.bench_function("format", |b| b.iter(|| m.to_text()));
+    group.bench_function("format from the snapshot (text_of)", |b| {
+        b.iter(|| BuildManifest::text_of(&snap))
+    });
     group.bench_function("parse", |b| {
         b.iter(|| BuildManifest::parse(text.as_bytes()).expect("valid"))
     });
