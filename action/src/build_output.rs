@@ -77,14 +77,20 @@ pub struct BuildOutput {
 impl BuildOutput {
     /// Read the contents of `rel` (a path of the snapshot).
     pub fn read(&self, rel: &str) -> std::io::Result<Vec<u8>> {
-        let full = self.root.join(rel);
-        let meta = std::fs::symlink_metadata(&full)?;
-        if meta.file_type().is_symlink() {
-            let target = std::fs::read_link(&full)?;
-            return Ok(target.to_string_lossy().into_owned().into_bytes());
-        }
-        std::fs::read(full)
+        read_file(&self.root, rel)
     }
+}
+
+/// The blob contents of `rel` below the build output folder `root`: a file's bytes, or a
+/// symlink's target (what git stores for a link).
+pub fn read_file(root: &Path, rel: &str) -> std::io::Result<Vec<u8>> {
+    let full = root.join(rel);
+    let meta = std::fs::symlink_metadata(&full)?;
+    if meta.file_type().is_symlink() {
+        let target = std::fs::read_link(&full)?;
+        return Ok(target.to_string_lossy().into_owned().into_bytes());
+    }
+    std::fs::read(full)
 }
 
 /// Work for the pool: a folder to list or a file to hash (paths relative to the root).

@@ -282,3 +282,44 @@ fn a_branch_tree_drops_no_op_writes_and_finds_conflicts() {
         "{out}"
     );
 }
+
+#[test]
+fn changes_between_two_folders_merge_a_conflict_whose_three_sides_are_local() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (prev, next) = (tmp.path().join("prev"), tmp.path().join("next"));
+    std::fs::create_dir_all(&prev).unwrap();
+    std::fs::create_dir_all(&next).unwrap();
+    let base = "a\nb\nc\nd\ne\nf\ng\n";
+    let person = "a\nPERSON\nc\nd\ne\nf\ng\n";
+    std::fs::write(prev.join("f.txt"), base).unwrap();
+    // The branch's version of f.txt is a blob only the previous folder holds (as other.txt).
+    std::fs::write(prev.join("other.txt"), person).unwrap();
+    std::fs::write(next.join("f.txt"), "a\nb\nc\nd\ne\nf\nGEN\n").unwrap();
+    std::fs::write(next.join("other.txt"), "changed\n").unwrap();
+    let manifest = stdout(&gensync(&["manifest", prev.to_str().unwrap()]));
+    let person_oid = manifest
+        .lines()
+        .find(|l| l.ends_with(" other.txt"))
+        .and_then(|l| l.split(' ').nth(1))
+        .unwrap()
+        .to_owned();
+    let tree = tmp.path().join("tree");
+    std::fs::write(
+        &tree,
+        format!("100644 blob {person_oid}\tf.txt\n100644 blob {person_oid}\tother.txt\n"),
+    )
+    .unwrap();
+    let out = stdout(&gensync(&[
+        "changes",
+        "--previous",
+        prev.to_str().unwrap(),
+        "--next",
+        next.to_str().unwrap(),
+        "--branch-tree",
+        tree.to_str().unwrap(),
+    ]));
+    assert!(
+        out.contains("C  f.txt (both-modified: merged cleanly)"),
+        "{out}"
+    );
+}

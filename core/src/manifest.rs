@@ -118,6 +118,26 @@ impl BuildManifest {
         }
     }
 
+    /// The manifest of what `snapshot` holds, taking its paths instead of copying them (for a
+    /// snapshot that is not needed any more: a previous build read from a folder).
+    pub fn from_owned_snapshot(snapshot: Snapshot) -> Self {
+        BuildManifest {
+            hash_kind: snapshot.hash_kind(),
+            entries: snapshot
+                .into_entries()
+                .map(|(p, e)| {
+                    (
+                        p,
+                        ManifestEntry {
+                            mode: e.mode,
+                            oid: e.oid,
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+
     /// The manifest of what `snapshot` holds.
     pub fn from_snapshot(snapshot: &Snapshot) -> Self {
         BuildManifest {

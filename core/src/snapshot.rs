@@ -292,6 +292,11 @@ impl Snapshot {
         self.entries.remove(path)
     }
 
+    /// All files, sorted by path, taken out of the snapshot (no copy of the paths).
+    pub fn into_entries(self) -> impl Iterator<Item = (String, Entry)> {
+        self.entries.into_iter()
+    }
+
     /// All files, sorted by path.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Entry)> {
         self.entries.iter().map(|(p, e)| (p.as_str(), e))

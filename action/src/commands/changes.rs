@@ -15,7 +15,15 @@ pub fn run(args: &ChangesArgs) -> anyhow::Result<()> {
     let next = crate::build_output::read(&args.next, kind, 0)?;
     let previous = match &args.previous {
         None => Previous::None,
-        Some(p) if p.is_dir() => Previous::Folder(crate::build_output::read(p, kind, 0)?),
+        Some(p) if p.is_dir() => {
+            // Only its ids are needed (and its files, for a merge): the paths move into the
+            // manifest instead of being copied.
+            let out = crate::build_output::read(p, kind, 0)?;
+            Previous::Folder {
+                root: out.root,
+                manifest: BuildManifest::from_owned_snapshot(out.snapshot),
+            }
+        }
         Some(p) => {
             let bytes = std::fs::read(p)
                 .with_context(|| format!("cannot read the previous manifest {}", p.display()))?;
@@ -32,11 +40,7 @@ pub fn run(args: &ChangesArgs) -> anyhow::Result<()> {
             recorded = BuildManifest::empty(kind);
             &recorded
         }
-        Previous::Folder(out) => {
-            recorded = BuildManifest::from_snapshot(&out.snapshot);
-            &recorded
-        }
-        Previous::Manifest(m) => m,
+        Previous::Folder { manifest, .. } | Previous::Manifest(manifest) => manifest,
     };
     let branch = match &args.branch_tree {
         Some(p) => {
@@ -55,9 +59,11 @@ pub fn run(args: &ChangesArgs) -> anyhow::Result<()> {
     // Conflicts can be merged here only when every side's contents are local (a previous
     // folder gives the base; the branch side must be a generated version too). Otherwise they
     // are listed as needing a merge, which a sync does with the repository's blobs.
-    if let Previous::Folder(prev) = &previous {
-        let outputs = [prev, &next];
-        changes.resolve_conflicts_if_known(&mut local_blobs(&outputs), Default::default())?;
+    if let Previous::Folder { root, manifest } = &previous {
+        changes.resolve_conflicts_if_known(
+            &mut local_blobs(&next, root, manifest),
+            Default::default(),
+        )?;
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match args.format {
@@ -73,7 +79,11 @@ pub fn run(args: &ChangesArgs) -> anyhow::Result<()> {
 
 enum Previous {
     None,
-    Folder(crate::build_output::BuildOutput),
+    /// A previous build folder: where it is and what it holds.
+    Folder {
+        root: std::path::PathBuf,
+        manifest: BuildManifest,
+    },
     Manifest(BuildManifest),
 }
 
@@ -99,15 +109,18 @@ fn read_file(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read the {what} {}", path.display()))
 }
 
-/// Contents by blob id from build output folders (for merges when all sides are local).
+/// Contents by blob id from the two build folders (for merges when all sides are local).
 fn local_blobs<'a>(
-    outputs: &'a [&'a crate::build_output::BuildOutput],
+    next: &'a crate::build_output::BuildOutput,
+    previous_root: &'a Path,
+    previous: &'a BuildManifest,
 ) -> impl FnMut(&gensync_core::ObjectId) -> Option<Vec<u8>> + 'a {
     move |oid| {
-        outputs.iter().find_map(|out| {
-            let (path, _) = out.snapshot.iter().find(|(_, e)| e.oid == *oid)?;
-            out.read(path).ok()
-        })
+        if let Some((path, _)) = next.snapshot.iter().find(|(_, e)| e.oid == *oid) {
+            return next.read(path).ok();
+        }
+        let (path, _) = previous.iter().find(|(_, e)| e.oid == *oid)?;
+        crate::build_output::read_file(previous_root, path).ok()
     }
 }
 

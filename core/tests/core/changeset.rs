@@ -298,6 +298,10 @@ fn new_manifest_records_every_generated_file_including_ignored_ones() {
     let next = snap(&[("x", "1"), ("y", "2")]);
     let c = changeset::compute(&manifest(&[]), &next, &ignore, None, &Options::default()).unwrap();
     assert!(c.writes().iter().all(|w| w.path != "x"));
+    assert_eq!(
+        BuildManifest::from_owned_snapshot(next.clone()),
+        BuildManifest::from_snapshot(&next)
+    );
     let text = BuildManifest::text_of(&next);
     assert_eq!(text, BuildManifest::from_snapshot(&next).to_text());
     assert_eq!(BuildManifest::parse(text.as_bytes()).unwrap().len(), 2);
