@@ -204,6 +204,7 @@ fn work(root: &Path, kind: HashKind, queue: &Mutex<Queue>, wake: &Condvar) -> Fo
                 q = wake.wait(q).unwrap_or_else(|p| p.into_inner());
             }
         };
+        let unfinished = Unfinished { queue, wake };
         match job {
             Job::Dir(rel) => list(root, &rel, kind, &mut more, &mut found),
             Job::File(rel) => match hash_file(root, &rel, kind, &mut buf) {
@@ -216,6 +217,7 @@ fn work(root: &Path, kind: HashKind, queue: &Mutex<Queue>, wake: &Condvar) -> Fo
                 Err(e) => found.hash_errors.push((rel, e)),
             },
         }
+        std::mem::forget(unfinished); // finished: accounted for below
         let walk_failed = !found.walk_errors.is_empty();
         let mut q = lock();
         q.busy -= 1;
@@ -225,6 +227,24 @@ fn work(root: &Path, kind: HashKind, queue: &Mutex<Queue>, wake: &Condvar) -> Fo
         if added || q.busy == 0 {
             wake.notify_all();
         }
+    }
+}
+
+/// A job being worked on. If its worker unwinds (a panic), dropping this gives the job back
+/// to the count and stops the pool, so the other workers end instead of waiting for it
+/// forever; the panic is reported when the pool is joined.
+struct Unfinished<'a> {
+    queue: &'a Mutex<Queue>,
+    wake: &'a Condvar,
+}
+
+impl Drop for Unfinished<'_> {
+    fn drop(&mut self) {
+        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        q.busy -= 1;
+        q.stop = true;
+        q.jobs.clear();
+        self.wake.notify_all();
     }
 }
 
