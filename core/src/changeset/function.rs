@@ -1,5 +1,7 @@
 use std::collections::HashMap;
 
+use itertools::{EitherOrBoth, Itertools};
+
 use gix_hash::ObjectId;
 
 use super::{
@@ -70,10 +72,18 @@ pub fn compute(
     // Every path of P ∪ N, in order: both are sorted by path, so one merge pass (no map of
     // the union: memory stays at the two inputs for builds of 100k files).
     let entry = |mode, oid| TreeEntry { mode, oid };
-    let all = MergeByPath::new(
-        previous.iter().map(|(p, e)| (p, entry(e.mode, e.oid))),
-        next.iter().map(|(p, e)| (p, entry(e.mode, e.oid))),
-    );
+    let all = previous
+        .iter()
+        .map(|(p, e)| (p, entry(e.mode, e.oid)))
+        .merge_join_by(
+            next.iter().map(|(p, e)| (p, entry(e.mode, e.oid))),
+            |(a, _), (b, _)| a.cmp(b),
+        )
+        .map(|pair| match pair {
+            EitherOrBoth::Left((p, b)) => (p, (Some(b), None)),
+            EitherOrBoth::Right((p, a)) => (p, (None, Some(a))),
+            EitherOrBoth::Both((p, b), (_, a)) => (p, (Some(b), Some(a))),
+        });
 
     for (rel, (before, after)) in all {
         let repo_path = repo(rel);
@@ -447,60 +457,5 @@ impl ChangeSet {
         self.modified.sort_by(|a, b| a.path.cmp(&b.path));
         self.writes.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(())
-    }
-}
-
-/// The union of two path-sorted sequences, in path order, with each side's value.
-struct MergeByPath<'a, P, N>
-where
-    P: Iterator<Item = (&'a str, TreeEntry)>,
-    N: Iterator<Item = (&'a str, TreeEntry)>,
-{
-    previous: std::iter::Peekable<P>,
-    next: std::iter::Peekable<N>,
-}
-
-impl<'a, P, N> MergeByPath<'a, P, N>
-where
-    P: Iterator<Item = (&'a str, TreeEntry)>,
-    N: Iterator<Item = (&'a str, TreeEntry)>,
-{
-    fn new(previous: P, next: N) -> Self {
-        MergeByPath {
-            previous: previous.peekable(),
-            next: next.peekable(),
-        }
-    }
-}
-
-impl<'a, P, N> Iterator for MergeByPath<'a, P, N>
-where
-    P: Iterator<Item = (&'a str, TreeEntry)>,
-    N: Iterator<Item = (&'a str, TreeEntry)>,
-{
-    type Item = (&'a str, (Option<TreeEntry>, Option<TreeEntry>));
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let order = match (self.previous.peek(), self.next.peek()) {
-            (None, None) => return None,
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (Some((p, _)), Some((n, _))) => p.cmp(n),
-        };
-        Some(match order {
-            std::cmp::Ordering::Less => {
-                let (p, e) = self.previous.next()?;
-                (p, (Some(e), None))
-            }
-            std::cmp::Ordering::Greater => {
-                let (n, e) = self.next.next()?;
-                (n, (None, Some(e)))
-            }
-            std::cmp::Ordering::Equal => {
-                let (p, b) = self.previous.next()?;
-                let (_, a) = self.next.next()?;
-                (p, (Some(b), Some(a)))
-            }
-        })
     }
 }
