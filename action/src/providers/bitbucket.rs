@@ -298,6 +298,16 @@ impl Bitbucket {
 
     /// The raw contents of `path` at `commit`, `None` if there is no such file.
     fn download(&mut self, commit: &ObjectId, path: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        Ok(self.fetch(commit, path)?.map(|(_, data)| data))
+    }
+
+    /// The raw contents of `path` at `commit` and their blob id (computed locally, kept for
+    /// merges), `None` if there is no such file.
+    fn fetch(
+        &mut self,
+        commit: &ObjectId,
+        path: &str,
+    ) -> anyhow::Result<Option<(ObjectId, Vec<u8>)>> {
         let resp = self.get(&self.repo_path(&format!("/src/{commit}/{}", encode_path(path))))?;
         match resp.status {
             200 => {
@@ -305,11 +315,27 @@ impl Bitbucket {
                 self.fetched.insert((*commit, path.to_owned()));
                 let oid = gensync_core::hash_blob(gensync_core::HashKind::Sha1, &resp.body);
                 self.blobs.insert(oid, resp.body.clone());
-                Ok(Some(resp.body))
+                Ok(Some((oid, resp.body)))
             }
             404 => Ok(None),
             _ => Err(self.api_error(&resp, &format!("read {path} at {commit}"))),
         }
+    }
+
+    /// The branch entry at `path` in `commit` once its `mode` is known (`None`: no file
+    /// there): the file is downloaded for its blob id.
+    fn entry_of(
+        &mut self,
+        commit: &ObjectId,
+        path: &str,
+        mode: Option<Mode>,
+    ) -> anyhow::Result<Option<TreeEntry>> {
+        let Some(mode) = mode else {
+            return Ok(None);
+        };
+        Ok(self
+            .fetch(commit, path)?
+            .map(|(oid, _)| TreeEntry { mode, oid }))
     }
 
     /// The entries of folder `dir` at `commit` (cached), `None` if there is no such folder.
@@ -358,16 +384,8 @@ impl Bitbucket {
 
     /// The branch entry at `path` in `commit`: listed, then downloaded and hashed if it exists.
     fn read_entry(&mut self, commit: &ObjectId, path: &str) -> anyhow::Result<Option<TreeEntry>> {
-        let Some(mode) = self.stat(commit, path)? else {
-            return Ok(None);
-        };
-        let Some(data) = self.download(commit, path)? else {
-            return Ok(None);
-        };
-        Ok(Some(TreeEntry {
-            mode,
-            oid: gensync_core::hash_blob(gensync_core::HashKind::Sha1, &data),
-        }))
+        let mode = self.stat(commit, path)?;
+        self.entry_of(commit, path, mode)
     }
 
     /// The branch entry at `path` in `commit` without listing its folder: its metadata
@@ -388,16 +406,7 @@ impl Bitbucket {
             404 => None,
             _ => return Err(self.api_error(&resp, &format!("read {path} at {commit}"))),
         };
-        let Some(mode) = mode else {
-            return Ok(None);
-        };
-        let Some(data) = self.download(commit, path)? else {
-            return Ok(None);
-        };
-        Ok(Some(TreeEntry {
-            mode,
-            oid: gensync_core::hash_blob(gensync_core::HashKind::Sha1, &data),
-        }))
+        self.entry_of(commit, path, mode)
     }
 
     /// The paths of a diffstat (old and new sides).
