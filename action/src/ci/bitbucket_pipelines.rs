@@ -224,6 +224,15 @@ pub fn write_results(outcomes: &[SyncOutcome]) -> anyhow::Result<PathBuf> {
 mod tests {
     use super::*;
 
+    /// The repository's `bitbucket/pipe.yml`, parsed.
+    fn pipe_yml() -> yaml_rust2::Yaml {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../bitbucket/pipe.yml");
+        let text = std::fs::read_to_string(path).expect("bitbucket/pipe.yml");
+        yaml_rust2::YamlLoader::load_from_str(&text)
+            .expect("valid YAML")
+            .remove(0)
+    }
+
     fn env(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
         move |k| {
             vars.iter()
@@ -309,9 +318,7 @@ mod tests {
     /// override the project file (flag > environment > file > default).
     #[test]
     fn pipe_yml_sets_no_default_that_would_override_the_project_file() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../bitbucket/pipe.yml");
-        let text = std::fs::read_to_string(path).expect("bitbucket/pipe.yml");
-        let doc = &yaml_rust2::YamlLoader::load_from_str(&text).expect("valid YAML")[0];
+        let doc = &pipe_yml();
         for v in doc["variables"].as_vec().expect("a list of variables") {
             let name = v["name"].as_str().expect("a name");
             let default = v["default"].as_str().unwrap_or_default();
@@ -326,9 +333,7 @@ mod tests {
     /// and the results folder it reads from the environment itself.
     #[test]
     fn pipe_yml_matches_the_binary() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../bitbucket/pipe.yml");
-        let text = std::fs::read_to_string(path).expect("bitbucket/pipe.yml");
-        let doc = &yaml_rust2::YamlLoader::load_from_str(&text).expect("valid YAML")[0];
+        let doc = &pipe_yml();
         let mut declared: Vec<String> = doc["variables"]
             .as_vec()
             .expect("a list of variables")

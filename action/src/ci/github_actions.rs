@@ -248,13 +248,20 @@ pub fn summary(o: &SyncOutcome) -> String {
 mod tests {
     use super::*;
 
+    /// The repository's `action.yml`, parsed.
+    fn action_yml() -> yaml_rust2::Yaml {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../action.yml");
+        let text = std::fs::read_to_string(path).expect("action.yml at the repository root");
+        yaml_rust2::YamlLoader::load_from_str(&text)
+            .expect("valid YAML")
+            .remove(0)
+    }
+
     /// The inputs a project file also sets have no default in action.yml: a default passed
     /// as a flag would override the file (flag > environment > file > default).
     #[test]
     fn action_yml_sets_no_default_that_would_override_the_project_file() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../action.yml");
-        let text = std::fs::read_to_string(path).expect("action.yml at the repository root");
-        let doc = &yaml_rust2::YamlLoader::load_from_str(&text).expect("valid YAML")[0];
+        let doc = &action_yml();
         for name in [
             "repository",
             "base",
@@ -278,9 +285,7 @@ mod tests {
     /// passes every input to the binary as `INPUT_<NAME>`.
     #[test]
     fn action_yml_matches_the_binary_in_both_directions() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../action.yml");
-        let text = std::fs::read_to_string(path).expect("action.yml at the repository root");
-        let doc = &yaml_rust2::YamlLoader::load_from_str(&text).expect("valid YAML")[0];
+        let doc = &action_yml();
         let keys = |node: &yaml_rust2::Yaml| -> Vec<String> {
             node.as_hash()
                 .expect("a mapping")

@@ -444,7 +444,7 @@ fn paths_in_a_large_folder_are_looked_up_alone_and_many_paths_by_listing_it() {
         "a person's files",
     );
     let b2 = env.work.path().join("b2");
-    copy_tree(&b1, &b2);
+    gensync_tests::cli::copy_dir(&b1, &b2);
     std::fs::write(b2.join("gen/big/same.ts"), &same).expect("write");
     std::fs::write(b2.join("gen/big/tool.sh"), "#!/bin/sh\necho generated\n").expect("write");
     std::fs::write(b2.join("gen/big/new.ts"), "export const n = 1;\n").expect("write");
@@ -480,7 +480,7 @@ fn paths_in_a_large_folder_are_looked_up_alone_and_many_paths_by_listing_it() {
     // Eight added paths in the same folder: one listing (4 pages of 100) is cheaper than 8
     // lookups.
     let b3 = env.work.path().join("b3");
-    copy_tree(&b2, &b3);
+    gensync_tests::cli::copy_dir(&b2, &b3);
     for i in 0..8 {
         std::fs::write(b3.join(format!("gen/big/more{i}.ts")), format!("// {i}\n")).expect("write");
     }
@@ -499,9 +499,4 @@ fn paths_in_a_large_folder_are_looked_up_alone_and_many_paths_by_listing_it() {
             format!("// {i}\n")
         );
     }
-}
-
-/// Copies a build folder (files only, keeping the executable bit).
-fn copy_tree(from: &Path, to: &Path) {
-    gensync_tests::cli::copy_dir(from, to);
 }
