@@ -7,8 +7,11 @@
 //! official description ([`BITBUCKET_DESCRIPTION`]). One sidecar serves every emulator of a process; it speaks
 //! one JSON object per line. `tests/validator/install.sh` installs its pinned npm packages.
 //!
-//! Missing packages are an error, never a silent skip: an emulator that should not validate
-//! says so explicitly (config `validate: false`, binary flag `--no-validate`).
+//! The validator installs itself: the first emulator of a process runs `install.sh` (idempotent;
+//! `npm ci` of the pinned packages only when `node_modules` does not match the lock file), under
+//! a file lock shared by the test processes, so `cargo test --workspace` works on a fresh clone.
+//! A failed install is an error, never a silent skip: an emulator that should not validate says
+//! so explicitly (config `validate: false`, binary flag `--no-validate`).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -39,6 +42,18 @@ pub enum Error {
     NotInstalled {
         /// The validator directory.
         dir: PathBuf,
+    },
+    /// `install.sh` could not be run or failed.
+    #[error(
+        "could not install the request validator in {}: `bash install.sh` {status} (it needs node >= 18 \
+         and npm with access to the npm registry; run tests/validator/install.sh by hand to see why)",
+        dir.display()
+    )]
+    Install {
+        /// The validator directory.
+        dir: PathBuf,
+        /// What happened to the script (its exit status or why it did not start).
+        status: String,
     },
     /// `node` could not be started.
     #[error("could not start `node` for the request validator in {}", dir.display())]
@@ -106,6 +121,7 @@ impl Validator {
         if let Some(v) = all.get(dir) {
             return Ok(Arc::clone(v));
         }
+        install(dir)?;
         let validator = Arc::new(Validator::start(dir)?);
         all.insert(dir.to_owned(), Arc::clone(&validator));
         Ok(validator)
@@ -181,6 +197,39 @@ impl Validator {
             }
         }
         unreachable!("the loop returns on its second attempt")
+    }
+}
+
+/// Runs `dir/install.sh` once, holding an exclusive lock on `dir/.install.lock` so that test
+/// processes started together do not run `npm ci` into one `node_modules` at the same time.
+/// The script's own output goes to stderr (it is quiet when everything is up to date).
+fn install(dir: &Path) -> Result<(), Error> {
+    let failed = |status: String| Error::Install {
+        dir: dir.to_owned(),
+        status,
+    };
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(".install.lock"))
+        .map_err(|e| failed(format!("could not take its lock file: {e}")))?;
+    lock.lock()
+        .map_err(|e| failed(format!("could not take its lock file: {e}")))?;
+    let status = Command::new("bash")
+        .arg("install.sh")
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(std::io::stderr())
+        .stderr(Stdio::inherit())
+        .status()
+        .map_err(|e| failed(format!("did not start: {e}")))?;
+    // Dropping the file releases the lock.
+    drop(lock);
+    if status.success() {
+        Ok(())
+    } else {
+        Err(failed(format!("failed ({status})")))
     }
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the request validator of the test emulators (tests/validator): GitHub's official REST
 # description (@octokit/openapi), GraphQL schema (@octokit/graphql-schema), graphql and ajv, at
-# the versions pinned in package-lock.json, and Bitbucket Cloud's official description. Idempotent: does nothing when node_modules already
-# matches the lock file. Called by .ci/run; run it by hand before `cargo test -p gensync-tests`.
+# the versions pinned in package-lock.json, and Bitbucket Cloud's official description. Idempotent:
+# does nothing when node_modules already matches the lock file. The tests run it themselves
+# (tests/src/validator.rs, under a lock file) before their first emulator starts.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
