@@ -26,6 +26,23 @@ pub fn compute(
     options: &Options,
 ) -> Result<ChangeSet, Error> {
     let target_dir = path::normalise_dir(&options.target_dir)?;
+    let ignored_to = match &options.ignored_to {
+        Some(dir) => Some(
+            path::normalise_dir(dir)
+                .and_then(|d| {
+                    if d.is_empty() {
+                        Err(path::Error::Empty)
+                    } else {
+                        Ok(d)
+                    }
+                })
+                .map_err(|source| Error::IgnoredTo {
+                    dir: dir.clone(),
+                    source,
+                })?,
+        ),
+        None => None,
+    };
     if previous.hash_kind() != next.hash_kind() {
         return Err(Error::HashKindMismatch {
             previous: previous.hash_kind(),
@@ -102,9 +119,9 @@ pub fn compute(
         };
         if ignore.is_ignored(&repo_path) {
             let shown = after.or(before).expect("a change has one side");
-            let copied_to = match (&options.ignored_to, after) {
+            let copied_to = match (&ignored_to, after) {
                 (Some(dir), Some(a)) => {
-                    let side = repo(&path::join(dir.trim_matches('/'), rel));
+                    let side = repo(&path::join(dir, rel));
                     if on_branch(&side, None) != Some(a) {
                         cs.writes.push(Write {
                             path: side.clone(),

@@ -81,6 +81,14 @@ pub enum Error {
         /// The snapshot's.
         next: gix_hash::Kind,
     },
+    /// `--ignored-to` is not a normalised folder path inside the target dir.
+    #[error("invalid --ignored-to folder {dir:?}: {source}; give a folder inside the target dir, such as .amplication/ignored")]
+    IgnoredTo {
+        /// The folder given.
+        dir: String,
+        /// What is wrong with it.
+        source: crate::path::Error,
+    },
     /// The target dir is not a normalised folder path.
     #[error("invalid target dir: {0}")]
     TargetDir(#[from] crate::path::Error),

@@ -768,3 +768,27 @@ fn collision_kind_is_serialised_as_file_folder() {
     assert_eq!(json["blocked_by"], "docs/guide.md");
     assert_eq!(json["state"], "resolved");
 }
+
+#[test]
+fn ignored_to_outside_the_target_dir_or_into_git_is_refused_naming_it() {
+    for dir in ["../../escaped", "/", ".git/x", "a/git~1", "a/.git./b"] {
+        let mut ignore = IgnoreRules::new();
+        ignore.add_file("", b"a\n");
+        let err = changeset::compute(
+            &manifest(&[("a", "1")]),
+            &snap(&[("a", "2")]),
+            &ignore,
+            None,
+            &Options {
+                ignored_to: Some(dir.into()),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, Error::IgnoredTo { dir: d, .. } if d == dir),
+            "{dir}: {err:?}"
+        );
+        assert!(err.to_string().contains("--ignored-to"), "{err}");
+    }
+}
