@@ -114,6 +114,8 @@ struct Queue {
 #[derive(Default)]
 struct Found {
     files: Vec<(String, Entry)>,
+    /// Symlinks and their targets (checked together once the walk ends).
+    links: Vec<(String, String)>,
     large: Vec<(String, u64)>,
     walk_errors: Vec<(String, Error)>,
     hash_errors: Vec<(String, Error)>,
@@ -155,7 +157,9 @@ pub fn read(root: &Path, hash_kind: HashKind, threads: usize) -> Result<BuildOut
     let mut hash_errors = Vec::new();
     let mut large_files = Vec::new();
     let mut files = Vec::new();
+    let mut links = std::collections::BTreeMap::new();
     for f in found {
+        links.extend(f.links);
         walk_errors.extend(f.walk_errors);
         hash_errors.extend(f.hash_errors);
         large_files.extend(f.large);
@@ -172,6 +176,8 @@ pub fn read(root: &Path, hash_kind: HashKind, threads: usize) -> Result<BuildOut
         snapshot.insert(rel, entry)?;
     }
     snapshot.check_structure()?;
+    // Each link stays inside on its own (checked in the walk); chains through other links too.
+    Snapshot::check_links(&links)?;
     large_files.sort();
     Ok(BuildOutput {
         root: root.to_owned(),
@@ -263,7 +269,10 @@ fn list(root: &Path, rel: &str, kind: HashKind, jobs: &mut Vec<Job>, found: &mut
     };
     for entry in entries {
         match list_entry(root, entry.map_err(io(&dir)), kind, jobs) {
-            Ok(Some(file)) => found.files.push(file),
+            Ok(Some((file, target))) => {
+                found.links.push((file.0.clone(), target));
+                found.files.push(file);
+            }
             Ok(None) => {}
             Err((at, e)) => found
                 .walk_errors
@@ -281,7 +290,7 @@ fn list_entry(
     entry: Result<std::fs::DirEntry, Error>,
     kind: HashKind,
     jobs: &mut Vec<Job>,
-) -> Result<Option<(String, Entry)>, EntryError> {
+) -> Result<Option<((String, Entry), String)>, EntryError> {
     let entry = entry.map_err(|e| (None, e))?;
     let path = entry.path();
     let rel = rel_of(root, &path).map_err(|e| {
@@ -312,7 +321,7 @@ fn list_entry(
             oid: gensync_core::hash_blob(kind, target_text.as_bytes()),
             data: None,
         };
-        return Ok(Some((rel, entry)));
+        return Ok(Some(((rel, entry), target_text.to_owned())));
     } else if ft.is_file() {
         jobs.push(Job::File(rel));
     } else {
@@ -417,6 +426,24 @@ mod tests {
         assert!(!stays_inside("a/link", Path::new("../../b")));
         assert!(!stays_inside("a/link", Path::new("/etc/passwd")));
         assert!(!stays_inside("a/link", Path::new("b/../../..")));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn link_chains_escaping_through_other_links_are_refused() {
+        // Issue 12: `a/b -> ..` and `p -> a/b/a/b/../../../etc/passwd` each stay inside alone.
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("a")).expect("mkdir");
+        std::os::unix::fs::symlink("..", dir.path().join("a/b")).expect("link");
+        std::os::unix::fs::symlink("a/b/a/b/../../../etc/passwd", dir.path().join("p"))
+            .expect("link");
+        match read(dir.path(), HashKind::Sha1, 2) {
+            Err(Error::Snapshot(gensync_core::snapshot::Error::LinkEscape { path, .. })) => {
+                assert_eq!(path, "p")
+            }
+            Err(other) => panic!("unexpected error: {other}"),
+            Ok(_) => panic!("an escaping chain was accepted"),
+        }
     }
 
     #[test]

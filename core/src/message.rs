@@ -154,7 +154,13 @@ pub fn summary_markdown(changes: &[&ChangeSet]) -> String {
                     format!("overlap resolved, {kept:?} side kept").to_lowercase()
                 }
             };
-            format!("- `{}` ({:?}): {what}", c.path, c.kind)
+            match &c.blocked_by {
+                Some(b) => format!(
+                    "- `{}` (file/folder collision with `{b}` on the branch): not written, the branch's side kept",
+                    c.path
+                ),
+                None => format!("- `{}` ({:?}): {what}", c.path, c.kind),
+            }
         })
         .collect();
     if !conflicts.is_empty() {

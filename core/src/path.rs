@@ -38,6 +38,18 @@ pub enum Error {
         /// The control character.
         byte: u8,
     },
+    /// A segment git itself refuses to check out (`core.protectNTFS`/`core.protectHFS`): a name
+    /// that a Windows or macOS file system reads as `.git` (`.git.`, `.git ` with a trailing
+    /// space, `git~1`, `.git::$DATA`, `.g\u{200c}it`).
+    #[error("path {path:?} has the segment {segment:?}, which {reason}; git refuses to check it out on Windows or macOS: rename it")]
+    GitProtected {
+        /// The offending path.
+        path: String,
+        /// The offending segment.
+        segment: String,
+        /// What git's check found.
+        reason: String,
+    },
     /// A backslash, which would be a separator on Windows checkouts.
     #[error("path {path:?} contains a backslash, which is a separator on Windows; use '/' or rename the file")]
     Backslash {
@@ -50,7 +62,9 @@ pub enum Error {
 ///
 /// Rules: not empty, no leading `/`, no empty, `.` or `..` segment, no `.git` segment in any
 /// letter case (git on case-insensitive file systems treats `.GIT` as `.git`), no control
-/// characters (NUL, newline, …) and no backslash.
+/// characters (NUL, newline, …) and no backslash; and every segment passes git's own component
+/// check (gix-validate) with the NTFS and HFS protections on, as `core.protectNTFS` and
+/// `core.protectHFS` do: no name a Windows or macOS file system would read as `.git`.
 pub fn validate(path: &str) -> Result<(), Error> {
     if path.is_empty() {
         return Err(Error::Empty);
@@ -77,8 +91,43 @@ pub fn validate(path: &str) -> Result<(), Error> {
         if segment.eq_ignore_ascii_case(".git") {
             return Err(Error::GitDir { path: path.into() });
         }
+        if let Err(e) = gix_validate::path::component(segment.as_bytes().into(), None, PROTECT) {
+            let reason = match e {
+                gix_validate::path::component::Error::DotGitDir => {
+                    "a Windows or macOS file system reads as '.git'".to_owned()
+                }
+                other => other.to_string().to_lowercase(),
+            };
+            return Err(Error::GitProtected {
+                path: path.into(),
+                segment: segment.into(),
+                reason,
+            });
+        }
     }
     Ok(())
+}
+
+/// git's protections of path components: NTFS and HFS on (names read as `.git` on Windows or
+/// macOS); the Windows name rules (`aux`, trailing dots, `:`) off, as on git for Linux.
+const PROTECT: gix_validate::path::component::Options = gix_validate::path::component::Options {
+    protect_windows: false,
+    protect_hfs: true,
+    protect_ntfs: true,
+};
+
+/// Whether `segment` is `.gitmodules` as git sees it on any file system (any letter case, NTFS
+/// short names such as `gitmod~1`, HFS ignorable code points). A build output must not carry
+/// one: it would declare submodules in the repository.
+pub fn is_gitmodules(segment: &str) -> bool {
+    matches!(
+        gix_validate::path::component(
+            segment.as_bytes().into(),
+            Some(gix_validate::path::component::Mode::Symlink),
+            PROTECT
+        ),
+        Err(gix_validate::path::component::Error::SymlinkedGitModules)
+    )
 }
 
 /// Join a target directory (`""` for the repository root) and a path relative to it.
@@ -155,6 +204,50 @@ mod tests {
             Err(Error::ControlCharacter { byte: b'\n', .. })
         ));
         assert!(matches!(validate("a\\b"), Err(Error::Backslash { .. })));
+        // git's NTFS and HFS protections (core.protectNTFS, core.protectHFS).
+        for bad in [
+            ".git.",
+            ".git ",
+            "git~1",
+            "GIT~1",
+            ".git::$DATA",
+            ".Git",
+            ".g\u{200c}it",
+            "\u{200d}.git",
+            ".git\u{feff}",
+        ] {
+            let path = format!("src/{bad}/hooks/post-checkout");
+            assert!(
+                matches!(
+                    validate(&path),
+                    Err(Error::GitProtected { .. } | Error::GitDir { .. })
+                ),
+                "{bad:?} accepted"
+            );
+        }
+        let msg = validate("a/git~1/x").unwrap_err().to_string();
+        assert!(msg.contains("git~1") && msg.contains("rename"), "{msg}");
+        // Names that only look similar are fine.
+        for good in [
+            ".github",
+            ".gitignore",
+            ".gitattributes",
+            "git",
+            "x.git",
+            ".gitkeep",
+        ] {
+            validate(good).expect(good);
+        }
+        for gm in [
+            ".gitmodules",
+            ".GITMODULES",
+            "gitmod~1",
+            ".gitmodules ",
+            ".gitmodules.",
+        ] {
+            assert!(is_gitmodules(gm), "{gm:?}");
+        }
+        assert!(!is_gitmodules(".gitmodulesx") && !is_gitmodules("gitmodules"));
         let msg = validate("a/../b").unwrap_err().to_string();
         assert!(msg.contains("a/../b"), "{msg}");
     }

@@ -189,12 +189,94 @@ pub enum Error {
         /// A path that needs `path` to be a folder.
         child: String,
     },
+    /// A `.gitmodules` file (in any spelling git reads as one): it would declare submodules.
+    #[error("path {path:?} is a '.gitmodules' file, which would declare submodules in the repository; the generator must not produce it (remove it from the build output)")]
+    GitModules {
+        /// The offending path.
+        path: String,
+    },
+    /// A symlink that leaves the build output once the snapshot's own links on its way are
+    /// followed (`a/b -> ..`, `p -> a/b/a/b/../../../etc/passwd`).
+    #[error("symlink {path:?} points to {target:?}, which leaves the build output once the links on its way are followed; a synced link must stay inside")]
+    LinkEscape {
+        /// The link.
+        path: String,
+        /// Its target.
+        target: String,
+    },
+    /// A symlink whose resolution takes more than [`MAX_LINK_HOPS`] links (a loop).
+    #[error("symlink {path:?} points to {target:?}, which takes more than {MAX_LINK_HOPS} links to resolve (a loop?); fix the link")]
+    LinkLoop {
+        /// The link.
+        path: String,
+        /// Its target.
+        target: String,
+    },
     /// A path reserved for gensync's own records.
     #[error("path {path:?} is reserved for gensync's manifest; the generator must not produce it")]
     Reserved {
         /// The offending path.
         path: String,
     },
+}
+
+/// How many links one symlink's resolution may follow (Linux's limit is 40).
+pub const MAX_LINK_HOPS: usize = 40;
+
+/// Resolve the link at `link` with target `target` through the links of `targets`; an error if
+/// it leaves the root or loops. Returns the resolved path (`""` for the root).
+fn resolve_link<'a>(
+    targets: &'a BTreeMap<String, String>,
+    link: &'a str,
+    target: &'a str,
+) -> Result<String, Error> {
+    let escape = || Error::LinkEscape {
+        path: link.into(),
+        target: target.into(),
+    };
+    let mut stack: Vec<&str> = link.split('/').collect();
+    stack.pop();
+    let mut pending: std::collections::VecDeque<&str> = std::collections::VecDeque::new();
+    fn push_target<'a>(pending: &mut std::collections::VecDeque<&'a str>, t: &'a str) -> bool {
+        if t.starts_with('/') || t.starts_with('\\') || t.as_bytes().get(1) == Some(&b':') {
+            return false; // absolute (or a Windows drive)
+        }
+        for c in t.split('/').rev() {
+            pending.push_front(c);
+        }
+        true
+    }
+    if !push_target(&mut pending, target) {
+        return Err(escape());
+    }
+    let mut hops = 0;
+    while let Some(c) = pending.pop_front() {
+        match c {
+            "" | "." => {}
+            ".." => {
+                if stack.pop().is_none() {
+                    return Err(escape());
+                }
+            }
+            name => {
+                stack.push(name);
+                if let Some(next) = targets.get(&stack.join("/")) {
+                    hops += 1;
+                    if hops > MAX_LINK_HOPS {
+                        return Err(Error::LinkLoop {
+                            path: link.into(),
+                            target: target.into(),
+                        });
+                    }
+                    stack.pop();
+                    if !push_target(&mut pending, next) {
+                        return Err(escape());
+                    }
+                }
+            }
+        }
+    }
+    Ok(stack.join("/"))
 }
 
 /// A set of files, keyed by validated, normalised, `/`-separated relative path, sorted.
@@ -241,6 +323,9 @@ impl Snapshot {
     pub fn insert(&mut self, path: impl Into<String>, entry: Entry) -> Result<(), Error> {
         let path = path.into();
         path::validate(&path)?;
+        if path.split('/').any(path::is_gitmodules) {
+            return Err(Error::GitModules { path });
+        }
         if self.entries.contains_key(&path) {
             return Err(Error::Duplicate { path });
         }
@@ -282,6 +367,17 @@ impl Snapshot {
         Ok(())
     }
 
+    /// Check that every symlink stays inside the snapshot when the links on its way are followed
+    /// too, as a file system would (the links are the snapshot's own; `targets` gives each
+    /// link's target text, keyed by the link's path). A lexical check of each link alone misses
+    /// chains: `a/b -> ..` with `p -> a/b/a/b/../../../etc/passwd`.
+    pub fn check_links(targets: &BTreeMap<String, String>) -> Result<(), Error> {
+        for (link, target) in targets {
+            resolve_link(targets, link, target)?;
+        }
+        Ok(())
+    }
+
     /// The file at `path`.
     pub fn get(&self, path: &str) -> Option<&Entry> {
         self.entries.get(path)
@@ -310,5 +406,68 @@ impl Snapshot {
     /// True if there are no files.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn links(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn link_chains_that_escape_after_earlier_links_are_refused() {
+        // Issue 12: each link alone stays inside, together they reach /etc/passwd.
+        let t = links(&[("a/b", ".."), ("p", "a/b/a/b/../../../etc/passwd")]);
+        match Snapshot::check_links(&t) {
+            Err(Error::LinkEscape { path, .. }) => assert_eq!(path, "p"),
+            other => panic!("{other:?}"),
+        }
+        // A link through a link to a folder outside.
+        let t = links(&[("d/up", ".."), ("x/y", "../d/up/../z")]);
+        assert!(matches!(
+            Snapshot::check_links(&t),
+            Err(Error::LinkEscape { path, .. }) if path == "x/y"
+        ));
+        assert!(matches!(
+            Snapshot::check_links(&links(&[("a", "/etc")])),
+            Err(Error::LinkEscape { .. })
+        ));
+        // Loops end.
+        let t = links(&[("a", "b"), ("b", "a")]);
+        assert!(matches!(
+            Snapshot::check_links(&t),
+            Err(Error::LinkLoop { .. })
+        ));
+        // Chains that stay inside are fine.
+        let t = links(&[
+            ("a/b", ".."),
+            ("p", "a/b/a/x"),
+            ("q", "p"),
+            ("d/l", "../a/b/q"),
+        ]);
+        Snapshot::check_links(&t).expect("inside");
+        assert_eq!(resolve_link(&t, "d/l", "../a/b/q").unwrap(), "a/x");
+    }
+
+    #[test]
+    fn gitmodules_in_a_build_output_is_refused() {
+        let mut s = Snapshot::new(gix_hash::Kind::Sha1);
+        for p in [".gitmodules", "sub/.GITMODULES", "gitmod~1"] {
+            assert!(
+                matches!(
+                    s.insert_data(p, Mode::Regular, vec![]),
+                    Err(Error::GitModules { .. })
+                ),
+                "{p}"
+            );
+        }
+        s.insert_data(".gitignore", Mode::Regular, vec![])
+            .expect("fine");
     }
 }

@@ -120,10 +120,11 @@ export interface ChangeSet {
   }[];
   conflicts: {
     path: string;
-    kind: "both-modified" | "both-added" | "deleted-by-generator" | "deleted-on-branch";
+    kind: "both-modified" | "both-added" | "deleted-by-generator" | "deleted-on-branch" | "file-folder";
     base: TreeEntry | null;
     branch: TreeEntry | null;
     generated: TreeEntry | null;
+    blocked_by?: string;
     state: "pending" | "merged" | "markers" | "resolved";
     kept?: "branch" | "generated" | "none";
   }[];

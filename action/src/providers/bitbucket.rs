@@ -102,6 +102,15 @@ struct DirEntry {
     mode: Option<Mode>,
 }
 
+/// What a path of a commit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum At {
+    File,
+    /// A folder (or a submodule).
+    Folder,
+    Nothing,
+}
+
 /// An entry of a `/src` folder listing, or the `format=meta` answer for one path.
 #[derive(Deserialize)]
 struct ListedEntry {
@@ -380,6 +389,35 @@ impl Bitbucket {
             .iter()
             .find(|e| e.path == path)
             .and_then(|e| e.mode))
+    }
+
+    /// What is at `path` in `commit`, from its folder's listing (the root is a folder).
+    fn kind_at(&mut self, commit: &ObjectId, path: &str) -> anyhow::Result<At> {
+        if path.is_empty() {
+            return Ok(At::Folder);
+        }
+        let entries = self.listing(commit, parent_dir(path))?;
+        Ok(match entries.unwrap_or_default().iter().find(|e| e.path == path) {
+            None => At::Nothing,
+            Some(e) if e.mode.is_some() => At::File,
+            Some(_) => At::Folder,
+        })
+    }
+
+    /// Every file below folder `dir` of `commit`, listing its folders (cached).
+    fn files_below(&mut self, commit: &ObjectId, dir: &str) -> anyhow::Result<Vec<String>> {
+        let mut out = Vec::new();
+        let mut todo = vec![dir.to_owned()];
+        while let Some(d) = todo.pop() {
+            for e in self.listing(commit, &d)?.unwrap_or_default() {
+                match e.mode {
+                    Some(_) => out.push(e.path),
+                    None => todo.push(e.path),
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
     }
 
     /// The branch entry at `path` in `commit`: listed, then downloaded and hashed if it exists.
@@ -750,6 +788,7 @@ impl Provider for Bitbucket {
             }
         }
         self.stats.anchored = anchored;
+        let history_absent = history.is_none();
         let touched = history.map(|(t, _)| t).unwrap_or_default();
         let mut read: BTreeSet<&String> = BTreeSet::new();
         for path in scope.needed {
@@ -765,6 +804,69 @@ impl Provider for Bitbucket {
                     .into(),
             );
         }
+        // File/folder collisions (DESIGN section 2): the change set must see a file above a
+        // path it writes or deletes, and the files of a folder at such a path. With a trusted
+        // history only paths people touched can be such files; without one, the folders on
+        // the way are listed (once each, cached).
+        let mut files_above: BTreeSet<String> = BTreeSet::new();
+        if anchored && !touched.is_empty() {
+            let below = |a: &str, b: &str| b.len() > a.len() && b.starts_with(a) && b.as_bytes()[a.len()] == b'/';
+            for t in touched.iter().filter(|t| !scope.previous.contains_key(*t)) {
+                if scope.needed.iter().any(|n| below(t, n)) {
+                    // Above a path we write: a file there blocks it (and nothing is below it).
+                    if let Some(e) = self.read_entry(&commit.id, t)? {
+                        view.insert(t.clone(), e);
+                        files_above.insert(t.clone());
+                    }
+                } else if scope.needed.iter().any(|n| below(n, t)) {
+                    read.insert(t);
+                }
+            }
+        } else if !anchored || history_absent {
+            for n in scope.needed {
+                let mut end = 0;
+                let mut above = None;
+                while let Some(pos) = n[end..].find('/') {
+                    let dir = &n[..end + pos];
+                    match self.kind_at(&commit.id, dir)? {
+                        At::File => {
+                            above = Some(dir.to_owned());
+                            break;
+                        }
+                        At::Folder => end += pos + 1,
+                        At::Nothing => break,
+                    }
+                }
+                if let Some(a) = above {
+                    files_above.insert(a);
+                    continue;
+                }
+                if self.kind_at(&commit.id, n)? == At::Folder {
+                    for f in self.files_below(&commit.id, n)? {
+                        if let Some(e) = self.read_entry(&commit.id, &f)? {
+                            view.insert(f, e);
+                        }
+                    }
+                }
+            }
+        }
+        if !anchored || history_absent {
+            for a in &files_above {
+                if let Some(e) = self.read_entry(&commit.id, a)? {
+                    view.insert(a.clone(), e);
+                }
+            }
+        }
+        // Below a file nothing exists: no request.
+        read.retain(|p| {
+            let below = files_above
+                .iter()
+                .any(|a| p.starts_with(a.as_str()) && p.as_bytes().get(a.len()) == Some(&b'/'));
+            if below {
+                view.remove(p.as_str());
+            }
+            !below
+        });
         // Per folder, the cheaper way to learn what the paths are: one listing (pages grow
         // with the folder's entries, which the previous build tells) or one `format=meta`
         // request per path. Requests so never grow with the unchanged files of a folder.

@@ -89,7 +89,12 @@ impl LocalRepo {
     }
 
     /// Refuse to move a checked-out branch whose working tree has changes we would bury.
-    fn ensure_clean(checkout: &Checkout, branch: &str, writes: &[FileWrite]) -> anyhow::Result<()> {
+    fn ensure_clean(
+        checkout: &Checkout,
+        branch: &str,
+        writes: &[FileWrite],
+        deletions: &[String],
+    ) -> anyhow::Result<()> {
         let dirty = checkout.repo.is_dirty().with_context(|| {
             format!(
                 "cannot read the status of the working tree {}",
@@ -103,6 +108,18 @@ impl LocalRepo {
                  another branch, or sync into a bare repository",
                 checkout.workdir.display()
             );
+        }
+        for path in writes
+            .iter()
+            .map(|w| w.path.as_str())
+            .chain(deletions.iter().map(String::as_str))
+        {
+            no_link_on_the_way(&checkout.workdir, path).with_context(|| {
+                format!(
+                    "branch {branch:?} is checked out in {}; nothing was committed",
+                    checkout.workdir.display()
+                )
+            })?;
         }
         let index = checkout.repo.index_or_empty()?;
         for w in writes {
@@ -138,7 +155,7 @@ impl LocalRepo {
         let name = Self::branch_ref(branch)?;
         let checkouts = self.checkouts(&name)?;
         for c in &checkouts {
-            Self::ensure_clean(c, branch, writes)?;
+            Self::ensure_clean(c, branch, writes, deletions)?;
         }
         let mut editor = self.repo.edit_tree(base_tree)?;
         for w in writes {
@@ -285,6 +302,7 @@ fn update_checkout(
     let root = &checkout.workdir;
     let mut dirs = BTreeSet::new();
     for path in deletions {
+        no_link_on_the_way(root, path)?;
         let full = root.join(path);
         match std::fs::remove_file(&full) {
             Ok(()) => {}
@@ -302,6 +320,7 @@ fn update_checkout(
         let _ = std::fs::remove_dir(root.join(d));
     }
     for w in writes {
+        no_link_on_the_way(root, &w.path)?;
         write_file(&root.join(&w.path), w.mode, &w.content)?;
     }
     let old = checkout.repo.index_or_empty()?;
@@ -322,6 +341,43 @@ fn update_checkout(
         };
     }
     index.write(gix::index::write::Options::default())?;
+    Ok(())
+}
+
+/// Refuse `path` (relative to the working tree `root`) if a folder on its way is a symlink or
+/// not a folder: writing or deleting there would follow the link, perhaps out of the
+/// repository (DESIGN section 2, "Collisions": nothing is written through a symlink). Each
+/// component is examined without following it (`symlink_metadata`); missing ones are fine
+/// (they are created as real folders).
+fn no_link_on_the_way(root: &Path, path: &str) -> anyhow::Result<()> {
+    let mut dir = root.to_owned();
+    let mut shown = String::new();
+    let mut parts = path.split('/').peekable();
+    while let Some(part) = parts.next() {
+        if parts.peek().is_none() {
+            break; // the leaf itself: a link there is replaced, never followed
+        }
+        dir.push(part);
+        if !shown.is_empty() {
+            shown.push('/');
+        }
+        shown.push_str(part);
+        match dir.symlink_metadata() {
+            Ok(m) if m.file_type().is_symlink() => bail!(
+                "refusing to write or delete {path}: {shown} in the working tree {} is a symlink, and                  gensync never writes through a link (it could lead outside the repository);                  replace the link by a folder on the branch, or sync into a bare repository",
+                root.display()
+            ),
+            Ok(m) if !m.is_dir() => bail!(
+                "refusing to write or delete {path}: {shown} in the working tree {} is a file, not a folder;                  move it away on the branch",
+                root.display()
+            ),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot examine {}", dir.display()))
+            }
+        }
+    }
     Ok(())
 }
 

@@ -26,6 +26,23 @@ pub fn compute(
     options: &Options,
 ) -> Result<ChangeSet, Error> {
     let target_dir = path::normalise_dir(&options.target_dir)?;
+    let ignored_to = match &options.ignored_to {
+        Some(dir) => Some(
+            path::normalise_dir(dir)
+                .and_then(|d| {
+                    if d.is_empty() {
+                        Err(path::Error::Empty)
+                    } else {
+                        Ok(d)
+                    }
+                })
+                .map_err(|source| Error::IgnoredTo {
+                    dir: dir.clone(),
+                    source,
+                })?,
+        ),
+        None => None,
+    };
     if previous.hash_kind() != next.hash_kind() {
         return Err(Error::HashKindMismatch {
             previous: previous.hash_kind(),
@@ -102,9 +119,9 @@ pub fn compute(
         };
         if ignore.is_ignored(&repo_path) {
             let shown = after.or(before).expect("a change has one side");
-            let copied_to = match (&options.ignored_to, after) {
+            let copied_to = match (&ignored_to, after) {
                 (Some(dir), Some(a)) => {
-                    let side = repo(&path::join(dir.trim_matches('/'), rel));
+                    let side = repo(&path::join(dir, rel));
                     if on_branch(&side, None) != Some(a) {
                         cs.writes.push(Write {
                             path: side.clone(),
@@ -149,6 +166,7 @@ pub fn compute(
                         base: before,
                         branch: current,
                         generated: Some(a),
+                        blocked_by: None,
                         state: ConflictState::Pending,
                     });
                     if kind == ConflictKind::DeletedOnBranch {
@@ -187,6 +205,7 @@ pub fn compute(
                             base: Some(b),
                             branch: Some(c),
                             generated: None,
+                            blocked_by: None,
                             state,
                         });
                     }
@@ -204,6 +223,9 @@ pub fn compute(
             }
         }
     }
+    if let Some(tree) = branch {
+        collisions(&mut cs, previous, next, tree);
+    }
     if options.conflicts == ConflictPolicy::Fail {
         let paths: Vec<String> = cs
             .conflicts
@@ -211,7 +233,9 @@ pub fn compute(
             .filter(|c| {
                 matches!(
                     c.kind,
-                    ConflictKind::DeletedByGenerator | ConflictKind::DeletedOnBranch
+                    ConflictKind::DeletedByGenerator
+                        | ConflictKind::DeletedOnBranch
+                        | ConflictKind::FileFolder
                 )
             })
             .map(|c| c.path.clone())
@@ -224,6 +248,108 @@ pub fn compute(
     cs.writes.sort_by(|a, b| a.path.cmp(&b.path));
     cs.deletions.sort();
     Ok(cs)
+}
+
+/// The first branch path that blocks writing or deleting `path`: a proper ancestor of it that
+/// is a file on the branch, or a file inside the folder `path` is on the branch, that the change
+/// set does not delete. `deleted` is sorted.
+fn blocker(path: &str, tree: &BranchTree, deleted: &[String]) -> Option<String> {
+    let stays = |p: &str| deleted.binary_search_by(|d| d.as_str().cmp(p)).is_err();
+    let mut end = 0;
+    while let Some(pos) = path[end..].find('/') {
+        let dir = &path[..end + pos];
+        if tree.contains_key(dir) && stays(dir) {
+            return Some(dir.to_owned());
+        }
+        end += pos + 1;
+    }
+    let prefix = format!("{path}/");
+    tree.range(prefix.clone()..)
+        .take_while(|(p, _)| p.starts_with(&prefix))
+        .map(|(p, _)| p)
+        .find(|p| stays(p))
+        .cloned()
+}
+
+/// File/folder collisions (DESIGN section 2, "Collisions"): a write or deletion blocked by a
+/// branch path the change set does not delete becomes a [`ConflictKind::FileFolder`]
+/// conflict and is dropped: the branch's side stays, whatever the policy (under `fail` the
+/// caller refuses). Blocked deletions are dropped first: the paths they would have removed
+/// stay, and may block writes in turn.
+fn collisions(cs: &mut ChangeSet, previous: &BuildManifest, next: &Snapshot, tree: &BranchTree) {
+    let target = cs.target_dir.clone();
+    let rel_of = |p: &str| path::strip_dir(&target, p).map(str::to_owned);
+    let base = |p: &str| {
+        rel_of(p).and_then(|r| {
+            previous.get(&r).map(|e| TreeEntry {
+                mode: e.mode,
+                oid: e.oid,
+            })
+        })
+    };
+    let generated = |p: &str| {
+        rel_of(p).and_then(|r| {
+            next.get(&r).map(|e| TreeEntry {
+                mode: e.mode,
+                oid: e.oid,
+            })
+        })
+    };
+    let mut found = Vec::new();
+    // Deletions until none is blocked (a kept path may block another deletion).
+    loop {
+        cs.deletions.sort();
+        let blocked: Vec<(String, String)> = cs
+            .deletions
+            .iter()
+            .filter_map(|d| blocker(d, tree, &cs.deletions).map(|b| (d.clone(), b)))
+            .collect();
+        if blocked.is_empty() {
+            break;
+        }
+        for (d, b) in blocked {
+            cs.deletions.retain(|x| *x != d);
+            cs.deleted.retain(|x| x.path != d);
+            found.push(Conflict {
+                path: d.clone(),
+                kind: ConflictKind::FileFolder,
+                base: base(&d),
+                branch: tree.get(&d).copied(),
+                generated: None,
+                blocked_by: Some(b),
+                state: ConflictState::Resolved { kept: Side::Branch },
+            });
+        }
+    }
+    let mut blocked_writes = Vec::new();
+    for w in &cs.writes {
+        if let Some(b) = blocker(&w.path, tree, &cs.deletions) {
+            blocked_writes.push((w.path.clone(), b));
+        }
+    }
+    for (w, b) in blocked_writes {
+        cs.writes.retain(|x| x.path != w);
+        cs.added.retain(|x| x.path != w);
+        cs.modified.retain(|x| x.path != w);
+        for i in &mut cs.ignored {
+            if i.copied_to.as_deref() == Some(w.as_str()) {
+                i.copied_to = None;
+            }
+        }
+        // An earlier verdict on this path (a deleted-on-branch write) gives way to this one.
+        cs.conflicts.retain(|c| c.path != w);
+        found.push(Conflict {
+            path: w.clone(),
+            kind: ConflictKind::FileFolder,
+            base: base(&w),
+            branch: tree.get(&w).copied(),
+            generated: generated(&w),
+            blocked_by: Some(b),
+            state: ConflictState::Resolved { kept: Side::Branch },
+        });
+    }
+    cs.conflicts.extend(found);
+    cs.conflicts.sort_by(|a, b| a.path.cmp(&b.path));
 }
 
 fn push_write(

@@ -14,6 +14,11 @@
 //! - conflict: changed between builds and edited on B since the last build: three-way merged
 //!   under a [`ConflictPolicy`](crate::ConflictPolicy) once the caller supplies the contents
 //!   ([`ChangeSet::blobs_needed`], [`ChangeSet::resolve_conflicts`]).
+//! - file/folder collisions: a write or deletion whose path is an ancestor or a descendant of a
+//!   path the branch holds and the change set does not delete (a person's file or folder, an
+//!   ignored or kept file) is a [`ConflictKind::FileFolder`] conflict; the branch's side stays
+//!   under every policy but `fail` (which refuses): content the previous manifest does not own
+//!   is never replaced.
 //! - an empty build is refused unless allowed.
 //!
 //! Computing is pure: contents are never read here. The caller fetches what
@@ -75,6 +80,14 @@ pub enum Error {
         previous: gix_hash::Kind,
         /// The snapshot's.
         next: gix_hash::Kind,
+    },
+    /// `--ignored-to` is not a normalised folder path inside the target dir.
+    #[error("invalid --ignored-to folder {dir:?}: {source}; give a folder inside the target dir, such as .amplication/ignored")]
+    IgnoredTo {
+        /// The folder given.
+        dir: String,
+        /// What is wrong with it.
+        source: crate::path::Error,
     },
     /// The target dir is not a normalised folder path.
     #[error("invalid target dir: {0}")]
@@ -172,6 +185,10 @@ pub enum ConflictKind {
     DeletedByGenerator,
     /// The generator changed a file a person deleted.
     DeletedOnBranch,
+    /// A file and a folder collide: the generator writes or deletes a path whose ancestor is a
+    /// file on the branch, or which is a folder on the branch holding files the change set does
+    /// not delete (a person's). The branch's side is always kept (`blocked_by` names the path).
+    FileFolder,
 }
 
 /// Where a conflict stands.
@@ -204,6 +221,10 @@ pub struct Conflict {
     pub branch: Option<TreeEntry>,
     /// The newly generated blob, if any.
     pub generated: Option<TreeEntry>,
+    /// For [`ConflictKind::FileFolder`]: the branch path that blocks this one (a file above
+    /// it, or a file inside the folder at it).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub blocked_by: Option<String>,
     /// Where it stands.
     #[serde(flatten)]
     pub state: ConflictState,

@@ -534,3 +534,261 @@ fn conflict_missing_blob_is_an_error_naming_it() {
         "{err}"
     );
 }
+
+/// The file/folder conflicts of a change set: `(path, blocked_by)`.
+fn file_folder(c: &ChangeSet) -> Vec<(&str, &str)> {
+    c.conflicts
+        .iter()
+        .filter(|k| k.kind == ConflictKind::FileFolder)
+        .map(|k| {
+            assert_eq!(k.state, ConflictState::Resolved { kept: Side::Branch });
+            (k.path.as_str(), k.blocked_by.as_deref().expect("named"))
+        })
+        .collect()
+}
+
+#[test]
+fn collision_generated_file_where_a_person_added_a_folder_keeps_the_folder() {
+    // Issue 12: a generated `docs` replaced the person's folder `docs/` and reported nothing.
+    let c = compute(
+        &[("a", "1")],
+        &[("a", "1"), ("docs", "gen")],
+        Some(&[
+            ("a", "1"),
+            ("docs/guide.md", "mine"),
+            ("docs/x/y.md", "mine"),
+        ]),
+        &Options::default(),
+    )
+    .unwrap();
+    assert!(write_paths(&c).is_empty());
+    assert!(c.added.is_empty());
+    assert_eq!(file_folder(&c), [("docs", "docs/guide.md")]);
+    assert_eq!(c.counts().conflicts, 1);
+    assert!(c.is_empty());
+}
+
+#[test]
+fn collision_generated_file_below_a_persons_file_keeps_the_file() {
+    // Issue 12: a generated `gen/x.ts` deleted the person's file `gen`; at every depth.
+    for (generated, person) in [
+        ("gen/x.ts", "gen"),
+        ("gen/a/b/c/x.ts", "gen"),
+        ("gen/a/b/c/x.ts", "gen/a/b"),
+    ] {
+        let c = compute(
+            &[("keep", "1")],
+            &[("keep", "1"), (generated, "gen")],
+            Some(&[("keep", "1"), (person, "mine")]),
+            &Options::default(),
+        )
+        .unwrap();
+        assert!(write_paths(&c).is_empty(), "{generated}");
+        assert_eq!(file_folder(&c), [(generated, person)]);
+    }
+}
+
+#[test]
+fn collision_a_folder_of_generated_files_only_may_become_a_file() {
+    // The previous build owned everything below `docs/`: it is deleted and `docs` written.
+    let c = compute(
+        &[("docs/a.md", "1"), ("docs/b/c.md", "2")],
+        &[("docs", "file")],
+        Some(&[("docs/a.md", "1"), ("docs/b/c.md", "2")]),
+        &Options::default(),
+    )
+    .unwrap();
+    assert!(file_folder(&c).is_empty());
+    assert_eq!(write_paths(&c), ["docs"]);
+    assert_eq!(c.deletions(), ["docs/a.md", "docs/b/c.md"]);
+    // A generated file below a generated file: the old file goes, the folder comes.
+    let c = compute(
+        &[("gen", "1")],
+        &[("gen/x.ts", "2")],
+        Some(&[("gen", "1")]),
+        &Options::default(),
+    )
+    .unwrap();
+    assert!(file_folder(&c).is_empty());
+    assert_eq!(write_paths(&c), ["gen/x.ts"]);
+    assert_eq!(c.deletions(), ["gen"]);
+}
+
+#[test]
+fn collision_an_edited_or_ignored_file_kept_in_the_folder_blocks_the_file() {
+    // The person edited a generated file below `docs/`: its deletion is refused (kept), so
+    // `docs` cannot become a file either.
+    let c = compute(
+        &[("docs/a.md", "1"), ("docs/b.md", "2")],
+        &[("docs", "file")],
+        Some(&[("docs/a.md", "edited"), ("docs/b.md", "2")]),
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(file_folder(&c), [("docs", "docs/a.md")]);
+    assert!(write_paths(&c).is_empty());
+    // The person's file kept, the generated write dropped, under `generated` too: content the
+    // previous manifest does not own is never replaced. Here `mine` is a person's file.
+    let c = compute(
+        &[("docs/a.md", "1")],
+        &[("docs", "file")],
+        Some(&[("docs/a.md", "1"), ("docs/mine.md", "mine")]),
+        &Options {
+            conflicts: ConflictPolicy::Generated,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(file_folder(&c), [("docs", "docs/mine.md")]);
+    assert_eq!(c.deletions(), ["docs/a.md"]);
+    assert!(write_paths(&c).is_empty());
+    // An ignored generated file stays on the branch and blocks the same way.
+    let mut ignore = IgnoreRules::new();
+    ignore.add_file("", b"docs/a.md\n");
+    let c = changeset::compute(
+        &manifest(&[("docs/a.md", "1")]),
+        &snap(&[("docs", "file")]),
+        &ignore,
+        Some(&branch(&[("docs/a.md", "1")])),
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(file_folder(&c), [("docs", "docs/a.md")]);
+    assert!(c.is_empty());
+}
+
+#[test]
+fn collision_deletions_never_remove_a_folder_or_what_is_below_a_persons_file() {
+    // A branch view that still lists the generated `gen` (a provider that starts from the
+    // previous build) while a person's files sit below it: the deletion would remove them.
+    let c = compute(
+        &[("gen", "1"), ("k", "1")],
+        &[("k", "1")],
+        Some(&[("gen", "1"), ("gen/mine.md", "mine"), ("k", "1")]),
+        &Options::default(),
+    )
+    .unwrap();
+    assert!(c.deletions().is_empty());
+    assert!(c.deleted.is_empty());
+    assert_eq!(file_folder(&c), [("gen", "gen/mine.md")]);
+    // A deletion below a person's file.
+    let c = compute(
+        &[("a/b/c", "1"), ("k", "1")],
+        &[("k", "1")],
+        Some(&[("a/b/c", "1"), ("a", "mine"), ("k", "1")]),
+        &Options::default(),
+    )
+    .unwrap();
+    assert!(c.deletions().is_empty());
+    assert_eq!(file_folder(&c), [("a/b/c", "a")]);
+}
+
+#[test]
+fn collision_under_fail_is_refused_naming_the_path() {
+    let err = compute(
+        &[("a", "1")],
+        &[("a", "1"), ("docs", "gen")],
+        Some(&[("a", "1"), ("docs/guide.md", "mine")]),
+        &Options {
+            conflicts: ConflictPolicy::Fail,
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        Error::Conflicts {
+            paths: vec!["docs".into()]
+        }
+    );
+}
+
+#[test]
+fn collision_in_a_target_dir_uses_repository_paths() {
+    let opts = Options {
+        target_dir: "apps/orders".into(),
+        ..Default::default()
+    };
+    // A person's file `apps` above the target dir blocks everything below it.
+    let c = compute(
+        &[],
+        &[("src/x.ts", "gen")],
+        Some(&[("apps", "mine")]),
+        &opts,
+    )
+    .unwrap();
+    assert_eq!(file_folder(&c), [("apps/orders/src/x.ts", "apps")]);
+    assert_eq!(c.conflicts[0].generated.map(|e| e.oid), Some(oid("gen")));
+    // A person's folder at a generated file's path inside the target dir; a sibling service's
+    // folder with a similar name (`apps/orders-x`) is no collision.
+    let c = compute(
+        &[],
+        &[("docs", "gen"), ("src", "gen")],
+        Some(&[
+            ("apps/orders/docs/mine.md", "mine"),
+            ("apps/orders-x/src", "x"),
+        ]),
+        &opts,
+    )
+    .unwrap();
+    assert_eq!(
+        file_folder(&c),
+        [("apps/orders/docs", "apps/orders/docs/mine.md")]
+    );
+    assert_eq!(write_paths(&c), ["apps/orders/src"]);
+}
+
+#[test]
+fn collision_a_generated_change_to_a_file_a_person_replaced_by_a_folder() {
+    // Generated `gen` changed; the person deleted it and made `gen/` a folder.
+    let c = compute(
+        &[("gen", "1")],
+        &[("gen", "2")],
+        Some(&[("gen/notes.md", "mine")]),
+        &Options::default(),
+    )
+    .unwrap();
+    assert!(write_paths(&c).is_empty());
+    assert_eq!(c.conflicts.len(), 1, "{:?}", c.conflicts);
+    assert_eq!(file_folder(&c), [("gen", "gen/notes.md")]);
+    assert!(c.modified.is_empty());
+}
+
+#[test]
+fn collision_kind_is_serialised_as_file_folder() {
+    let c = compute(
+        &[],
+        &[("docs", "gen")],
+        Some(&[("docs/guide.md", "mine")]),
+        &Options::default(),
+    )
+    .unwrap();
+    let json = serde_json::to_value(&c.conflicts[0]).unwrap();
+    assert_eq!(json["kind"], "file-folder");
+    assert_eq!(json["blocked_by"], "docs/guide.md");
+    assert_eq!(json["state"], "resolved");
+}
+
+#[test]
+fn ignored_to_outside_the_target_dir_or_into_git_is_refused_naming_it() {
+    for dir in ["../../escaped", "/", ".git/x", "a/git~1", "a/.git./b"] {
+        let mut ignore = IgnoreRules::new();
+        ignore.add_file("", b"a\n");
+        let err = changeset::compute(
+            &manifest(&[("a", "1")]),
+            &snap(&[("a", "2")]),
+            &ignore,
+            None,
+            &Options {
+                ignored_to: Some(dir.into()),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, Error::IgnoredTo { dir: d, .. } if d == dir),
+            "{dir}: {err:?}"
+        );
+        assert!(err.to_string().contains("--ignored-to"), "{err}");
+    }
+}

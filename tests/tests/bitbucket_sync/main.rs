@@ -28,3 +28,16 @@ mod on_github {
 
     suite::sync_suite!(GithubForge::start("ghs_e2eSuiteToken0123456789abcdef"));
 }
+
+mod on_github_graphql {
+    use super::{harness, suite};
+    use gensync_tests::forge::GithubForge;
+
+    #[test]
+    fn file_folder_collisions_keep_the_persons_side_and_are_reported() {
+        suite::file_folder_collisions(
+            harness::Env::new(GithubForge::start("ghs_e2eSuiteToken0123456789abcdef")),
+            &["--commit-mode", "graphql"],
+        );
+    }
+}

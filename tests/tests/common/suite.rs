@@ -62,6 +62,10 @@ macro_rules! sync_suite {
             suite::transient_faults(harness::Env::new($start));
         }
         #[test]
+        fn file_folder_collisions_keep_the_persons_side_and_are_reported() {
+            suite::file_folder_collisions(harness::Env::new($start), &[]);
+        }
+        #[test]
         fn permanent_errors_are_clear_and_leave_the_branch_as_it_was() {
             suite::permanent_errors(|| harness::Env::new($start));
         }
@@ -456,4 +460,77 @@ pub fn permanent_errors<F: Forge>(start: impl Fn() -> Env<F>) {
         env.forge.assert_no_invalid_requests();
     }
     let _ = REPO;
+}
+
+/// Issue 12: file/folder collisions. A person adds a folder `docs/` and a file `gen` on the
+/// branch, and turns the generated file `scripts/migrate.sh` into a folder; the next build
+/// writes a file `docs`, a file `gen/x.ts` and drops `scripts/migrate.sh`. The person's side
+/// stays (checked with `git ls-tree -r`), the rest of the build lands, and the collisions are
+/// reported as `file-folder` conflicts in the outcome and the pull request.
+pub fn file_folder_collisions<F: Forge>(env: Env<F>, extra: &[&str]) {
+    ok_json(&env.sync(&env.build("build-1"), "1", extra));
+    env.forge.commit_as_person(
+        "amplication",
+        &[
+            FileChange::write("docs/guide.md", "mine\n"),
+            FileChange::write("docs/deep/er.md", "mine too\n"),
+            FileChange::write("gen", "a person's file\n"),
+            FileChange::delete("scripts/migrate.sh"),
+            FileChange::write("scripts/migrate.sh/notes.md", "notes\n"),
+        ],
+        "a person's folder and file",
+    );
+    let before = env.head("amplication").expect("branch");
+    let build = env.build("build-1");
+    std::fs::write(build.join("docs"), "generated docs\n").expect("write");
+    std::fs::create_dir_all(build.join("gen")).expect("mkdir");
+    std::fs::write(build.join("gen/x.ts"), "generated\n").expect("write");
+    std::fs::write(build.join("ok.ts"), "fine\n").expect("write");
+    std::fs::remove_file(build.join("scripts/migrate.sh")).expect("rm");
+    let out = ok_json(&env.sync(&build, "2", extra));
+    let head = env.head("amplication").expect("branch");
+    assert_eq!(env.parent(&head), before, "one commit on top: {out}");
+    let tree = env.git(&["ls-tree", "-r", &head]);
+    let paths: Vec<&str> = tree.lines().filter_map(|l| l.split('\t').nth(1)).collect();
+    for kept in [
+        "docs/guide.md",
+        "docs/deep/er.md",
+        "gen",
+        "scripts/migrate.sh/notes.md",
+        "ok.ts",
+    ] {
+        assert!(paths.contains(&kept), "{kept} missing:\n{tree}");
+    }
+    assert!(!paths.contains(&"docs") && !paths.contains(&"gen/x.ts"), "{tree}");
+    assert_eq!(env.show(&format!("{head}:gen")), "a person's file\n");
+    assert_eq!(env.show(&format!("{head}:docs/guide.md")), "mine\n");
+    let conflicts = out["changes"][0]["conflicts"].as_array().expect("conflicts");
+    let mut seen: Vec<(String, String)> = conflicts
+        .iter()
+        .filter(|c| c["kind"] == "file-folder")
+        .map(|c| {
+            assert_eq!(c["state"], "resolved", "{c}");
+            assert_eq!(c["kept"], "branch", "{c}");
+            (
+                c["path"].as_str().expect("path").to_owned(),
+                c["blocked_by"].as_str().expect("blocked_by").to_owned(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("docs".to_owned(), "docs/deep/er.md".to_owned()),
+            ("gen/x.ts".to_owned(), "gen".to_owned()),
+        ],
+        "{out}"
+    );
+    let body = &env.forge.pulls()[0].body;
+    assert!(
+        body.contains("`gen/x.ts` (file/folder collision with `gen` on the branch)"),
+        "{body}"
+    );
+    env.git(&["fsck", "--strict"]);
+    env.forge.assert_no_invalid_requests();
 }

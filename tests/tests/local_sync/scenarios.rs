@@ -427,3 +427,90 @@ fn symlinks_keep_their_mode_in_the_tree_and_on_disk() {
     assert_eq!(local.git(&["status", "--porcelain"]), "");
     local.git(&["fsck", "--strict", "--no-dangling"]);
 }
+
+/// Issue 12: file/folder collisions on the local target: the main branch's folder `docs/` (a
+/// person's) and a person's file `gen` on the sync branch stay; generated `docs` and `gen/x.ts`
+/// are reported as `file-folder` conflicts; the rest of the build lands.
+#[test]
+fn file_folder_collisions_keep_the_persons_side() {
+    for local in both() {
+        let build = local.build("build-1");
+        std::fs::write(build.join("docs"), "generated docs\n").unwrap();
+        let out = ok_json(&local.sync(&build, "1", &[]));
+        assert_eq!(out["changes"][0]["conflicts"][0]["kind"], "file-folder", "{out}");
+        assert_eq!(out["changes"][0]["conflicts"][0]["blocked_by"], "docs/human.md");
+        local.person_commits("amplication", &[FileChange::write("gen", "a person's file\n")]);
+        let build = local.build("build-1");
+        std::fs::write(build.join("docs"), "generated docs\n").unwrap();
+        std::fs::create_dir_all(build.join("gen")).unwrap();
+        std::fs::write(build.join("gen/x.ts"), "generated\n").unwrap();
+        std::fs::write(build.join("ok.ts"), "fine\n").unwrap();
+        let out = ok_json(&local.sync(&build, "2", &[]));
+        let kinds: Vec<(&str, &str)> = out["changes"][0]["conflicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["path"].as_str().unwrap(), c["kind"].as_str().unwrap()))
+            .collect();
+        assert_eq!(kinds, [("docs", "file-folder"), ("gen/x.ts", "file-folder")]);
+        let tree = local.git(&["ls-tree", "-r", "--name-only", "amplication"]);
+        let paths: Vec<&str> = tree.lines().collect();
+        for kept in ["docs/human.md", "gen", "ok.ts"] {
+            assert!(paths.contains(&kept), "{kept}:\n{tree}");
+        }
+        assert!(!paths.contains(&"docs") && !paths.contains(&"gen/x.ts"), "{tree}");
+        assert_eq!(local.show("amplication:gen"), "a person's file\n");
+    }
+}
+
+/// Issue 12: with the sync branch checked out and a tracked symlink `gen -> /elsewhere`, a
+/// build writing `gen/pwned.txt` creates nothing outside the repository: the generated path
+/// below the link is a `file-folder` conflict, the link stays a link.
+#[cfg(unix)]
+#[test]
+fn nothing_is_written_through_a_tracked_symlink_of_a_checked_out_branch() {
+    let local = Local::new(false);
+    let elsewhere = tempfile::tempdir().unwrap();
+    ok_json(&local.sync(&local.build("build-1"), "1", &[]));
+    local.git(&["checkout", "-q", "amplication"]);
+    std::os::unix::fs::symlink(elsewhere.path(), local.repo.join("gen")).unwrap();
+    local.git(&["add", "gen"]);
+    local.git(&["commit", "-q", "-m", "a link"]);
+    let build = local.build("build-1");
+    std::fs::create_dir_all(build.join("gen")).unwrap();
+    std::fs::write(build.join("gen/pwned.txt"), "pwned\n").unwrap();
+    std::fs::write(build.join("ok.ts"), "fine\n").unwrap();
+    let out = ok_json(&local.sync(&build, "2", &[]));
+    assert_eq!(out["changes"][0]["conflicts"][0]["path"], "gen/pwned.txt", "{out}");
+    assert_eq!(out["changes"][0]["conflicts"][0]["kind"], "file-folder");
+    assert_eq!(
+        std::fs::read_dir(elsewhere.path()).unwrap().count(),
+        0,
+        "nothing outside the repository"
+    );
+    let ls = local.git(&["ls-tree", "amplication", "gen"]);
+    assert!(ls.starts_with("120000 "), "{ls}");
+    assert!(local.repo.join("gen").symlink_metadata().unwrap().file_type().is_symlink());
+    assert!(local.repo.join("ok.ts").exists());
+    assert_eq!(local.git(&["status", "--porcelain"]), "");
+}
+
+/// Issue 12: an untracked symlink in the working tree of the checked-out branch, where the
+/// build writes below it: refused naming the path, the branch as it was, nothing outside.
+#[cfg(unix)]
+#[test]
+fn an_untracked_symlink_on_the_way_of_a_write_is_refused() {
+    let local = Local::new(false);
+    let elsewhere = tempfile::tempdir().unwrap();
+    ok_json(&local.sync(&local.build("build-1"), "1", &[]));
+    local.git(&["checkout", "-q", "amplication"]);
+    std::os::unix::fs::symlink(elsewhere.path(), local.repo.join("lib")).unwrap();
+    let head = local.head("amplication").unwrap();
+    let build = local.build("build-1");
+    std::fs::create_dir_all(build.join("lib")).unwrap();
+    std::fs::write(build.join("lib/pwned.txt"), "pwned\n").unwrap();
+    let err = failure(&local.sync(&build, "2", &[]));
+    assert!(err.contains("lib/pwned.txt") && err.contains("symlink"), "{err}");
+    assert_eq!(local.head("amplication").unwrap(), head);
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+}

@@ -89,6 +89,87 @@ fn cases() -> Vec<Case> {
         },
         Case {
             github_only: None,
+            name: "NTFS and HFS spellings of .git in the build output (issue 12)",
+            seed: Seed::Normal,
+            prepare: |env, _| {
+                Prepared::build(with(env, "ntfs", |d| {
+                    std::fs::create_dir_all(d.join("a/git~1")).unwrap();
+                    std::fs::write(d.join("a/git~1/config"), "[core]\n").unwrap();
+                }))
+            },
+            bitbucket_needles: None,
+            needles: &["a/git~1/config", "rename"],
+        },
+        Case {
+            github_only: None,
+            name: ".git with a trailing dot in the build output (issue 12)",
+            seed: Seed::Normal,
+            prepare: |env, _| {
+                Prepared::build(with(env, "dot", |d| {
+                    std::fs::create_dir_all(d.join(".git.")).unwrap();
+                    std::fs::write(d.join(".git./hooks"), "x\n").unwrap();
+                }))
+            },
+            bitbucket_needles: None,
+            needles: &[".git./hooks"],
+        },
+        Case {
+            github_only: None,
+            name: ".git with an ignorable code point in the build output (issue 12)",
+            seed: Seed::Normal,
+            prepare: |env, _| {
+                Prepared::build(with(env, "hfs", |d| {
+                    std::fs::create_dir_all(d.join(".g\u{200c}it")).unwrap();
+                    std::fs::write(d.join(".g\u{200c}it/config"), "x\n").unwrap();
+                }))
+            },
+            bitbucket_needles: None,
+            needles: &["/config", "macOS"],
+        },
+        Case {
+            github_only: None,
+            name: ".gitmodules in the build output (issue 12)",
+            seed: Seed::Normal,
+            prepare: |env, _| {
+                Prepared::build(with(env, "gitmodules", |d| {
+                    std::fs::write(d.join(".gitmodules"), "[submodule \"x\"]\n").unwrap();
+                }))
+            },
+            bitbucket_needles: None,
+            needles: &[".gitmodules", "submodules"],
+        },
+        Case {
+            github_only: None,
+            name: "symlink chain escaping through another link (issue 12)",
+            seed: Seed::Normal,
+            prepare: |env, _| {
+                Prepared::build(with(env, "chain", |d| {
+                    std::fs::create_dir_all(d.join("a")).unwrap();
+                    std::os::unix::fs::symlink("..", d.join("a/b")).unwrap();
+                    std::os::unix::fs::symlink("a/b/a/b/../../../etc/passwd", d.join("p")).unwrap();
+                }))
+            },
+            bitbucket_needles: None,
+            needles: &["\"p\"", "links on its way"],
+        },
+        Case {
+            github_only: None,
+            name: "--ignored-to outside the target dir (issue 12)",
+            seed: Seed::Normal,
+            prepare: |env, _| Prepared::build(good(env)).flags(&["--ignored-to", "../../escaped"]),
+            bitbucket_needles: None,
+            needles: &["--ignored-to", "../../escaped"],
+        },
+        Case {
+            github_only: None,
+            name: "target dir with an NTFS spelling of .git (issue 12)",
+            seed: Seed::Normal,
+            prepare: |env, _| Prepared::build(good(env)).flags(&["--target-dir", "apps/GIT~1"]),
+            bitbucket_needles: None,
+            needles: &["GIT~1"],
+        },
+        Case {
+            github_only: None,
             name: "symlink escaping the output",
             seed: Seed::Normal,
             prepare: |env, _| {
