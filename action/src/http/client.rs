@@ -699,6 +699,9 @@ impl HttpClient {
         {
             builder = builder.header("authorization", authorization.expose());
         }
+        if !defaults_or(headers, &self.default_headers, "accept-encoding") {
+            builder = builder.header("accept-encoding", "gzip");
+        }
         let built = match body {
             Some((content_type, data)) => builder
                 .header("content-type", content_type.as_str())
@@ -722,7 +725,7 @@ impl HttpClient {
             }
         };
         let (parts, body) = response.into_parts();
-        let headers: Vec<(String, String)> = parts
+        let mut headers: Vec<(String, String)> = parts
             .headers
             .iter()
             .map(|(name, value)| {
@@ -732,16 +735,43 @@ impl HttpClient {
                 )
             })
             .collect();
-        let body =
+        let raw =
             body.into_with_config()
                 .limit(limit)
                 .read_to_vec()
                 .map_err(|error| match error {
                     ureq::Error::BodyExceedsLimit(_) => {
-                        Failure::Fatal(self.too_large(method, url, &headers, limit))
+                        Failure::Fatal(self.too_large(method, url, None, limit))
                     }
                     error => self.failure(url, error),
                 })?;
+        let gzipped = headers.iter().any(|(name, value)| {
+            name == "content-encoding"
+                && matches!(
+                    value.trim().to_ascii_lowercase().as_str(),
+                    "gzip" | "x-gzip"
+                )
+        });
+        let body = if gzipped {
+            let body = gunzip(&raw, limit).map_err(|cause| match cause {
+                Gunzip::TooLarge => Failure::Fatal(self.too_large(
+                    method,
+                    url,
+                    Some(("gzip", raw.len() as u64)),
+                    limit,
+                )),
+                Gunzip::Corrupt(cause) => Failure::Transport {
+                    kind: TransportKind::Dropped,
+                    url: self.shown(url),
+                    cause: format!("the gzip-compressed answer is corrupt: {cause}"),
+                },
+            })?;
+            // The body is handed over decompressed: these describe the wire form only.
+            headers.retain(|(name, _)| name != "content-encoding" && name != "content-length");
+            body
+        } else {
+            raw
+        };
         Ok(Received {
             status: parts.status.as_u16(),
             headers,
@@ -817,22 +847,15 @@ impl HttpClient {
         &self,
         method: Method,
         url: &Url,
-        headers: &[(String, String)],
+        compressed: Option<(&str, u64)>,
         limit: u64,
     ) -> Error {
-        let header = |name: &str| {
-            headers
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.trim().to_ascii_lowercase())
-        };
-        let encoding = header("content-encoding").filter(|e| !e.is_empty() && e != "identity");
         Error::TooLarge {
             method,
             url: self.shown(url),
             limit,
-            encoding,
-            wire_bytes: header("content-length").and_then(|v| v.parse().ok()),
+            encoding: compressed.map(|(encoding, _)| encoding.to_owned()),
+            wire_bytes: compressed.map(|(_, bytes)| bytes),
         }
     }
 
@@ -860,6 +883,38 @@ pub fn is_sensitive_header(name: &str) -> bool {
         "x-api-key",
     ];
     SENSITIVE.iter().any(|s| name.eq_ignore_ascii_case(s))
+}
+
+/// Whether `name` is among the request's headers or the defaults.
+fn defaults_or(headers: &[(String, String)], defaults: &[(String, String)], name: &str) -> bool {
+    headers
+        .iter()
+        .chain(defaults)
+        .any(|(n, _)| n.eq_ignore_ascii_case(name))
+}
+
+/// Why a gzip body could not be decompressed.
+enum Gunzip {
+    /// It inflates past the cap.
+    TooLarge,
+    /// It is not valid gzip.
+    Corrupt(String),
+}
+
+/// `data` gunzipped, refusing to produce more than `limit` bytes (a compression bomb is
+/// stopped after `limit + 1` bytes, whatever its ratio). Concatenated members are read, as
+/// RFC 1952 allows.
+fn gunzip(data: &[u8], limit: u64) -> Result<Vec<u8>, Gunzip> {
+    use std::io::Read as _;
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(data)
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|e| Gunzip::Corrupt(e.to_string()))?;
+    if out.len() as u64 > limit {
+        return Err(Gunzip::TooLarge);
+    }
+    Ok(out)
 }
 
 fn is_followed_redirect(status: u16) -> bool {

@@ -189,8 +189,8 @@ pub enum Error {
     /// An answer larger than the cap of its kind ([`super::HttpConfig::max_metadata_bytes`]
     /// or, for file content, [`super::HttpConfig::max_response_bytes`]). Not retried.
     #[error(
-        "{method}: the answer from {url} {} past {} — refusing to read on{}",
-        if encoding.is_some() { "decompresses" } else { "is larger than" },
+        "{method}: the answer from {url} {} {} — refusing to read on{}",
+        if encoding.is_some() { "decompresses past" } else { "is larger than" },
         mib(*limit),
         too_large_detail(encoding.as_deref(), *wire_bytes)
     )]
