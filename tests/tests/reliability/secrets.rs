@@ -303,7 +303,7 @@ fn a_server_echoing_credentials_in_error_bodies_leaks_nothing() {
             &format!("<html><body><h1>502 Bad Gateway</h1><pre>{AUTH}\n{CRED}</pre></body></html>"),
         );
         let (repo_path, pulls, listing) = match provider {
-            Provider::Github => ("/repos/acme/app", "/repos/*/*/pulls**", "/user/repos**"),
+            Provider::Github => ("/repos/acme/app", "/repos/*/*/pulls**", "/**repos**"),
             Provider::Bitbucket => (
                 "/2.0/repositories/acme/app",
                 "/2.0/repositories/*/*/pullrequests**",
