@@ -32,7 +32,9 @@ pub fn app_jwt(app_id: &str, private_key_pem: &str, now_unix: u64) -> anyhow::Re
     const NOT_A_KEY: &str = "the GitHub App private key is not a PEM RSA private key (download it \
                              from the App's settings page: a `.pem` file starting with \
                              `-----BEGIN RSA PRIVATE KEY-----`)";
-    let der = PrivateKeyDer::from_pem_slice(private_key_pem.as_bytes()).context(NOT_A_KEY)?;
+    // The parser's own error is left out: it may quote a line of the key.
+    let der = PrivateKeyDer::from_pem_slice(private_key_pem.as_bytes())
+        .map_err(|_| anyhow::anyhow!(NOT_A_KEY))?;
     let key = match &der {
         PrivateKeyDer::Pkcs1(der) => RsaKeyPair::from_der(der.secret_pkcs1_der()),
         PrivateKeyDer::Pkcs8(der) => RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()),
