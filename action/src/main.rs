@@ -32,10 +32,13 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
+            // Every message carrying server text was redacted where it was built (the HTTP
+            // layer); this is the last line of defence for the whole chain.
+            let text = http::redact_known(&format!("{err:#}"));
             if ci::github_actions::active() {
-                ci::github_actions::error(&format!("{err:#}"));
+                ci::github_actions::error(&text);
             }
-            eprintln!("error: {err:#}");
+            eprintln!("error: {text}");
             std::process::ExitCode::FAILURE
         }
     }
@@ -75,12 +78,9 @@ fn run_sync(args: &cli::SyncArgs, token: Option<String>) -> anyhow::Result<()> {
 }
 
 fn github_action() -> anyhow::Result<()> {
+    // The `token` input (empty means unset); without it the sync reads GITHUB_TOKEN, then
+    // GH_TOKEN, skipping empty ones, or mints an App token: all masked where they are read.
     let (argv, token) = ci::github_actions::sync_args_from_env(|k| std::env::var(k).ok());
-    let token = token.or_else(|| {
-        commands::sync::GITHUB_TOKEN_ENVS
-            .iter()
-            .find_map(|n| std::env::var(n).ok())
-    });
     if let Some(t) = &token {
         ci::github_actions::mask(t);
     }

@@ -383,7 +383,7 @@ fn pull_request_comment(build: &BuildInfo, changes: &[ChangeSet]) -> String {
         build.message.lines().next().unwrap_or("")
     );
     if let Some(url) = &build.build_url {
-        out.push_str(&format!("```\n{url}\n```\n\n"));
+        out.push_str(&format!("```\n{}\n```\n\n", message::build_link(url)));
     }
     out.push_str(&message::summary_markdown(
         &changes.iter().collect::<Vec<_>>(),

@@ -37,6 +37,98 @@ pub struct BuildInfo {
     pub build_url: Option<String>,
 }
 
+/// Whether a query (or fragment) parameter named `name` may carry a credential: tokens,
+/// passwords, secrets, keys and signatures by their usual names, and every parameter of a
+/// pre-signed URL (`X-Amz-*` on S3, `X-Goog-*` on Google Cloud Storage).
+fn is_credential_param(name: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "token",
+        "access_token",
+        "id_token",
+        "refresh_token",
+        "private_token",
+        "auth",
+        "authorization",
+        "code",
+        "jwt",
+        "key",
+        "api_key",
+        "apikey",
+        "password",
+        "passwd",
+        "pwd",
+        "pass",
+        "secret",
+        "client_secret",
+        "sig",
+        "signature",
+        "session",
+        "sessionid",
+        "credential",
+        "credentials",
+    ];
+    let name = name.to_ascii_lowercase();
+    NAMES.contains(&name.as_str())
+        || name.starts_with("x-amz-")
+        || name.starts_with("x-goog-")
+        || [
+            "token",
+            "secret",
+            "password",
+            "signature",
+            "_key",
+            "-key",
+            "apikey",
+        ]
+        .iter()
+        .any(|end| name.ends_with(end))
+}
+
+/// `pairs` (`a=1&b=2`) without the credential-like parameters; `None` when nothing is left.
+fn without_credential_params(pairs: &str) -> Option<String> {
+    let kept: Vec<(String, String)> = url::form_urlencoded::parse(pairs.as_bytes())
+        .filter(|(name, _)| !is_credential_param(name))
+        .map(|(n, v)| (n.into_owned(), v.into_owned()))
+        .collect();
+    (!kept.is_empty()).then(|| {
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(kept)
+            .finish()
+    })
+}
+
+/// The build link as it goes into a commit message, a pull-request body or comment: without
+/// userinfo (`https://user:token@ci.example/…`) and without credential-like query or fragment
+/// parameters (`?token=`, `access_token`, `sig`, `signature`, `key`, `password`, `secret`,
+/// `X-Amz-*`, … see the source), which a commit would otherwise publish for good. Text that is
+/// not an absolute URL is kept, with anything up to an `@` after a `://` cut.
+pub fn build_link(link: &str) -> String {
+    let link = link.trim();
+    let Ok(mut parsed) = url::Url::parse(link) else {
+        return match (link.find("://"), link.rfind('@')) {
+            (Some(scheme_end), Some(at)) if at > scheme_end => {
+                format!("{}{}", &link[..scheme_end + 3], &link[at + 1..])
+            }
+            _ => link.to_owned(),
+        };
+    };
+    if parsed.cannot_be_a_base() {
+        return link.to_owned();
+    }
+    let _ = parsed.set_username("");
+    let _ = parsed.set_password(None);
+    if let Some(query) = parsed.query().map(str::to_owned) {
+        parsed.set_query(without_credential_params(&query).as_deref());
+    }
+    if let Some(fragment) = parsed.fragment().map(str::to_owned) {
+        // `#access_token=…` (OAuth's implicit flow) is a parameter list too.
+        if fragment.contains('=') {
+            parsed.set_fragment(without_credential_params(&fragment).as_deref());
+        }
+    }
+    parsed.to_string()
+}
+
 fn split_message(message: &str) -> Result<(&str, &str), Error> {
     let message = message.trim();
     if message.is_empty() {
@@ -65,7 +157,7 @@ pub fn commit_message(build: &BuildInfo) -> Result<String, Error> {
         out.push_str("\n\n");
     }
     if let Some(url) = &build.build_url {
-        out.push_str(&code_block(url));
+        out.push_str(&code_block(&build_link(url)));
         out.push_str("\n\n");
     }
     if let Some(id) = &build.build_id {
@@ -112,7 +204,7 @@ pub fn pull_request(build: &BuildInfo, changes: &[&ChangeSet]) -> Result<PullReq
     }
     if let Some(url) = &build.build_url {
         body.push_str("Build:\n\n");
-        body.push_str(&code_block(url));
+        body.push_str(&code_block(&build_link(url)));
         body.push_str("\n\n");
     }
     body.push_str(&summary_markdown(changes));
@@ -199,6 +291,44 @@ fn push_capped(out: &mut String, lines: Vec<String>) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn build_links_lose_userinfo_and_credential_parameters() {
+        for (given, kept) in [
+            (
+                "https://bot:s3cret@ci.example.com/builds/42?tab=logs&token=abc#top",
+                "https://ci.example.com/builds/42?tab=logs#top",
+            ),
+            (
+                "https://bucket.s3.amazonaws.com/log.txt?X-Amz-Algorithm=AWS4&X-Amz-Credential=AKIA&X-Amz-Signature=ff&X-Amz-Security-Token=t",
+                "https://bucket.s3.amazonaws.com/log.txt",
+            ),
+            (
+                "https://ci.example.com/b/1?access_token=a&sig=b&signature=c&key=d&password=e&secret=f&api_key=g&page=2",
+                "https://ci.example.com/b/1?page=2",
+            ),
+            (
+                "https://ci.example.com/b/1#access_token=xyz&state=ok",
+                "https://ci.example.com/b/1#state=ok",
+            ),
+            ("https://ci.example.com/b/1", "https://ci.example.com/b/1"),
+            ("not a url user:pw@x", "not a url user:pw@x"),
+            ("ci://user:pw@host path", "ci://host path"),
+        ] {
+            assert_eq!(build_link(given), kept, "{given}");
+        }
+        let build = BuildInfo {
+            message: "Title".into(),
+            build_id: Some("1".into()),
+            build_url: Some("https://u:hunter2@ci.example.com/b?token=hunter3".into()),
+        };
+        let commit = commit_message(&build).unwrap();
+        let pr = pull_request(&build, &[]).unwrap();
+        for text in [&commit, &pr.body] {
+            assert!(text.contains("https://ci.example.com/b\n"), "{text}");
+            assert!(!text.contains("hunter"), "{text}");
+        }
+    }
+
     use super::*;
 
     fn build() -> BuildInfo {

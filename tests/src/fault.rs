@@ -82,7 +82,45 @@ pub enum FaultAction {
     },
 }
 
+/// In the body of a [`FaultAction::Respond`], replaced by the request's `Authorization` header
+/// value as sent (`Bearer ghs_…`): a server that echoes the credential in its error answers.
+pub const ECHO_AUTHORIZATION: &str = "{{authorization}}";
+/// In the body of a [`FaultAction::Respond`], replaced by the credential alone: the part of
+/// `Authorization` after the scheme, decoded for Basic (`user:password`).
+pub const ECHO_CREDENTIAL: &str = "{{credential}}";
+
+/// `body` with [`ECHO_AUTHORIZATION`] and [`ECHO_CREDENTIAL`] replaced from `authorization`.
+pub fn echo_credentials(body: &str, authorization: Option<&str>) -> String {
+    use base64::Engine as _;
+    if !body.contains("{{") {
+        return body.to_owned();
+    }
+    let header = authorization.unwrap_or("");
+    let (scheme, rest) = header.split_once(' ').unwrap_or(("", header));
+    let credential = if scheme.eq_ignore_ascii_case("basic") {
+        base64::engine::general_purpose::STANDARD
+            .decode(rest.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .unwrap_or_else(|| rest.to_owned())
+    } else {
+        rest.trim().to_owned()
+    };
+    body.replace(ECHO_AUTHORIZATION, header)
+        .replace(ECHO_CREDENTIAL, &credential)
+}
+
 impl FaultAction {
+    /// Answers `status` with `body` of `content_type`, in which [`ECHO_AUTHORIZATION`] and
+    /// [`ECHO_CREDENTIAL`] are replaced by the request's credential (a server that echoes it).
+    pub fn echo(status: u16, content_type: &str, body: &str) -> FaultAction {
+        FaultAction::Respond {
+            status,
+            headers: vec![("content-type".into(), content_type.to_owned())],
+            body: body.to_owned(),
+        }
+    }
+
     /// Answers `status` with a JSON body `{"message": <reason phrase>}`.
     pub fn status(status: u16) -> FaultAction {
         let body = serde_json::json!({ "message": crate::http::reason_phrase(status) });

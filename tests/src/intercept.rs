@@ -61,6 +61,7 @@ pub fn serve(emu: &impl Intercepted, request: Request) -> Reply {
                 headers,
                 body,
             } => {
+                let body = crate::fault::echo_credentials(&body, request.header("authorization"));
                 let mut response = Response {
                     status,
                     headers: Vec::new(),

@@ -209,10 +209,24 @@ fn github_provider(
     target: &settings::Target,
     token: Option<String>,
 ) -> anyhow::Result<GitHub> {
-    let token = match (token, &args.app_id) {
-        (Some(t), _) => t,
-        (None, Some(app_id)) => app_token(args, repository, app_id)?,
-        (None, None) => github_token(args.token_env.as_deref())?,
+    // An App, when configured, wins over every token: the Action's `token` input defaults to
+    // the workflow's GITHUB_TOKEN, which would otherwise always shadow it.
+    let token = match (&args.app_id, token.filter(|t| !t.trim().is_empty())) {
+        (Some(app_id), _) if !app_id.trim().is_empty() => {
+            let token = app_token(args, repository, app_id.trim())?;
+            if crate::ci::github_actions::active() {
+                crate::ci::github_actions::mask(&token);
+            }
+            token
+        }
+        (_, Some(t)) => t,
+        _ => {
+            let token = github_token(args.token_env.as_deref())?;
+            if crate::ci::github_actions::active() {
+                crate::ci::github_actions::mask(&token);
+            }
+            token
+        }
     };
     let api_url = github_api_url(args.api_url.as_deref());
     let http = github_http(&api_url, token, args.verbose)?;
@@ -342,7 +356,8 @@ pub fn graphql_url_for(api_url: &str) -> String {
     }
 }
 
-/// The GitHub token from `token_env`, or `GITHUB_TOKEN`, then `GH_TOKEN`.
+/// The GitHub token from `token_env`, or `GITHUB_TOKEN`, then `GH_TOKEN`; a variable that is
+/// set but empty (or blank) counts as unset.
 pub fn github_token(token_env: Option<&str>) -> anyhow::Result<String> {
     let names: Vec<&str> = match token_env {
         Some(n) => vec![n],

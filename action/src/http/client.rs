@@ -40,6 +40,11 @@ pub struct Request {
     /// Whether to send the configured credential (default true). When false, the request may
     /// go to any host.
     pub authenticated: bool,
+    /// Whether the answer carries file content (a blob, a raw file, file texts in a GraphQL
+    /// answer): it may then be as large as [`HttpConfig::max_response_bytes`]; any other
+    /// answer (JSON metadata: refs, trees, pull requests, errors) is cut off at
+    /// [`HttpConfig::max_metadata_bytes`]. Default false.
+    pub content: bool,
 }
 
 impl Request {
@@ -52,6 +57,7 @@ impl Request {
             idempotent: method.is_idempotent(),
             headers: Vec::new(),
             authenticated: true,
+            content: false,
         }
     }
 
@@ -73,6 +79,12 @@ impl Request {
         self
     }
 
+    /// Declares that the answer carries file content (see [`Request::content`]).
+    pub fn content(mut self) -> Self {
+        self.content = true;
+        self
+    }
+
     /// Sends no credential (e.g. to download from a URL on another host).
     pub fn without_credentials(mut self) -> Self {
         self.authenticated = false;
@@ -90,6 +102,7 @@ pub struct HttpClient {
     retry: RetryPolicy,
     max_redirects: u32,
     max_response_bytes: u64,
+    max_metadata_bytes: u64,
     max_pages: usize,
     default_headers: Vec<(String, String)>,
     trace: Option<TraceFn>,
@@ -161,6 +174,7 @@ impl HttpClient {
             user_agent,
             max_redirects,
             max_response_bytes,
+            max_metadata_bytes,
             max_pages,
             default_headers,
             extra_secrets,
@@ -175,6 +189,7 @@ impl HttpClient {
         if let Some(credential) = &credential {
             redactor.add_credential(credential);
         }
+        super::secret::remember(&redactor);
         let shown = redactor.redact(&display_url(&api_base));
         if !matches!(api_base.scheme(), "http" | "https") || api_base.host_str().is_none() {
             return Err(Error::InvalidUrl {
@@ -236,6 +251,7 @@ impl HttpClient {
             retry,
             max_redirects,
             max_response_bytes,
+            max_metadata_bytes: max_metadata_bytes.min(max_response_bytes),
             max_pages,
             default_headers,
             trace,
@@ -313,7 +329,13 @@ impl HttpClient {
             idempotent,
             headers,
             authenticated,
+            content,
         } = request;
+        let limit = if content {
+            self.max_response_bytes
+        } else {
+            self.max_metadata_bytes
+        };
         let url = urls::resolve(&self.api_base, &target).map_err(|reason| Error::InvalidUrl {
             url: self.redact(&display_url_str(&target)),
             reason,
@@ -349,7 +371,7 @@ impl HttpClient {
                 &headers,
                 body.as_ref(),
                 with_credentials,
-                attempt,
+                (attempt, limit),
             );
             let next = match result {
                 Ok(mut response) => {
@@ -530,7 +552,7 @@ impl HttpClient {
         headers: &[(String, String)],
         body: Option<&(String, Vec<u8>)>,
         with_credentials: bool,
-        attempt: u32,
+        (attempt, limit): (u32, u64),
     ) -> (Result<Response, Failure>, Option<TraceEvent>) {
         let mut method = method;
         let mut url = url.clone();
@@ -539,8 +561,15 @@ impl HttpClient {
         let first = self.shown(&url);
         for hop in 0..=self.max_redirects {
             credentials = credentials && same_origin(&url, &self.api_base);
-            let (result, event) =
-                self.exchange(method, &url, headers, body, credentials, attempt, hop);
+            let (result, event) = self.exchange(
+                method,
+                &url,
+                headers,
+                body,
+                credentials,
+                (attempt, limit),
+                hop,
+            );
             let response = match result {
                 Ok(response) if is_followed_redirect(response.status) => response,
                 other => return (other, Some(event)),
@@ -605,17 +634,17 @@ impl HttpClient {
         headers: &[(String, String)],
         body: Option<&(String, Vec<u8>)>,
         credentials: bool,
-        attempt: u32,
+        (attempt, limit): (u32, u64),
         hop: u32,
     ) -> (Result<Response, Failure>, TraceEvent) {
         let shown = self.shown(url);
         let started = Instant::now();
         let bytes_sent = body.map_or(0, |(_, data)| data.len() as u64);
-        let result = self.run(method, url, headers, body, credentials);
+        let result = self.run(method, url, headers, body, (credentials, limit));
         let result = result.map(|received| Response {
             status: received.status,
             headers: received.headers,
-            body: received.body,
+            body: self.server_text(received.status, received.body),
             method,
             url: shown.clone(),
             attempts: attempt,
@@ -646,7 +675,7 @@ impl HttpClient {
         url: &Url,
         headers: &[(String, String)],
         body: Option<&(String, Vec<u8>)>,
-        credentials: bool,
+        (credentials, limit): (bool, u64),
     ) -> Result<Received, Failure> {
         let mut builder = ureq::http::Request::builder()
             .method(method.as_str())
@@ -669,6 +698,9 @@ impl HttpClient {
             (credentials, has_authorization, &self.authorization)
         {
             builder = builder.header("authorization", authorization.expose());
+        }
+        if !defaults_or(headers, &self.default_headers, "accept-encoding") {
+            builder = builder.header("accept-encoding", "gzip");
         }
         let built = match body {
             Some((content_type, data)) => builder
@@ -693,7 +725,7 @@ impl HttpClient {
             }
         };
         let (parts, body) = response.into_parts();
-        let headers = parts
+        let mut headers: Vec<(String, String)> = parts
             .headers
             .iter()
             .map(|(name, value)| {
@@ -703,11 +735,43 @@ impl HttpClient {
                 )
             })
             .collect();
-        let body = body
-            .into_with_config()
-            .limit(self.max_response_bytes)
-            .read_to_vec()
-            .map_err(|error| self.failure(url, error))?;
+        let raw =
+            body.into_with_config()
+                .limit(limit)
+                .read_to_vec()
+                .map_err(|error| match error {
+                    ureq::Error::BodyExceedsLimit(_) => {
+                        Failure::Fatal(self.too_large(method, url, None, limit))
+                    }
+                    error => self.failure(url, error),
+                })?;
+        let gzipped = headers.iter().any(|(name, value)| {
+            name == "content-encoding"
+                && matches!(
+                    value.trim().to_ascii_lowercase().as_str(),
+                    "gzip" | "x-gzip"
+                )
+        });
+        let body = if gzipped {
+            let body = gunzip(&raw, limit).map_err(|cause| match cause {
+                Gunzip::TooLarge => Failure::Fatal(self.too_large(
+                    method,
+                    url,
+                    Some(("gzip", raw.len() as u64)),
+                    limit,
+                )),
+                Gunzip::Corrupt(cause) => Failure::Transport {
+                    kind: TransportKind::Dropped,
+                    url: self.shown(url),
+                    cause: format!("the gzip-compressed answer is corrupt: {cause}"),
+                },
+            })?;
+            // The body is handed over decompressed: these describe the wire form only.
+            headers.retain(|(name, _)| name != "content-encoding" && name != "content-length");
+            body
+        } else {
+            raw
+        };
         Ok(Received {
             status: parts.status.as_u16(),
             headers,
@@ -740,13 +804,6 @@ impl HttpClient {
             | ureq::Error::Pem(_)
             | ureq::Error::Rustls(_)
             | ureq::Error::TlsRequired => TransportKind::Tls,
-            ureq::Error::BodyExceedsLimit(limit) => {
-                return Failure::Fatal(Error::InvalidConfig {
-                    setting: "max_response_bytes".into(),
-                    value: limit.to_string(),
-                    reason: format!("the response of {} is larger", self.shown(url)),
-                })
-            }
             ureq::Error::BadUri(_) | ureq::Error::Http(_) | ureq::Error::InvalidProxyUrl => {
                 return Failure::Fatal(Error::InvalidUrl {
                     url: self.shown(url),
@@ -765,6 +822,43 @@ impl HttpClient {
 
 /// Helpers.
 impl HttpClient {
+    /// The body of a response as the caller gets it: a 2xx answer is data (a blob may hold any
+    /// bytes) and stays as it is; any other answer is the server's text about a failure (a
+    /// JSON `message`, an HTML error page, a proxy's page), which every provider quotes in its
+    /// errors, so it is redacted here, once for all of them: a server that echoes the
+    /// request's `Authorization` cannot make a message print the credential.
+    fn server_text(&self, status: u16, body: Vec<u8>) -> Vec<u8> {
+        if (200..300).contains(&status) || self.redactor.is_empty() {
+            return body;
+        }
+        match String::from_utf8(body) {
+            Ok(text) => self.redactor.redact(&text).into_bytes(),
+            Err(e) => self
+                .redactor
+                .redact(&String::from_utf8_lossy(e.as_bytes()))
+                .into_bytes(),
+        }
+    }
+
+    /// The error for an answer cut off at `limit` bytes: a compressed one that inflates past
+    /// it is named as such (a gzip bomb, or a broken server), with its size on the wire when
+    /// the server said it.
+    fn too_large(
+        &self,
+        method: Method,
+        url: &Url,
+        compressed: Option<(&str, u64)>,
+        limit: u64,
+    ) -> Error {
+        Error::TooLarge {
+            method,
+            url: self.shown(url),
+            limit,
+            encoding: compressed.map(|(encoding, _)| encoding.to_owned()),
+            wire_bytes: compressed.map(|(_, bytes)| bytes),
+        }
+    }
+
     /// `url` for messages: display-safe and redacted.
     fn shown(&self, url: &Url) -> String {
         self.redact(&display_url(url))
@@ -789,6 +883,38 @@ pub fn is_sensitive_header(name: &str) -> bool {
         "x-api-key",
     ];
     SENSITIVE.iter().any(|s| name.eq_ignore_ascii_case(s))
+}
+
+/// Whether `name` is among the request's headers or the defaults.
+fn defaults_or(headers: &[(String, String)], defaults: &[(String, String)], name: &str) -> bool {
+    headers
+        .iter()
+        .chain(defaults)
+        .any(|(n, _)| n.eq_ignore_ascii_case(name))
+}
+
+/// Why a gzip body could not be decompressed.
+enum Gunzip {
+    /// It inflates past the cap.
+    TooLarge,
+    /// It is not valid gzip.
+    Corrupt(String),
+}
+
+/// `data` gunzipped, refusing to produce more than `limit` bytes (a compression bomb is
+/// stopped after `limit + 1` bytes, whatever its ratio). Concatenated members are read, as
+/// RFC 1952 allows.
+fn gunzip(data: &[u8], limit: u64) -> Result<Vec<u8>, Gunzip> {
+    use std::io::Read as _;
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(data)
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|e| Gunzip::Corrupt(e.to_string()))?;
+    if out.len() as u64 > limit {
+        return Err(Gunzip::TooLarge);
+    }
+    Ok(out)
 }
 
 fn is_followed_redirect(status: u16) -> bool {

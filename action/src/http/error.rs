@@ -186,6 +186,26 @@ pub enum Error {
         /// The server's message (redacted, shortened).
         message: String,
     },
+    /// An answer larger than the cap of its kind ([`super::HttpConfig::max_metadata_bytes`]
+    /// or, for file content, [`super::HttpConfig::max_response_bytes`]). Not retried.
+    #[error(
+        "{method}: the answer from {url} {} {} — refusing to read on{}",
+        if encoding.is_some() { "decompresses past" } else { "is larger than" },
+        mib(*limit),
+        too_large_detail(encoding.as_deref(), *wire_bytes)
+    )]
+    TooLarge {
+        /// The method.
+        method: Method,
+        /// The URL.
+        url: String,
+        /// The cap, in bytes.
+        limit: u64,
+        /// The answer's `Content-Encoding` (`gzip`, …) when it was compressed.
+        encoding: Option<String>,
+        /// Its `Content-Length`, the bytes on the wire, when given.
+        wire_bytes: Option<u64>,
+    },
     /// A paginated listing did not end within the page cap.
     #[error("{url}: the listing has more than {max_pages} pages; refusing to read on")]
     TooManyPages {
@@ -194,6 +214,29 @@ pub enum Error {
         /// The cap.
         max_pages: usize,
     },
+}
+
+/// `n` bytes in MiB for messages (`32 MiB`, `0.5 MiB`).
+fn mib(n: u64) -> String {
+    let value = n as f64 / (1 << 20) as f64;
+    if value.fract() == 0.0 {
+        format!("{value} MiB")
+    } else {
+        format!("{value:.2} MiB")
+    }
+}
+
+fn too_large_detail(encoding: Option<&str>, wire_bytes: Option<u64>) -> String {
+    match (encoding, wire_bytes) {
+        (Some(encoding), Some(wire)) => format!(
+            " ({encoding}-compressed, {wire} bytes on the wire: a compression bomb or a broken \
+             server)"
+        ),
+        (Some(encoding), None) => {
+            format!(" ({encoding}-compressed: a compression bomb or a broken server)")
+        }
+        (None, _) => " (a broken server or proxy, or --api-url points elsewhere)".to_owned(),
+    }
 }
 
 fn not_retried_note(retried: bool) -> &'static str {

@@ -28,8 +28,11 @@
 //!   the client is built ([`Error::InsecureCredentials`]).
 //! - **Secrets never appear in messages.** Credentials are [`Secret`]s (`***` when printed);
 //!   every error string is passed through the client's [`Redactor`], which also knows their
-//!   base64 and Basic-encoded forms; URLs are shown without userinfo and with sensitive query
-//!   values hidden. Trace events carry no headers at all.
+//!   base64 and Basic-encoded forms; the body of every non-2xx [`Response`] (the server's text
+//!   that providers quote in their errors) is redacted before the provider sees it; URLs are
+//!   shown without userinfo and with sensitive query values hidden. Trace events carry no
+//!   headers at all. [`redact_known`] scrubs the secrets of every client of the process, for
+//!   the final error message.
 //! - **Retries** ([`RetryPolicy`]): rate limits (429, GitHub's 403 primary/secondary rate
 //!   limits) are retried for every request, because the server did not process it; 5xx (but
 //!   501/505), 408, timeouts and lost connections only for idempotent requests, because a
@@ -89,7 +92,7 @@ pub use error::Error;
 pub use paginate::{next_page, Pages};
 pub use response::Response;
 pub use retry::{Clock, RetryPolicy, SystemClock, RETRY_SCALE_ENV};
-pub use secret::{Credential, Redactor, Secret};
+pub use secret::{redact_known, Credential, Redactor, Secret};
 pub use trace::{TraceEvent, TraceFn, TraceRecorder, TraceTotals};
 
 /// An HTTP method.
@@ -186,9 +189,16 @@ pub struct HttpConfig {
     pub user_agent: String,
     /// Redirects followed per attempt. Default 5.
     pub max_redirects: u32,
-    /// Largest response body read, in bytes. Default 512 MiB (a 100 MiB blob is ~134 MiB of
-    /// base64 JSON).
+    /// Largest answer read for a request that carries file content ([`Request::content`]:
+    /// blobs, raw files, GraphQL answers with file texts), in bytes, after decompression.
+    /// Default 512 MiB: GitHub's largest file is 100 MiB, ~134 MiB as base64 JSON.
     pub max_response_bytes: u64,
+    /// Largest answer read for every other request (JSON metadata: refs, trees, commits, pull
+    /// requests, error bodies), in bytes, after decompression; at most `max_response_bytes`.
+    /// Default 32 MiB: GitHub's largest tree listing (100 000 entries, then `truncated`) is
+    /// about 15 MiB, a page of 100 pull requests well under 1 MiB. A larger or
+    /// inflating-past answer is an [`Error::TooLarge`].
+    pub max_metadata_bytes: u64,
     /// Page cap of [`HttpClient::pages`]. Default 1000.
     pub max_pages: usize,
     /// Headers sent with every request (e.g. `Accept: application/vnd.github+json`,
@@ -212,6 +222,7 @@ impl fmt::Debug for HttpConfig {
             .field("user_agent", &self.user_agent)
             .field("max_redirects", &self.max_redirects)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("max_metadata_bytes", &self.max_metadata_bytes)
             .field("max_pages", &self.max_pages)
             .field("default_headers", &self.default_headers)
             .field("extra_secrets", &self.extra_secrets.len())
@@ -249,6 +260,7 @@ impl HttpConfig {
             user_agent: concat!("gensync/", env!("CARGO_PKG_VERSION")).to_owned(),
             max_redirects: 5,
             max_response_bytes: 512 << 20,
+            max_metadata_bytes: 32 << 20,
             max_pages: 1000,
             default_headers: Vec::new(),
             extra_secrets: Vec::new(),

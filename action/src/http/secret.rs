@@ -154,6 +154,11 @@ impl Redactor {
             .sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
     }
 
+    /// Learns every secret `other` knows.
+    pub fn merge(&mut self, other: &Redactor) {
+        self.extend(other.patterns.clone());
+    }
+
     /// Whether the redactor knows any secret.
     pub fn is_empty(&self) -> bool {
         self.patterns.is_empty()
@@ -169,6 +174,28 @@ impl Redactor {
         }
         out
     }
+}
+
+/// Every secret any [`super::HttpClient`] of this process was made with: the last line of
+/// defence for text that reaches an output without passing a client's redactor.
+static KNOWN: std::sync::Mutex<Redactor> = std::sync::Mutex::new(Redactor {
+    patterns: Vec::new(),
+});
+
+/// Adds `redactor`'s secrets to the process-wide set [`redact_known`] scrubs.
+pub(crate) fn remember(redactor: &Redactor) {
+    if redactor.is_empty() {
+        return;
+    }
+    KNOWN
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .merge(redactor);
+}
+
+/// `text` with every secret of every HTTP client made so far in this process scrubbed.
+pub fn redact_known(text: &str) -> String {
+    KNOWN.lock().unwrap_or_else(|p| p.into_inner()).redact(text)
 }
 
 /// The part of base64 text that depends only on `secret`, for each of the three alignments the

@@ -2,7 +2,111 @@
 
 use std::net::IpAddr;
 
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use url::{Host, Url};
+
+/// What a path segment or query value keeps as it is: RFC 3986's unreserved characters
+/// (`A-Z a-z 0-9 - . _ ~`). Everything else, `/ # ? % + &` and spaces and every non-ASCII
+/// byte of the UTF-8 form included, is percent-encoded, so a branch `amplication#x` reaches
+/// the server as `amplication%23x`, not as `amplication` with a fragment.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// One path segment, percent-encoded (a `/` inside becomes `%2F`): an owner, a repository
+/// name, a commit id, a workspace.
+pub fn segment(text: &str) -> String {
+    utf8_percent_encode(text, UNRESERVED).to_string()
+}
+
+/// A `/`-separated name (a branch `feature/x`, a file path `src/a b.rs`) as path segments:
+/// each part percent-encoded with [`segment`], the `/`s kept as separators.
+pub fn segments(text: &str) -> String {
+    text.split('/').map(segment).collect::<Vec<_>>().join("/")
+}
+
+/// A query string (without the `?`) from name/value pairs, each percent-encoded with the
+/// unreserved set of [`segment`] (a space is `%20`, never `+`, which servers disagree on).
+pub fn query(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(name, value)| format!("{}={}", segment(name), segment(value)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Builds a request path below the API base from literal parts and encoded values, so that
+/// no value reaches the URL unencoded:
+/// `ApiPath::new("/repos").segment(owner).segment(repo).literal("/git/refs/heads").segments(branch)`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ApiPath {
+    path: String,
+    query: Vec<(String, String)>,
+}
+
+impl ApiPath {
+    /// A path starting with `literal` (taken as written: only constants belong here).
+    pub fn new(literal: &'static str) -> ApiPath {
+        ApiPath {
+            path: literal.to_owned(),
+            query: Vec::new(),
+        }
+    }
+
+    /// Appends `literal` as written (e.g. `/git/refs/heads`).
+    pub fn literal(mut self, literal: &'static str) -> ApiPath {
+        self.path.push_str(literal);
+        self
+    }
+
+    /// Appends `/` and `value` as one encoded segment (see [`segment`]).
+    pub fn segment(mut self, value: &str) -> ApiPath {
+        self.path.push('/');
+        self.path.push_str(&segment(value));
+        self
+    }
+
+    /// Appends `/` and `value` as `/`-separated encoded segments (see [`segments`]).
+    pub fn segments(mut self, value: &str) -> ApiPath {
+        self.path.push('/');
+        self.path.push_str(&segments(value));
+        self
+    }
+
+    /// Appends `value` encoded to the current segment, without a separator (the `...head`
+    /// of GitHub's `compare/{base}...{head}`).
+    pub fn append(mut self, value: &str) -> ApiPath {
+        self.path.push_str(&segments(value));
+        self
+    }
+
+    /// Adds the query parameter `name=value` (both encoded, see [`query`]).
+    pub fn query(mut self, name: &str, value: impl ToString) -> ApiPath {
+        self.query.push((name.to_owned(), value.to_string()));
+        self
+    }
+
+    /// The path with its query.
+    pub fn build(&self) -> String {
+        if self.query.is_empty() {
+            return self.path.clone();
+        }
+        let pairs: Vec<(&str, &str)> = self
+            .query
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        format!("{}?{}", self.path, query(&pairs))
+    }
+}
+
+impl std::fmt::Display for ApiPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.build())
+    }
+}
 
 /// Query parameters whose values are never shown (some APIs and proxies accept credentials in
 /// the query string; pre-signed download URLs carry signatures).
@@ -278,6 +382,43 @@ mod tests {
         assert!(resolve(&ghe, "ftp://x/").is_ok(), "a path, not a URL");
         assert!(parse_http_url("ftp://x/").is_err());
         assert!(parse_http_url("file:///etc/passwd").is_err());
+    }
+
+    #[test]
+    fn every_segment_and_query_value_is_encoded() {
+        assert_eq!(segment("amplication#x"), "amplication%23x");
+        assert_eq!(segment("a/b"), "a%2Fb");
+        assert_eq!(segments("feature/ü x?%"), "feature/%C3%BC%20x%3F%25");
+        assert_eq!(segments("a-b_c.d~e"), "a-b_c.d~e");
+        let path = ApiPath::new("/repos")
+            .segment("o")
+            .segment("r")
+            .literal("/git/refs/heads")
+            .segments("amplication#x/y z")
+            .query("head", "o:amplication#x")
+            .query("per_page", 100)
+            .build();
+        assert_eq!(
+            path,
+            "/repos/o/r/git/refs/heads/amplication%23x/y%20z?head=o%3Aamplication%23x&per_page=100"
+        );
+        // What the URL parser makes of it: no fragment, the whole name in the path.
+        let url = resolve(&u("https://api.github.com"), &path).expect("resolves");
+        assert_eq!(url.fragment(), None);
+        assert_eq!(
+            url.path(),
+            "/repos/o/r/git/refs/heads/amplication%23x/y%20z"
+        );
+        let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        assert_eq!(pairs[0], ("head".into(), "o:amplication#x".into()));
+        assert_eq!(
+            ApiPath::new("/compare")
+                .segments("main")
+                .literal("...")
+                .append("a#b")
+                .to_string(),
+            "/compare/main...a%23b"
+        );
     }
 
     #[test]

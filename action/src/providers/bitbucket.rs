@@ -46,7 +46,7 @@ use super::{
     BranchScope, CommitInfo, CommitOutcome, CommitRequest, ManifestOrigin, Provider, PullRequest,
     PullRequestOptions, RepoInfo,
 };
-use crate::http::{Body, HttpClient, Method, Multipart, Request, Response};
+use crate::http::{urls, Body, HttpClient, Method, Multipart, Request, Response};
 
 /// The default API root.
 pub const API_URL: &str = "https://api.bitbucket.org/2.0";
@@ -191,25 +191,15 @@ struct ErrorData {
 /// The `error.data.key` of a write a branch restriction refused.
 const BRANCH_PERMISSION_VIOLATED: &str = "BRANCH_PERMISSION_VIOLATED";
 
-/// Percent-encodes a path segment (everything but RFC 3986 unreserved characters).
+/// Percent-encodes a path segment (everything but RFC 3986 unreserved characters): the HTTP
+/// layer's [`urls::segment`].
 pub fn encode_segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    urls::segment(text)
 }
 
-/// Percent-encodes a repository path or branch name, keeping its `/`s.
+/// Percent-encodes a repository path or branch name, keeping its `/`s: [`urls::segments`].
 pub fn encode_path(path: &str) -> String {
-    path.split('/')
-        .map(encode_segment)
-        .collect::<Vec<_>>()
-        .join("/")
+    urls::segments(path)
 }
 
 fn parent_dir(path: &str) -> &str {
@@ -317,7 +307,10 @@ impl Bitbucket {
         commit: &ObjectId,
         path: &str,
     ) -> anyhow::Result<Option<(ObjectId, Vec<u8>)>> {
-        let resp = self.get(&self.repo_path(&format!("/src/{commit}/{}", encode_path(path))))?;
+        let target = self.repo_path(&format!("/src/{commit}/{}", encode_path(path)));
+        let resp = self
+            .http
+            .send(Request::new(Method::Get, target).content())?;
         match resp.status {
             200 => {
                 self.stats.downloads += 1;

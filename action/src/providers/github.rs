@@ -14,7 +14,7 @@ use super::{
     CommitInfo, CommitOutcome, CommitRequest, Prefetch, Provider, PullRequest, PullRequestOptions,
     RepoInfo,
 };
-use crate::http::{Body, HttpClient, Method, Request, Response};
+use crate::http::{urls, Body, HttpClient, Method, Request, Response};
 
 mod prefetch;
 
@@ -111,10 +111,12 @@ impl GitHub {
     /// Runs a GraphQL document; GitHub's `errors` become an error (with the permission hint
     /// when a token lacks one). `idempotent` allows retries (queries, not mutations).
     fn graphql(&self, body: Value, idempotent: bool, what: &str) -> anyhow::Result<Value> {
+        // `.content()`: the reads' answer carries the texts of files (GraphQL `Blob.text`).
         let resp = self.http.send(
             Request::new(Method::Post, self.graphql_url.clone())
                 .body(Body::Json(body))
-                .idempotent(idempotent),
+                .idempotent(idempotent)
+                .content(),
         )?;
         if !resp.is_success() {
             return Err(api_error(&resp, what));
@@ -129,7 +131,8 @@ impl GitHub {
                 .iter()
                 .filter_map(|e| e.get("message").and_then(Value::as_str))
                 .collect();
-            let message = messages.join("; ");
+            // A 200 answer is not redacted by the HTTP layer (it is data): its `errors` are.
+            let message = self.http.redact(&messages.join("; "));
             let hint = if message.contains("Resource not accessible") {
                 " — the token lacks permission: it needs `contents: write` and `pull-requests: write` \
                  (in a workflow: `permissions: { contents: write, pull-requests: write }`)"
@@ -141,8 +144,25 @@ impl GitHub {
         Ok(v)
     }
 
+    /// `/repos/{owner}/{repo}` (both encoded) followed by `rest`, which must be encoded
+    /// already (constants, hex ids, numbers, or [`urls`] output).
     fn repo_path(&self, rest: &str) -> String {
-        format!("/repos/{}/{}{rest}", self.owner, self.repo)
+        format!(
+            "/repos/{}/{}{rest}",
+            urls::segment(&self.owner),
+            urls::segment(&self.repo)
+        )
+    }
+
+    /// `/repos/{owner}/{repo}/git/{kind}/heads/{branch}` with every segment of the branch
+    /// name percent-encoded (`amplication#x` must not become `amplication`); `kind` is `ref`
+    /// (read one) or `refs` (update, delete).
+    fn branch_ref_path(&self, kind: &'static str, branch: &str) -> String {
+        let rest = match kind {
+            "ref" => "/git/ref/heads",
+            _ => "/git/refs/heads",
+        };
+        format!("{}{rest}/{}", self.repo_path(""), urls::segments(branch))
     }
 
     fn send(
@@ -289,7 +309,7 @@ impl GitHub {
             let body = json!({ "sha": commit.to_string(), "force": false });
             let resp = self.send(
                 Method::Patch,
-                &self.repo_path(&format!("/git/refs/heads/{}", r.branch)),
+                &self.branch_ref_path("refs", &r.branch),
                 Some(body),
                 true,
             )?;
@@ -395,7 +415,7 @@ impl GitHub {
                     .collect();
                 bail!(
                     "GitHub refused createCommitOnBranch: {}",
-                    messages.join("; ")
+                    self.http.redact(&messages.join("; "))
                 );
             }
             let oid = v["data"]["createCommitOnBranch"]["commit"]["oid"]
@@ -410,7 +430,7 @@ impl GitHub {
             // Leave things as they were: remove the branch we created for this commit.
             let _ = self.send(
                 Method::Delete,
-                &self.repo_path(&format!("/git/refs/heads/{}", r.branch)),
+                &self.branch_ref_path("refs", &r.branch),
                 None,
                 true,
             );
@@ -463,9 +483,9 @@ impl Provider for GitHub {
             });
         if let Err(err) = learnt {
             self.view = prefetch::View::default();
-            self.notes.push(format!(
+            self.notes.push(self.http.redact(&format!(
                 "reading through REST: the GraphQL query failed ({err:#})"
-            ));
+            )));
         }
         Ok(())
     }
@@ -483,7 +503,7 @@ impl Provider for GitHub {
         // An empty repository answers 409 on its git data.
         let resp = self.send(
             Method::Get,
-            &self.repo_path(&format!("/git/ref/heads/{default_branch}")),
+            &self.branch_ref_path("ref", &default_branch),
             None,
             true,
         )?;
@@ -529,7 +549,7 @@ impl Provider for GitHub {
         }
         let resp = self.send(
             Method::Get,
-            &self.repo_path(&format!("/git/ref/heads/{branch}")),
+            &self.branch_ref_path("ref", branch),
             None,
             true,
         )?;
@@ -582,8 +602,13 @@ impl Provider for GitHub {
         if let Some(data) = self.objects.blobs.get(oid) {
             return Ok(data.clone());
         }
-        let b: Blob =
-            self.get_json(&self.repo_path(&format!("/git/blobs/{oid}")), "read a blob")?;
+        let resp = self.http.send(
+            Request::new(Method::Get, self.repo_path(&format!("/git/blobs/{oid}"))).content(),
+        )?;
+        if !resp.is_success() {
+            return Err(api_error(&resp, "read a blob"));
+        }
+        let b: Blob = resp.json()?;
         match b.encoding.as_str() {
             "base64" => {
                 let clean: String = b.content.chars().filter(|c| !c.is_whitespace()).collect();
@@ -649,9 +674,15 @@ impl Provider for GitHub {
         if let Some(known) = self.view.pulls.get(&(branch.to_owned(), base.to_owned())) {
             return Ok(known.clone());
         }
+        let head = format!("{}:{branch}", self.owner);
         let path = self.repo_path(&format!(
-            "/pulls?state=open&head={}:{branch}&base={base}&per_page=100",
-            self.owner
+            "/pulls?{}",
+            urls::query(&[
+                ("state", "open"),
+                ("head", &head),
+                ("base", base),
+                ("per_page", "100"),
+            ])
         ));
         let pulls: Vec<PullJson> = self.get_json(&path, "list pull requests")?;
         Ok(pulls.into_iter().next().map(|p| self.pull_request(p)))
@@ -778,7 +809,11 @@ impl Provider for GitHub {
             ahead_by: u64,
         }
         let c: Compare = self.get_json(
-            &self.repo_path(&format!("/compare/{base}...{branch}")),
+            &self.repo_path(&format!(
+                "/compare/{}...{}",
+                urls::segments(base),
+                urls::segments(branch)
+            )),
             "compare branches",
         )?;
         Ok(c.ahead_by > 0 && !c.files.is_empty())

@@ -12,7 +12,7 @@ use anyhow::{anyhow, bail};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::http::{Body, HttpClient, Method, Request, Response};
+use crate::http::{urls, Body, HttpClient, Method, Request, Response};
 
 /// A repository as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,7 +135,7 @@ impl GitHubAccount {
             #[serde(rename = "type")]
             kind: String,
         }
-        let resp = self.get(&format!("/users/{login}"))?;
+        let resp = self.get(&format!("/users/{}", urls::segment(login)))?;
         match resp.status {
             404 => Ok(None),
             200 => Ok(Some(match resp.json::<Account>()?.kind.as_str() {
@@ -154,8 +154,12 @@ impl GitHubAccount {
                     None => {
                         bail!("there is no GitHub account {owner:?} (or the token cannot see it)")
                     }
-                    Some(AccountKind::Organization) => format!("/orgs/{owner}/repos?per_page=100"),
-                    Some(AccountKind::User) => format!("/users/{owner}/repos?per_page=100"),
+                    Some(AccountKind::Organization) => {
+                        format!("/orgs/{}/repos?per_page=100", urls::segment(owner))
+                    }
+                    Some(AccountKind::User) => {
+                        format!("/users/{}/repos?per_page=100", urls::segment(owner))
+                    }
                 };
                 self.list(&path, None, &format!("list the repositories of {owner}"))?
                     .ok_or_else(|| {
@@ -209,7 +213,11 @@ impl GitHubAccount {
             body["description"] = json!(d);
         }
         let resp = self.http.send(
-            Request::new(Method::Post, format!("/orgs/{}/repos", new.owner)).body(Body::Json(body)),
+            Request::new(
+                Method::Post,
+                format!("/orgs/{}/repos", urls::segment(&new.owner)),
+            )
+            .body(Body::Json(body)),
         )?;
         if resp.status != 201 {
             return Err(failure(

@@ -161,6 +161,15 @@ pub fn create_access_token(ctx: &mut Ctx<'_>) -> ApiResult {
             }
             Ok(wanted)
         };
+        // Metadata is read-only and every installation has it: asking to write it is refused.
+        match wanted.get("metadata").and_then(Value::as_str) {
+            None | Some("read") => {}
+            Some(other) => {
+                return Err(ApiError::unprocessable(&format!(
+                    "The permissions requested are not granted to this installation: metadata ({other})"
+                )))
+            }
+        }
         permissions = Permissions {
             contents: level("contents", app.permissions.contents)?,
             pull_requests: level("pull_requests", app.permissions.pull_requests)?,

@@ -328,6 +328,61 @@ fn github_app_credentials_get_an_installation_token() {
         .is_verified(REPO, &gensync_tests::git::Oid::parse(&head).unwrap()));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("PRIVATE KEY"));
+    // The installation token was asked with what a sync needs and nothing more.
+    let asked: Vec<serde_json::Value> = env
+        .emu
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/access_tokens"))
+        .map(|r| serde_json::from_str(&r.body).expect("a JSON body"))
+        .collect();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(
+        asked[0]["permissions"],
+        serde_json::json!({"contents": "write", "pull_requests": "write", "metadata": "read"})
+    );
+    assert_eq!(asked[0]["repositories"], serde_json::json!(["app"]));
+
+    // In GitHub Actions, an empty GITHUB_TOKEN (and an Action `token` input left empty) does
+    // not shadow the App: the App's token is minted, masked before use, and commits.
+    let outputs = env.work.path().join("outputs");
+    let build = env.build("build-2");
+    let out = env.run(
+        &["github-action".to_owned()],
+        &[
+            ("GITHUB_TOKEN", ""),
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_OUTPUT", outputs.to_str().unwrap()),
+            ("INPUT_TOKEN", ""),
+            ("INPUT_REPOSITORY", REPO),
+            ("INPUT_OUTPUT", build.to_str().unwrap()),
+            ("INPUT_MESSAGE", "From an App in Actions"),
+            ("INPUT_API-URL", env.emu.base_url()),
+            ("GITHUB_APP_ID", "77"),
+            ("GITHUB_APP_PRIVATE_KEY", &key.private_key_pem()),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let masked: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("::add-mask::"))
+        .collect();
+    assert_eq!(masked.len(), 1, "{stdout}");
+    let minted = masked[0];
+    assert!(minted.starts_with("ghs_") && minted.len() == 40, "{minted}");
+    let rest: String = stdout
+        .lines()
+        .filter(|l| !l.starts_with("::add-mask::"))
+        .collect();
+    assert!(!rest.contains(minted) && !stderr.contains(minted));
+    let head = env.head("amplication").unwrap();
+    let message = env.git(&["log", "-1", "--format=%s", &head]);
+    assert_eq!(message.trim(), "From an App in Actions");
+    assert!(env
+        .emu
+        .is_verified(REPO, &gensync_tests::git::Oid::parse(&head).unwrap()));
 }
 
 /// Issue 8: in GraphQL mode an update is four requests: one query for the reads, the tree

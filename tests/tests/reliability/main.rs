@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod crash;
+mod encoding;
 mod faults;
 mod harness;
 mod secrets;

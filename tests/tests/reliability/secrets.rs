@@ -276,3 +276,189 @@ fn credentials_never_follow_a_redirect_to_another_host() {
         env.take_invalid_requests();
     }
 }
+
+/// Issue 12 item 4: a server that echoes the request's credential in every kind of error
+/// answer (a REST JSON error, GraphQL `errors` in a 200, an HTML 5xx page, a repository
+/// listing's error; the raw token and the whole `Authorization` value) never makes gensync
+/// print it, in plain runs, verbose runs, Actions and Pipelines runs with their output files.
+#[test]
+fn a_server_echoing_credentials_in_error_bodies_leaks_nothing() {
+    use gensync_tests::fault::{ECHO_AUTHORIZATION as AUTH, ECHO_CREDENTIAL as CRED};
+    for &provider in PROVIDERS {
+        let env = Env::start(provider);
+        let json_error = |status: u16| {
+            let message = format!("Bad credentials {AUTH} (token {CRED})");
+            let body = match provider {
+                Provider::Github => serde_json::json!({ "message": message }),
+                Provider::Bitbucket => serde_json::json!({
+                    "type": "error",
+                    "error": { "message": message, "detail": format!("seen {CRED}") }
+                }),
+            };
+            FaultAction::echo(status, "application/json", &body.to_string())
+        };
+        let html = FaultAction::echo(
+            502,
+            "text/html",
+            &format!("<html><body><h1>502 Bad Gateway</h1><pre>{AUTH}\n{CRED}</pre></body></html>"),
+        );
+        let (repo_path, pulls, listing) = match provider {
+            Provider::Github => ("/repos/acme/app", "/repos/*/*/pulls**", "/**repos**"),
+            Provider::Bitbucket => (
+                "/2.0/repositories/acme/app",
+                "/2.0/repositories/*/*/pullrequests**",
+                "/2.0/repositories**",
+            ),
+        };
+        let mut failures = Vec::new();
+        let mut run =
+            |env: &Env, rules: Vec<FaultRule>, args: Vec<String>, vars: &[(&str, &str)]| {
+                env.clear_faults();
+                for rule in rules {
+                    env.add_fault(rule);
+                }
+                let out = env.run(&args, vars);
+                env.clear_faults();
+                // GraphQL mode may fall back to REST and succeed: its echo is in a note.
+                let may_succeed = args.iter().any(|a| a == "graphql");
+                failures.push((args.join(" "), out, may_succeed));
+            };
+        let base_args = |env: &Env, n: u64, extra: &[&str]| {
+            let mut extra = extra.to_vec();
+            extra.push("--verbose");
+            env.sync_args(&env.build(n), &n.to_string(), &extra)
+        };
+        // A REST JSON error on the first read, every status kind.
+        for (n, status) in [(1, 401), (2, 403), (3, 404), (4, 422)] {
+            run(
+                &env,
+                vec![FaultRule::new("GET", repo_path, json_error(status)).always()],
+                base_args(&env, n, &[]),
+                &[],
+            );
+        }
+        // An HTML 5xx page on every request (retried, then reported).
+        run(
+            &env,
+            vec![FaultRule::new("*", "**", html.clone()).always()],
+            base_args(&env, 5, &[]),
+            &[],
+        );
+        // The pull-request step refused with the echo, after the commit landed.
+        run(
+            &env,
+            vec![FaultRule::new("*", pulls, json_error(422)).always()],
+            base_args(&env, 6, &[]),
+            &[],
+        );
+        // GraphQL `errors` in a 200 answer: the reads fall back to REST, the commit fails.
+        if provider == Provider::Github {
+            let body = serde_json::json!({
+                "data": null,
+                "errors": [{ "type": "FORBIDDEN", "message": format!("Resource not accessible by {AUTH} / {CRED}") }]
+            });
+            run(
+                &env,
+                vec![FaultRule::new(
+                    "POST",
+                    "/graphql",
+                    FaultAction::echo(200, "application/json", &body.to_string()),
+                )
+                .always()],
+                base_args(&env, 7, &["--commit-mode", "graphql"]),
+                &[],
+            );
+        }
+        // The repository listing refused, as JSON and as an HTML page.
+        let mut list: Vec<String> = vec!["repo".into(), "list".into()];
+        list.extend(env.provider_args().into_iter().take(4));
+        if provider == Provider::Bitbucket {
+            list.extend(["--workspace".to_owned(), "acme".to_owned()]);
+        }
+        for action in [json_error(403), html.clone()] {
+            run(
+                &env,
+                vec![FaultRule::new("GET", listing, action).always()],
+                list.clone(),
+                &[],
+            );
+        }
+        // CI mode with its output files, the pull-request step refused with the echo.
+        let n = 8;
+        let build = env.build(n);
+        match provider {
+            Provider::Github => {
+                let outputs = env.work.path().join("echo-outputs");
+                let summary = env.work.path().join("echo-summary.md");
+                let mut vars: Vec<(String, String)> = vec![
+                    ("GITHUB_ACTIONS".into(), "true".into()),
+                    ("GITHUB_OUTPUT".into(), outputs.display().to_string()),
+                    ("GITHUB_STEP_SUMMARY".into(), summary.display().to_string()),
+                    ("INPUT_TOKEN".into(), TOKEN.into()),
+                    ("INPUT_REPOSITORY".into(), REPO.into()),
+                    ("INPUT_OUTPUT".into(), build.display().to_string()),
+                    ("INPUT_MESSAGE".into(), "Build 8".into()),
+                ];
+                vars.extend(env.provider_inputs());
+                let vars: Vec<(&str, &str)> =
+                    vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                run(
+                    &env,
+                    vec![FaultRule::new("*", pulls, json_error(403)).always()],
+                    vec!["github-action".into()],
+                    &vars,
+                );
+                let mut written = env.written.lock().expect("lock");
+                written.push(outputs);
+                written.push(summary);
+            }
+            Provider::Bitbucket => {
+                let results = env.dir("echo-results");
+                let api = env.provider_args()[3].clone();
+                let vars = [
+                    ("BITBUCKET_BUILD_NUMBER", "8"),
+                    ("BITBUCKET_WORKSPACE", "acme"),
+                    ("BITBUCKET_REPO_SLUG", "app"),
+                    ("GENSYNC_RESULTS_DIR", results.to_str().expect("utf-8")),
+                    ("OUTPUT", build.to_str().expect("utf-8")),
+                    ("MESSAGE", "Build 8"),
+                    ("API_URL", api.as_str()),
+                    ("DEBUG", "true"),
+                ];
+                run(
+                    &env,
+                    vec![FaultRule::new("*", pulls, json_error(403)).always()],
+                    vec!["bitbucket-pipe".into()],
+                    &vars,
+                );
+                let mut written = env.written.lock().expect("lock");
+                for f in ["gensync.env", "gensync.json"] {
+                    written.push(results.join(f));
+                }
+            }
+        }
+        // Every run failed, and each said what the server said, with the credential redacted:
+        // the echo did happen (the test can fail), and the redactor caught it.
+        for (args, out, may_succeed) in &failures {
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                *may_succeed || !out.status.success(),
+                "{args}: the run cannot succeed:\n{text}"
+            );
+            assert!(
+                text.contains("***"),
+                "{args}: the server's text is quoted, redacted:\n{text}"
+            );
+        }
+        let checked = env.assert_no_secret_anywhere();
+        assert!(
+            checked > 20,
+            "only {checked} streams, files and requests checked"
+        );
+        env.take_invalid_requests();
+    }
+}

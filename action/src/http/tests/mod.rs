@@ -897,3 +897,137 @@ fn secondary_limit_message_names_the_wait_not_the_primary_reset() {
     );
     assert!(matches!(&error, Error::RateLimited { resets_at: Some(at), .. } if *at == until));
 }
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(data).expect("compresses");
+    encoder.finish().expect("compresses")
+}
+
+fn answer(body: Vec<u8>, gzipped: bool) -> Action {
+    let mut headers = vec![("Content-Type".to_owned(), "application/json".to_owned())];
+    if gzipped {
+        headers.push(("Content-Encoding".into(), "gzip".into()));
+    }
+    Action::Respond {
+        status: 200,
+        headers,
+        body,
+    }
+}
+
+#[test]
+fn metadata_answers_have_a_lower_cap_than_content() {
+    let big = vec![b' '; 3 << 20];
+    let server = Server::scripted(vec![
+        answer(big.clone(), false),
+        answer(big.clone(), false),
+        answer(big.clone(), false),
+    ]);
+    let mut config = authed(&server.base);
+    config.max_metadata_bytes = 2 << 20;
+    config.max_response_bytes = 4 << 20;
+    let (client, _clock) = make_client(config);
+    let error = client.get("/repos/o/r/git/trees/x").expect_err("too large");
+    assert!(matches!(error, Error::TooLarge { limit, encoding: None, .. } if limit == 2 << 20));
+    let message = error.to_string();
+    assert!(
+        message.contains("is larger than 2 MiB") && message.contains("/repos/o/r/git/trees/x"),
+        "{message}"
+    );
+    assert!(!message.contains("invalid HTTP setting"), "{message}");
+    // Not retried: the same answer would come back.
+    assert_eq!(server.seen().len(), 1);
+    let blob = client
+        .send(Request::new(Method::Get, "/repos/o/r/git/blobs/y").content())
+        .expect("a blob may be larger");
+    assert_eq!(blob.body.len(), big.len());
+    // The content cap holds too.
+    let mut config = authed(&server.base);
+    config.max_response_bytes = 1 << 20;
+    let (client, _clock) = make_client(config);
+    let error = client
+        .send(Request::new(Method::Get, "/blob").content())
+        .expect_err("too large");
+    assert!(
+        error.to_string().contains("is larger than 1 MiB"),
+        "{error}"
+    );
+    assert_eq!(
+        HttpConfig::with_defaults("https://x.example")
+            .unwrap()
+            .max_metadata_bytes,
+        32 << 20
+    );
+}
+
+#[test]
+fn a_gzip_bomb_is_reported_as_such() {
+    let bomb = gzip(&vec![0u8; 16 << 20]);
+    assert!(bomb.len() < 100 << 10, "{} bytes compressed", bomb.len());
+    let server = Server::scripted(vec![
+        answer(bomb.clone(), true),
+        answer(gzip(br#"{"ok":true}"#), true),
+    ]);
+    let mut config = authed(&server.base);
+    config.max_metadata_bytes = 1 << 20;
+    let (client, _clock) = make_client(config);
+    let error = client.get("/repos/o/r").expect_err("a bomb");
+    let message = error.to_string();
+    assert!(
+        message.contains(&format!(
+            "the answer from {}/repos/o/r decompresses past 1 MiB",
+            server.base
+        )),
+        "{message}"
+    );
+    assert!(message.contains("gzip-compressed"), "{message}");
+    assert!(
+        message.contains(&format!("{} bytes on the wire", bomb.len())),
+        "{message}"
+    );
+    assert!(!message.contains("invalid HTTP setting"), "{message}");
+    // A small gzipped answer is read, decompressed.
+    let ok = client.get("/repos/o/r").expect("small");
+    assert_eq!(ok.body, br#"{"ok":true}"#);
+}
+
+#[test]
+fn error_bodies_are_redacted_at_the_root() {
+    // A server echoing the request's credential in every kind of error answer: JSON, an HTML
+    // page, plain text, a non-UTF-8 body.
+    let echo = |seen: &server::Seen, _: &str| {
+        let auth = seen.header("authorization").unwrap_or_default().to_owned();
+        match seen.path.as_str() {
+            "/json" => Action::json(422, &format!(r#"{{"message":"no: {auth}"}}"#)),
+            "/html" => Action::Respond {
+                status: 502,
+                headers: vec![("Content-Type".into(), "text/html".into())],
+                body: format!("<html><body>upstream saw {auth}</body></html>").into_bytes(),
+            },
+            "/bytes" => Action::Respond {
+                status: 500,
+                headers: Vec::new(),
+                body: [&[0xff, 0xfe][..], auth.as_bytes()].concat(),
+            },
+            _ => Action::json(200, &format!(r#"{{"data":"{auth}"}}"#)),
+        }
+    };
+    let server = Server::start(IpAddr::V4(Ipv4Addr::LOCALHOST), None, echo);
+    let mut config = authed(&server.base);
+    config.retry.max_attempts = 1;
+    let (client, _clock) = make_client(config);
+    for path in ["/json", "/html", "/bytes"] {
+        let response = client.get(path).expect("an answer");
+        assert!(!response.is_success());
+        let text = response.text();
+        assert_no_token(&text);
+        assert!(text.contains("Bearer ***"), "{path}: {text}");
+    }
+    // A 2xx answer is data and stays as it is (a blob may hold any bytes).
+    let ok = client.get("/data").expect("an answer");
+    assert!(ok.text().contains(TOKEN));
+    // Whatever reaches the final message is scrubbed with every client's secrets.
+    assert_eq!(redact_known(&format!("x {TOKEN} y")), "x *** y");
+}
