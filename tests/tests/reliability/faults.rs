@@ -465,3 +465,242 @@ fn random_faults_never_leave_a_partial_commit_nor_lose_a_commit() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Which sync of [`every_write_survives_a_lost_answer_or_a_5xx_after_it_acted`] a fault hits:
+/// the first (creates the branch and opens the pull request) or the second (moves the branch,
+/// updates the pull request and comments on it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    First,
+    Second,
+}
+
+/// Every write request of `provider` in `mode`, by sync step: `(step, method, path, nth)`,
+/// `nth` counting the matching requests of that sync (GraphQL documents share one path).
+fn write_endpoints(
+    provider: Provider,
+    mode: Mode,
+) -> Vec<(Step, &'static str, &'static str, u32, &'static str)> {
+    use Step::{First, Second};
+    match (provider, mode) {
+        (Provider::Github, Mode::Rest) => vec![
+            (First, "POST", "/repos/acme/app/git/trees", 1, "createTree"),
+            (
+                First,
+                "POST",
+                "/repos/acme/app/git/commits",
+                1,
+                "createCommit",
+            ),
+            (
+                First,
+                "POST",
+                "/graphql",
+                1,
+                "updateRefs (create the branch)",
+            ),
+            (
+                First,
+                "POST",
+                "/repos/acme/app/pulls",
+                1,
+                "create the pull request",
+            ),
+            (Second, "POST", "/repos/acme/app/git/trees", 1, "createTree"),
+            (
+                Second,
+                "POST",
+                "/repos/acme/app/git/commits",
+                1,
+                "createCommit",
+            ),
+            (
+                Second,
+                "POST",
+                "/graphql",
+                1,
+                "updateRefs (move the branch)",
+            ),
+            (
+                Second,
+                "PATCH",
+                "/repos/acme/app/pulls/*",
+                1,
+                "update the pull request",
+            ),
+            (
+                Second,
+                "POST",
+                "/repos/acme/app/issues/*/comments",
+                1,
+                "comment",
+            ),
+        ],
+        // GraphQL requests in order: the prefetch query, then the writes.
+        (Provider::Github, Mode::Graphql) => vec![
+            (
+                First,
+                "POST",
+                "/graphql",
+                2,
+                "updateRefs (create the branch)",
+            ),
+            (First, "POST", "/graphql", 3, "createCommitOnBranch"),
+            (
+                First,
+                "POST",
+                "/repos/acme/app/pulls",
+                1,
+                "create the pull request",
+            ),
+            (Second, "POST", "/graphql", 2, "createCommitOnBranch"),
+            (
+                Second,
+                "POST",
+                "/graphql",
+                3,
+                "updatePullRequest + addComment",
+            ),
+        ],
+        (Provider::Bitbucket, _) => vec![
+            (
+                First,
+                "POST",
+                "/2.0/repositories/acme/app/src",
+                1,
+                "commit (/src)",
+            ),
+            (
+                First,
+                "POST",
+                "/2.0/repositories/acme/app/pullrequests",
+                1,
+                "create the pull request",
+            ),
+            (
+                Second,
+                "POST",
+                "/2.0/repositories/acme/app/src",
+                1,
+                "commit (/src)",
+            ),
+            (
+                Second,
+                "PUT",
+                "/2.0/repositories/acme/app/pullrequests/*",
+                1,
+                "update the pull request",
+            ),
+            (
+                Second,
+                "POST",
+                "/2.0/repositories/acme/app/pullrequests/*/comments",
+                1,
+                "comment",
+            ),
+        ],
+        (Provider::Github, Mode::Src) => unreachable!("GitHub has no /src mode"),
+    }
+}
+
+/// DESIGN 6: one recoverable fault on any write never fails a sync, nor duplicates its work.
+/// For every write endpoint of every provider and mode, and for a lost answer (the connection
+/// dropped after the server acted) and a 502 after the server acted, two syncs run (the first
+/// opens the pull request, the second updates it and comments): each must finish in one run
+/// with exactly one commit per build, one pull request and one comment for the second build.
+#[test]
+fn every_write_survives_a_lost_answer_or_a_5xx_after_it_acted() {
+    let mut cases = Vec::new();
+    for &provider in PROVIDERS {
+        for &mode in provider.modes() {
+            for endpoint in write_endpoints(provider, mode) {
+                for kind in ["lost answer", "502 after handling"] {
+                    cases.push((provider, mode, endpoint, kind));
+                }
+            }
+        }
+    }
+    let failures: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = cases
+            .chunks(cases.len().div_ceil(4))
+            .map(|chunk| {
+                s.spawn(move || {
+                    let mut failures = Vec::new();
+                    for &(provider, mode, (step, method, path, nth, what), kind) in chunk {
+                        let ctx = format!(
+                            "{} / {}: {kind} on {what} ({method} {path} #{nth}, {step:?} sync)",
+                            provider.name(),
+                            mode.flag()
+                        );
+                        if let Err(e) = write_case(provider, mode, step, method, path, nth, kind) {
+                            failures.push(format!("{ctx}: {e}"));
+                        }
+                    }
+                    failures
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("case thread"))
+            .collect()
+    });
+    println!(
+        "write faults: {} cases, {} failed",
+        cases.len(),
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn write_case(
+    provider: Provider,
+    mode: Mode,
+    step: Step,
+    method: &str,
+    path: &str,
+    nth: u32,
+    kind: &str,
+) -> Result<(), String> {
+    let env = Env::start_with(provider, Seed::Normal, false);
+    let extra = provider.mode_flags(mode);
+    let action = match kind {
+        "lost answer" => FaultAction::DropAfterHandling,
+        _ => FaultAction::FailAfterHandling { status: 502 },
+    };
+    let mut builds = Vec::new();
+    for (i, this) in [(1u64, Step::First), (2, Step::Second)] {
+        let build = env.build(i);
+        let id = format!("w{i}");
+        let fault = (this == step)
+            .then(|| env.add_fault(FaultRule::new(method, path, action.clone()).nth(nth)));
+        let out = env.run(&env.sync_args(&build, &id, &extra), &[]);
+        env.wait_idle();
+        if let Some(f) = fault {
+            if env.fault_fired(f) != 1 {
+                return Err(format!("the fault fired {} times", env.fault_fired(f)));
+            }
+        }
+        env.clear_faults();
+        if !out.status.success() {
+            return Err(format!("sync {i} failed: {}", stderr(&out)));
+        }
+        builds.push((id, build));
+    }
+    let head = env.head(BRANCH).ok_or("no branch")?;
+    for (id, _) in &builds {
+        let commits = env.commits_for_build(&head, id);
+        if commits.len() != 1 {
+            return Err(format!("{} commits for build {id}", commits.len()));
+        }
+    }
+    check_build_in(&env, &head, &builds[1].1)?;
+    if env.pulls().len() != 1 || env.open_pulls_for(BRANCH) != 1 {
+        return Err(format!("pull requests: {:?}", env.pulls()));
+    }
+    let comments = env.comments_containing("<!-- gensync:build=w2 -->");
+    if comments != 1 {
+        return Err(format!("{comments} comments for build w2"));
+    }
+    Ok(())
+}

@@ -39,6 +39,8 @@ pub(super) struct Objects {
     pub blobs: HashMap<ObjectId, Vec<u8>>,
     /// Pull request number → GraphQL node id.
     pub pull_ids: HashMap<u64, String>,
+    /// The repository's GraphQL node id (for `updateRefs`).
+    pub repository_id: Option<String>,
 }
 
 /// Learns from the answer to
@@ -67,6 +69,9 @@ pub(super) fn absorb(
         .pointer("/data/repository")
         .filter(|r| r.is_object())
         .context("the answer has no repository")?;
+    if let Some(id) = repo["id"].as_str() {
+        objects.repository_id = Some(id.to_owned());
+    }
     if repo["isEmpty"].as_bool() != Some(false) {
         return Ok(());
     }
