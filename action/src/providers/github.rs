@@ -171,8 +171,38 @@ impl GitHub {
         Ok(resp.json()?)
     }
 
-    /// List a tree recursively, walking subtrees when GitHub truncates the listing.
-    fn list_tree(&self, tree: &ObjectId, prefix: &str, out: &mut BranchTree) -> anyhow::Result<()> {
+    /// List a tree recursively, walking subtrees when GitHub truncates the listing. The walk
+    /// refuses a tree met twice (a server that lists a tree inside itself), a nesting deeper
+    /// than [`MAX_TREE_DEPTH`] and more than [`MAX_TREE_REQUESTS`] listings.
+    fn list_tree(
+        &self,
+        tree: &ObjectId,
+        prefix: &str,
+        out: &mut BranchTree,
+        walk: &mut TreeWalk,
+    ) -> anyhow::Result<()> {
+        if !walk.visited.insert(*tree) {
+            bail!(
+                "GitHub listed tree {tree} again at {prefix:?}, inside itself or another listed tree: \
+                 the server's tree listings are inconsistent (a git tree cannot contain itself); \
+                 check the --api-url server"
+            );
+        }
+        let depth = prefix.split('/').filter(|s| !s.is_empty()).count();
+        if depth > MAX_TREE_DEPTH {
+            bail!(
+                "the repository's tree is nested deeper than {MAX_TREE_DEPTH} folders at {prefix:?}: \
+                 gensync stops walking it; check the --api-url server or the repository"
+            );
+        }
+        walk.requests += 2;
+        if walk.requests > MAX_TREE_REQUESTS {
+            bail!(
+                "listing the repository's tree took more than {MAX_TREE_REQUESTS} requests (GitHub \
+                 truncated it, so it is walked folder by folder; stopped at {prefix:?}): reduce the \
+                 number of folders on the branch or check the --api-url server"
+            );
+        }
         #[derive(Deserialize)]
         struct Listing {
             tree: Vec<Item>,
@@ -216,7 +246,12 @@ impl GitHub {
         for item in &level.tree {
             if item.kind == "tree" {
                 let sub = ObjectId::from_hex(item.sha.as_bytes())?;
-                self.list_tree(&sub, &gensync_core::path::join(prefix, &item.path), out)?;
+                self.list_tree(
+                    &sub,
+                    &gensync_core::path::join(prefix, &item.path),
+                    out,
+                    walk,
+                )?;
             } else {
                 add(out, item)?;
             }
@@ -560,6 +595,18 @@ impl GitHub {
     }
 }
 
+/// The deepest folder nesting a truncated tree walk follows.
+const MAX_TREE_DEPTH: usize = 256;
+/// The most listing requests one truncated tree walk makes.
+const MAX_TREE_REQUESTS: usize = 20_000;
+
+/// The state of one tree walk: trees already listed and requests made.
+#[derive(Default)]
+struct TreeWalk {
+    visited: std::collections::HashSet<ObjectId>,
+    requests: usize,
+}
+
 #[derive(Deserialize)]
 struct Sha {
     sha: String,
@@ -754,7 +801,7 @@ impl Provider for GitHub {
             return Ok(t.clone());
         }
         let mut out = BranchTree::new();
-        self.list_tree(&commit.tree, "", &mut out)?;
+        self.list_tree(&commit.tree, "", &mut out, &mut TreeWalk::default())?;
         self.trees.insert(commit.tree, out.clone());
         Ok(out)
     }

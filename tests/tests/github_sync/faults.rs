@@ -304,3 +304,40 @@ fn a_branch_rewound_between_read_and_update_is_not_resurrected() {
         .any(|p| p == "dropped/by-them.txt"));
     env.emu.assert_no_invalid_requests();
 }
+
+#[test]
+fn a_truncated_tree_that_lists_itself_is_refused_after_a_few_requests() {
+    let env = Env::start();
+    let root = env.git(&["rev-parse", "main^{tree}"]).trim().to_owned();
+    // A hostile server: the root tree's listing is truncated and names the root as a subtree.
+    let listing = serde_json::json!({
+        "sha": root,
+        "url": format!("https://api.github.com/repos/acme/app/git/trees/{root}"),
+        "tree": [{"path": "loop", "mode": "040000", "type": "tree", "sha": root,
+                  "url": format!("https://api.github.com/repos/acme/app/git/trees/{root}")}],
+        "truncated": true,
+    });
+    env.emu.add_fault(
+        FaultRule::new(
+            "GET",
+            &format!("/repos/acme/app/git/trees/{root}"),
+            FaultAction::json(200, &listing, &[]),
+        )
+        .always(),
+    );
+    let before = env.head("amplication");
+    let err = failure(&env.sync(&env.build("build-1"), "1", &[]));
+    assert!(
+        err.contains(&root) && err.contains("inside itself"),
+        "{err}"
+    );
+    let listings = env
+        .emu
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains("/git/trees/"))
+        .count();
+    assert!(listings <= 4, "{listings} tree listings before giving up");
+    assert_untouched(&env, &before);
+    env.emu.take_invalid_requests();
+}
