@@ -109,8 +109,25 @@ impl GitHub {
     }
 
     /// Runs a GraphQL document; GitHub's `errors` become an error (with the permission hint
-    /// when a token lacks one). `idempotent` allows retries (queries, not mutations).
-    fn graphql(&self, body: Value, idempotent: bool, what: &str) -> anyhow::Result<Value> {
+    /// when a token lacks one). `idempotent` allows retries (queries, not mutations). The
+    /// answer's `data` is not kept.
+    fn graphql(&self, body: Value, idempotent: bool, what: &str) -> anyhow::Result<()> {
+        let answer: GraphqlAnswer<serde::de::IgnoredAny> =
+            self.graphql_answer(body, idempotent, what)?;
+        if !answer.errors.is_empty() {
+            return Err(self.graphql_failure(&answer.errors, what));
+        }
+        Ok(())
+    }
+
+    /// Runs a GraphQL document and parses the whole answer into `T` (typed, never a
+    /// `serde_json::Value` tree).
+    fn graphql_answer<T: serde::de::DeserializeOwned>(
+        &self,
+        body: Value,
+        idempotent: bool,
+        what: &str,
+    ) -> anyhow::Result<T> {
         let resp = self.http.send(
             Request::new(Method::Post, self.graphql_url.clone())
                 .body(Body::Json(body))
@@ -119,26 +136,7 @@ impl GitHub {
         if !resp.is_success() {
             return Err(api_error(&resp, what));
         }
-        let v: Value = resp.json()?;
-        if let Some(errors) = v
-            .get("errors")
-            .and_then(Value::as_array)
-            .filter(|e| !e.is_empty())
-        {
-            let messages: Vec<&str> = errors
-                .iter()
-                .filter_map(|e| e.get("message").and_then(Value::as_str))
-                .collect();
-            let message = messages.join("; ");
-            let hint = if message.contains("Resource not accessible") {
-                " — the token lacks permission: it needs `contents: write` and `pull-requests: write` \
-                 (in a workflow: `permissions: { contents: write, pull-requests: write }`)"
-            } else {
-                ""
-            };
-            bail!("GitHub refused to {what}: {message}{hint}");
-        }
-        Ok(v)
+        Ok(resp.json()?)
     }
 
     fn repo_path(&self, rest: &str) -> String {
@@ -696,10 +694,8 @@ impl Provider for GitHub {
             pull_requests: wanted.pull_request,
         });
         let learnt = self
-            .graphql(body, true, "read the branches")
-            .and_then(|answer| {
-                prefetch::absorb(&answer, wanted, &mut self.view, &mut self.objects)
-            });
+            .graphql_answer::<prefetch::Answer>(body, true, "read the branches")
+            .and_then(|answer| prefetch::absorb(answer, wanted, &mut self.view, &mut self.objects));
         if let Err(err) = learnt {
             self.view = prefetch::View::default();
             self.notes.push(format!(
