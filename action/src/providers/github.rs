@@ -411,13 +411,13 @@ impl GitHub {
     }
 
     /// Whether commit `head` is the one a `createCommitOnBranch` of `message` on `parent` made
-    /// (its answer was lost): same single parent, same message.
+    /// (its answer was lost): same single parent, same message; and `head`'s first parent.
     fn is_our_commit(
         &mut self,
         head: &ObjectId,
         parent: &ObjectId,
         message: &str,
-    ) -> anyhow::Result<bool> {
+    ) -> anyhow::Result<(bool, Option<ObjectId>)> {
         let c: CommitJson = self.get_json(
             &self.repo_path(&format!("/git/commits/{head}")),
             "read a commit",
@@ -426,7 +426,12 @@ impl GitHub {
             .trees
             .insert(*head, ObjectId::from_hex(c.tree.sha.as_bytes())?);
         let parents: Vec<&str> = c.parents.iter().map(|p| p.sha.as_str()).collect();
-        Ok(parents == [parent.to_string().as_str()] && c.message.trim_end() == message.trim_end())
+        let first = parents
+            .first()
+            .and_then(|p| ObjectId::from_hex(p.as_bytes()).ok());
+        let ours =
+            parents == [parent.to_string().as_str()] && c.message.trim_end() == message.trim_end();
+        Ok((ours, first))
     }
 
     /// A pull request from the REST API, remembering its node id for GraphQL.
@@ -572,14 +577,22 @@ impl GitHub {
                 Err(failure)
             }
             Some(h) => {
-                if self.is_our_commit(&h, &r.parent.id, r.message)? {
-                    Ok(CommitOutcome::Committed {
-                        id: h,
-                        via: "graphql (confirmed after a lost answer)".into(),
-                    })
-                } else {
-                    Ok(CommitOutcome::HeadMoved)
+                // Ours, or under a few commits another writer made on top since it landed.
+                let mut at = h;
+                for _ in 0..READ_BACK_DEPTH {
+                    let (ours, first_parent) = self.is_our_commit(&at, &r.parent.id, r.message)?;
+                    if ours {
+                        return Ok(CommitOutcome::Committed {
+                            id: at,
+                            via: "graphql (confirmed after a lost answer)".into(),
+                        });
+                    }
+                    match first_parent {
+                        Some(p) if p != r.parent.id => at = p,
+                        _ => break,
+                    }
                 }
+                Ok(CommitOutcome::HeadMoved)
             }
             None => Ok(CommitOutcome::HeadMoved),
         }
@@ -592,6 +605,10 @@ impl GitHub {
         Ok(())
     }
 }
+
+/// How many commits below the head a read-back after a lost `createCommitOnBranch` answer
+/// looks at for ours (another writer may have committed on top meanwhile).
+const READ_BACK_DEPTH: usize = 5;
 
 /// The deepest folder nesting a truncated tree walk follows.
 const MAX_TREE_DEPTH: usize = 256;

@@ -24,15 +24,25 @@ use crate::harness::{check_build_in, stderr, Env, Mode, Provider, Seed, BRANCH, 
 const SEED: u64 = 0x6E5E_2026_0007;
 /// Sync attempts per provider, shared between its commit modes (Bitbucket's attempts cost
 /// more requests: 200 keep the binary's runtime reasonable).
+/// `GENSYNC_SOAK_ATTEMPTS` overrides both (e.g. 400 for a longer soak).
 fn attempts_per_provider(provider: Provider) -> u64 {
+    if let Some(n) = std::env::var("GENSYNC_SOAK_ATTEMPTS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+    {
+        return n;
+    }
     match provider {
         Provider::Github => 240,
         Provider::Bitbucket => 200,
     }
 }
-/// The client's request timeout in the suite and the delay of a slow response (past it).
-const CLIENT_TIMEOUT: &str = "0.3";
-const SLOW_MS: u64 = 700;
+/// The client's request timeout in the suite and the delay of a slow response (past it). Not
+/// shorter: the debug emulator's own answers (Bitbucket's commit listings of a branch with a
+/// long history) take several hundred milliseconds late in the run, and a timeout shorter than
+/// the server's honest answer is an outage, not a fault.
+const CLIENT_TIMEOUT: &str = "1.5";
+const SLOW_MS: u64 = 2000;
 
 #[derive(Default, Debug, Clone)]
 struct Figures {
@@ -45,7 +55,58 @@ struct Figures {
     other_writer_commits: u64,
     lost_commits: u64,
     unreported_commits: u64,
+    /// Attempts whose faults a careful client survives: no request failed more than
+    /// [`RECOVERABLE_FAILURES`] times in a row, the other writer moved the branch at most
+    /// [`RECOVERABLE_MOVES`] times.
+    recoverable: u64,
+    /// Of those, the attempts that failed all the same.
+    recoverable_give_ups: u64,
     inconsistencies: Vec<String>,
+}
+
+/// At most this many failures of one request (retried with the same method and path, one
+/// after the other) leave a sync recoverable: the client makes 5 attempts per request.
+const RECOVERABLE_FAILURES: usize = 3;
+/// At most this many moves of the branch by another writer during one sync leave it
+/// recoverable: the flow rebuilds up to 5 times.
+const RECOVERABLE_MOVES: usize = 3;
+
+/// Whether the faults of one sync's requests (in order) are recoverable (see
+/// [`Figures::recoverable`]). A client repeats a request only after it failed, so a run of
+/// identical consecutive requests is one request's failures (injected, or a timeout on a slow
+/// honest answer), plus its last one if a fault failed it.
+fn recoverable(requests: &[gensync_tests::record::RecordedRequest]) -> bool {
+    let failed = |r: &gensync_tests::record::RecordedRequest| {
+        r.fault.as_deref().is_some_and(|f| {
+            ["respond", "drop", "delay", "handle, then"]
+                .iter()
+                .any(|k| f.contains(k))
+        })
+    };
+    let moves: usize = requests
+        .iter()
+        .map(|r| {
+            r.fault
+                .as_deref()
+                .map_or(0, |f| f.matches("move branch").count())
+        })
+        .sum();
+    let mut i = 0;
+    while i < requests.len() {
+        let key = |r: &gensync_tests::record::RecordedRequest| {
+            (r.method.clone(), r.path.clone(), r.query.clone())
+        };
+        let mut j = i + 1;
+        while j < requests.len() && key(&requests[j]) == key(&requests[i]) {
+            j += 1;
+        }
+        let failures = (j - i - 1) + usize::from(failed(&requests[j - 1]));
+        if failures > RECOVERABLE_FAILURES {
+            return false;
+        }
+        i = j;
+    }
+    moves <= RECOVERABLE_MOVES
 }
 
 const KINDS: [&str; 7] = [
@@ -110,6 +171,8 @@ impl Figures {
         self.other_writer_commits += f.other_writer_commits;
         self.lost_commits += f.lost_commits;
         self.unreported_commits += f.unreported_commits;
+        self.recoverable += f.recoverable;
+        self.recoverable_give_ups += f.recoverable_give_ups;
         self.inconsistencies
             .extend(f.inconsistencies.iter().cloned());
     }
@@ -210,10 +273,21 @@ fn run_suite(provider: Provider, mode: Mode, attempts: u64, seed: u64) -> Figure
         let before = env.head(BRANCH);
         let rules = plan(&env, mode, &mut rng, before.is_some());
         let args = env.sync_args(&build, &build_id, &extra);
+        let seen = env.requests().len();
         let out = env.run(&args, &[("GENSYNC_HTTP_TIMEOUT", CLIENT_TIMEOUT)]);
         // A delayed request is still handled after the client gave up (and may move the
         // branch or land the commit then): look at the repository only once it is done.
         env.wait_idle();
+        if recoverable(&env.requests()[seen..]) {
+            fig.recoverable += 1;
+            if !out.status.success() {
+                fig.recoverable_give_ups += 1;
+                fig.inconsistencies.push(format!(
+                    "attempt {i}: gave up on recoverable faults: {}",
+                    stderr(&out)
+                ));
+            }
+        }
         let mut fired_slow = false;
         for (kind, id, slow) in &rules {
             let n = env.fault_fired(*id) as u64;
@@ -353,7 +427,7 @@ fn report(provider: Provider, per_mode: &[(Mode, Figures)], elapsed: Duration) -
     for (mode, f) in per_mode {
         total.add(f);
         text.push_str(&format!(
-            "  {} / {}: {} attempts, {} faults injected, {} completions, {} clean failures ({} after the commit landed), {} other-writer commits, {} lost\n",
+            "  {} / {}: {} attempts, {} faults injected, {} completions, {} clean failures ({} after the commit landed), {} other-writer commits, {} lost, {} recoverable attempts of which {} gave up\n",
             provider.name(),
             mode.flag(),
             f.attempts,
@@ -362,7 +436,9 @@ fn report(provider: Provider, per_mode: &[(Mode, Figures)], elapsed: Duration) -
             f.clean_failures,
             f.failures_after_commit,
             f.other_writer_commits,
-            f.lost_commits
+            f.lost_commits,
+            f.recoverable,
+            f.recoverable_give_ups
         ));
     }
     let kinds: Vec<String> = kinds(provider)
@@ -371,7 +447,7 @@ fn report(provider: Provider, per_mode: &[(Mode, Figures)], elapsed: Duration) -
         .map(|(k, n)| format!("{k} {n}"))
         .collect();
     format!(
-        "fault-injection suite, {} (seed {SEED:#x}, {:.1} s): attempts {}, faults injected {} ({}), completions {}, clean failures {}, other-writer commits {}, lost commits {}, successes not naming their commit {}\n{text}",
+        "fault-injection suite, {} (seed {SEED:#x}, {:.1} s): attempts {}, faults injected {} ({}), completions {}, clean failures {}, other-writer commits {}, lost commits {}, successes not naming their commit {}, recoverable attempts {} (gave up {})\n{text}",
         provider.name(),
         elapsed.as_secs_f64(),
         total.attempts,
@@ -382,6 +458,8 @@ fn report(provider: Provider, per_mode: &[(Mode, Figures)], elapsed: Duration) -
         total.other_writer_commits,
         total.lost_commits,
         total.unreported_commits,
+        total.recoverable,
+        total.recoverable_give_ups,
     )
 }
 
