@@ -336,9 +336,10 @@ fn pull_request_step(
         return Ok(());
     }
     match (&outcome.commit_sha, existing) {
-        (Some(_), Some(pr)) => {
-            let comment = pull_request_comment(&job.build, &outcome.changes);
-            provider.update_pull_request(&pr, &outcome.pull_request_text, &comment)?;
+        (Some(sha), Some(pr)) => {
+            let marker = message::build_marker(job.build.build_id.as_deref().unwrap_or(sha));
+            let comment = pull_request_comment(&job.build, &outcome.changes, &marker);
+            provider.update_pull_request(&pr, &outcome.pull_request_text, &comment, &marker)?;
             outcome.operation = Operation::Updated;
             outcome.pull_request = Some(pr);
         }
@@ -372,7 +373,8 @@ fn pull_request_step(
     Ok(())
 }
 
-fn pull_request_comment(build: &BuildInfo, changes: &[ChangeSet]) -> String {
+/// The comment on an updated pull request; it ends with the build's hidden `marker`.
+fn pull_request_comment(build: &BuildInfo, changes: &[ChangeSet], marker: &str) -> String {
     let mut out = format!(
         "New build{}: {}\n\n",
         build
@@ -388,6 +390,11 @@ fn pull_request_comment(build: &BuildInfo, changes: &[ChangeSet]) -> String {
     out.push_str(&message::summary_markdown(
         &changes.iter().collect::<Vec<_>>(),
     ));
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(marker);
+    out.push('\n');
     out
 }
 

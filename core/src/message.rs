@@ -185,6 +185,40 @@ pub fn parse_trailers(message: &str) -> Option<Option<String>> {
     ours.then_some(build_id)
 }
 
+/// The hidden marker ending every pull-request comment gensync writes for a build: `key` is
+/// the build id (or, without one, the commit's id). After a comment request failed or lost its
+/// answer, the comments are read back and the marker tells whether this build's comment is
+/// already there ([`has_build_marker`]), so a retry never posts it twice.
+pub fn build_marker(key: &str) -> String {
+    format!("<!-- gensync:build={} -->", marker_escape(key))
+}
+
+/// Whether `comment` carries the [`build_marker`] of `key`.
+pub fn has_build_marker(comment: &str, key: &str) -> bool {
+    comment.contains(&build_marker(key))
+}
+
+/// `key` safe inside an HTML comment: characters outside `[A-Za-z0-9._:/+=-]`, and a `-` that
+/// follows another (`--` may end a comment), are percent-encoded.
+fn marker_escape(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut previous_dash = false;
+    for c in key.chars() {
+        let plain =
+            c.is_ascii_alphanumeric() || "._:/+=".contains(c) || (c == '-' && !previous_dash);
+        if plain {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        previous_dash = c == '-';
+    }
+    out
+}
+
 /// A pull request's title and body.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PullRequestText {
@@ -369,5 +403,20 @@ mod tests {
         assert_eq!(pr.title, "Add orders service");
         assert!(pr.body.starts_with("Generated from the new schema.\n\nBuild:\n\n```\nhttps://app.example.com/builds/42\n```\n"));
         assert!(pr.body.contains("| Added | 0 |"));
+    }
+
+    #[test]
+    fn build_markers_are_hidden_unique_and_safe() {
+        assert_eq!(build_marker("rest-1"), "<!-- gensync:build=rest-1 -->");
+        assert_eq!(
+            build_marker("a-->b c"),
+            "<!-- gensync:build=a-%2D%3Eb%20c -->"
+        );
+        assert!(has_build_marker(
+            "New build\n\n<!-- gensync:build=7 -->\n",
+            "7"
+        ));
+        assert!(!has_build_marker("<!-- gensync:build=17 -->", "7"));
+        assert!(!has_build_marker("<!-- gensync:build=7x -->", "7"));
     }
 }

@@ -68,6 +68,12 @@ pub enum FaultAction {
     Drop,
     /// Handle the request (its effects happen), then close the connection without answering.
     DropAfterHandling,
+    /// Handle the request (its effects happen), then answer `status` instead of the real answer
+    /// (a server that acted and then failed, e.g. a proxy's 502 after the backend wrote).
+    FailAfterHandling {
+        /// Status code of the answer sent.
+        status: u16,
+    },
     /// Another writer commits a change on `branch` of the request's repository before the
     /// request is handled (so the client's view of the branch head becomes stale).
     MoveBranch {
@@ -79,6 +85,12 @@ pub enum FaultAction {
         /// What it writes there (default: a unique line).
         #[serde(default)]
         content: Option<String>,
+    },
+    /// Another writer rewinds `branch` of the request's repository to its head's first parent
+    /// (a force-push that drops the newest commit) before the request is handled.
+    RewindBranch {
+        /// The branch to rewind.
+        branch: String,
     },
 }
 
@@ -166,6 +178,13 @@ impl FaultAction {
         }
     }
 
+    /// Another writer drops the newest commit of `branch` before the request is handled.
+    pub fn rewind_branch(branch: &str) -> FaultAction {
+        FaultAction::RewindBranch {
+            branch: branch.to_owned(),
+        }
+    }
+
     /// A short description for the request record.
     pub fn describe(&self) -> String {
         match self {
@@ -173,7 +192,9 @@ impl FaultAction {
             FaultAction::Delay { ms } => format!("delay {ms} ms"),
             FaultAction::Drop => "drop".into(),
             FaultAction::DropAfterHandling => "drop after handling".into(),
+            FaultAction::FailAfterHandling { status } => format!("handle, then answer {status}"),
             FaultAction::MoveBranch { branch, .. } => format!("move branch {branch}"),
+            FaultAction::RewindBranch { branch } => format!("rewind branch {branch}"),
         }
     }
 }

@@ -193,12 +193,10 @@ impl Forge for GithubForge {
         ]
     }
 
-    fn branch_write(&self, branch: &str, create: bool) -> (&'static str, String) {
-        if create {
-            ("POST", "/repos/acme/app/git/refs".into())
-        } else {
-            ("PATCH", format!("/repos/acme/app/git/refs/heads/{branch}"))
-        }
+    /// gensync creates and moves branches with GraphQL `updateRefs` (a compare-and-swap), in
+    /// REST commit mode too, where it is the only GraphQL request.
+    fn branch_write(&self, _branch: &str, _create: bool) -> (&'static str, String) {
+        ("POST", "/graphql".into())
     }
 
     fn unauthorized(&self) -> FaultAction {

@@ -620,6 +620,54 @@ impl BareRepo {
         self.cas(name, expected, &args)
     }
 
+    /// Applies every change of `changes` or none (one `git update-ref --stdin` transaction):
+    /// each ref `name` is set to `new` (`None`: deleted) if it is where `expected` says. A
+    /// refusal because a ref is elsewhere is [`Error::StaleRef`] naming the first such ref.
+    pub fn update_refs(
+        &self,
+        changes: &[(String, Option<Oid>, RefExpectation)],
+    ) -> Result<(), Error> {
+        let null = Oid::null();
+        let mut script = String::from("start\n");
+        for (name, new, expected) in changes {
+            let old = match expected {
+                RefExpectation::Any => String::new(),
+                RefExpectation::Absent => format!(" {}", null.as_str()),
+                RefExpectation::At(old) => format!(" {}", old.as_str()),
+            };
+            match new {
+                Some(new) => script.push_str(&format!("update {name} {}{old}\n", new.as_str())),
+                None => script.push_str(&format!("delete {name}{old}\n")),
+            }
+        }
+        script.push_str("commit\n");
+        match self.run_text(
+            &["update-ref", "-m", "emulator", "--stdin"],
+            Some(script.as_bytes()),
+        ) {
+            Ok(_) => Ok(()),
+            Err(error @ Error::Failed { .. }) => {
+                for (name, _, expected) in changes {
+                    let actual = self.resolve_ref(name)?;
+                    let stale = match expected {
+                        RefExpectation::Any => false,
+                        RefExpectation::Absent => actual.is_some(),
+                        RefExpectation::At(old) => actual.as_ref() != Some(old),
+                    };
+                    if stale {
+                        return Err(Error::StaleRef {
+                            name: name.clone(),
+                            expected: expected.clone(),
+                            actual,
+                        });
+                    }
+                }
+                Err(error)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Deletes ref `name` if it is where `expected` says.
     pub fn delete_ref(&self, name: &str, expected: &RefExpectation) -> Result<(), Error> {
         let mut args = vec!["update-ref", "-d", name];

@@ -23,15 +23,11 @@ pub trait Intercepted {
     fn answer(&self, request: &Request, seq: u64) -> (Response, Option<String>);
     /// Why a request that a fault answered is invalid: the client sent it all the same.
     fn problems(&self, request: &Request) -> Option<String>;
-    /// "Another writer" commits a change on `branch` of the request's repository (the file
-    /// `path` with `content`, or a file of its own).
-    fn move_branch(
+    /// Runs `op` as "another writer" on the bare repository of the request's repository.
+    fn another_writer(
         &self,
         request: &Request,
-        seq: u64,
-        branch: &str,
-        path: Option<String>,
-        content: Option<String>,
+        op: &dyn Fn(&BareRepo) -> Result<(), String>,
     ) -> Result<(), String>;
     /// Headers the provider puts on every answer (a request id), set on canned answers too.
     fn stamp(&self, _response: &mut Response, _seq: u64) {}
@@ -43,6 +39,7 @@ pub fn serve(emu: &impl Intercepted, request: Request) -> Reply {
     let mut notes = Vec::new();
     let mut early = None;
     let mut drop_after = false;
+    let mut fail_after = None;
     for action in emu.faults().check(&request.method, &request.path) {
         notes.push(action.describe());
         match action {
@@ -52,8 +49,18 @@ pub fn serve(emu: &impl Intercepted, request: Request) -> Reply {
                 path,
                 content,
             } => {
-                if let Err(e) = emu.move_branch(&request, entry.seq, &branch, path, content) {
+                let seq = entry.seq;
+                let op = |git: &BareRepo| {
+                    another_writers_commit(git, &branch, seq, path.clone(), content.clone())
+                };
+                if let Err(e) = emu.another_writer(&request, &op) {
                     notes.push(format!("(the move failed: {e})"));
+                }
+            }
+            FaultAction::RewindBranch { branch } => {
+                let op = |git: &BareRepo| rewind(git, &branch);
+                if let Err(e) = emu.another_writer(&request, &op) {
+                    notes.push(format!("(the rewind failed: {e})"));
                 }
             }
             FaultAction::Respond {
@@ -79,6 +86,7 @@ pub fn serve(emu: &impl Intercepted, request: Request) -> Reply {
                 break;
             }
             FaultAction::DropAfterHandling => drop_after = true,
+            FaultAction::FailAfterHandling { status } => fail_after = Some(status),
         }
     }
     let reply = match early {
@@ -92,6 +100,17 @@ pub fn serve(emu: &impl Intercepted, request: Request) -> Reply {
             if drop_after {
                 notes.push(format!("(handled: {})", response.status));
                 Reply::Drop
+            } else if let Some(status) = fail_after {
+                notes.push(format!("(handled: {})", response.status));
+                let body = serde_json::json!({ "message": crate::http::reason_phrase(status) });
+                let mut failed = Response {
+                    status,
+                    headers: Vec::new(),
+                    body: body.to_string().into_bytes(),
+                };
+                failed.set_header("content-type", "application/json; charset=utf-8".to_owned());
+                emu.stamp(&mut failed, entry.seq);
+                Reply::Respond(failed)
             } else {
                 Reply::Respond(response)
             }
@@ -134,6 +153,23 @@ pub fn another_writers_commit(
     )
     .map(drop)
     .map_err(|e| e.to_string())
+}
+
+/// "Another writer" force-pushes `branch` back to its head's first parent (a
+/// [`FaultAction::RewindBranch`]): the newest commit is dropped from the branch.
+pub fn rewind(git: &BareRepo, branch: &str) -> Result<(), String> {
+    let name = format!("refs/heads/{branch}");
+    let head = git
+        .resolve_ref(&name)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no branch {branch}"))?;
+    let commit = git.read_commit(&head).map_err(|e| e.to_string())?;
+    let parent = commit
+        .parents
+        .first()
+        .ok_or_else(|| format!("{branch} has a single commit"))?;
+    git.update_ref(&name, parent, &crate::git::RefExpectation::At(head))
+        .map_err(|e| e.to_string())
 }
 
 /// The request record and fault-injection methods of an emulator type whose `inner` field

@@ -1023,11 +1023,25 @@ impl Provider for Bitbucket {
             &options.reviewers,
             options.draft,
         );
-        let resp = self.http.send(
-            Request::new(Method::Post, self.repo_path("/pullrequests"))
-                .body(Body::Json(body))
-                .idempotent(false),
-        )?;
+        let mut tries = 0;
+        let resp = loop {
+            tries += 1;
+            let sent = self.http.send(
+                Request::new(Method::Post, self.repo_path("/pullrequests"))
+                    .body(Body::Json(body.clone()))
+                    .idempotent(false),
+            );
+            if super::uncertain(&sent) {
+                // It may have been opened before the answer was lost: look before resending.
+                if let Some(pr) = self.find_pull_request(branch, base)? {
+                    return Ok(pr);
+                }
+                if tries < super::WRITE_TRIES {
+                    continue;
+                }
+            }
+            break sent?;
+        };
         if resp.status != 201 {
             if resp.status == 400 {
                 // Opened by a concurrent run (or a lost answer): use it.
@@ -1045,6 +1059,7 @@ impl Provider for Bitbucket {
         pr: &PullRequest,
         text: &PullRequestText,
         comment: &str,
+        marker: &str,
     ) -> anyhow::Result<()> {
         let resp = self.http.send(
             Request::new(
@@ -1059,14 +1074,28 @@ impl Provider for Bitbucket {
         if !resp.is_success() {
             return Err(self.api_error(&resp, "update the pull request"));
         }
-        let resp = self.http.send(
-            Request::new(
-                Method::Post,
-                self.repo_path(&format!("/pullrequests/{}/comments", pr.number)),
-            )
-            .body(Body::Json(payload::comment(comment)))
-            .idempotent(false),
-        )?;
+        let mut tries = 0;
+        let resp = loop {
+            tries += 1;
+            let sent = self.http.send(
+                Request::new(
+                    Method::Post,
+                    self.repo_path(&format!("/pullrequests/{}/comments", pr.number)),
+                )
+                .body(Body::Json(payload::comment(comment)))
+                .idempotent(false),
+            );
+            if super::uncertain(&sent) {
+                // It may have been posted before the answer was lost: look before resending.
+                if self.has_comment(pr, marker)? {
+                    return Ok(());
+                }
+                if tries < super::WRITE_TRIES {
+                    continue;
+                }
+            }
+            break sent?;
+        };
         if resp.status != 201 {
             return Err(self.api_error(&resp, "comment on the pull request"));
         }
@@ -1117,6 +1146,19 @@ impl Provider for Bitbucket {
 }
 
 impl Bitbucket {
+    /// Whether the pull request has a comment whose raw text carries `marker`.
+    fn has_comment(&self, pr: &PullRequest, marker: &str) -> anyhow::Result<bool> {
+        let comments: Vec<Value> = self.http.get_all(
+            &self.repo_path(&format!("/pullrequests/{}/comments?pagelen=100", pr.number)),
+            None,
+        )?;
+        Ok(comments.iter().any(|c| {
+            c["content"]["raw"]
+                .as_str()
+                .is_some_and(|raw| raw.contains(marker))
+        }))
+    }
+
     fn no_branches(&mut self) -> anyhow::Result<bool> {
         let v: Value =
             self.get_json(&self.repo_path("/refs/branches?pagelen=1"), "list branches")?;

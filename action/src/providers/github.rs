@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{
-    CommitInfo, CommitOutcome, CommitRequest, Prefetch, Provider, PullRequest, PullRequestOptions,
-    RepoInfo,
+    uncertain, CommitInfo, CommitOutcome, CommitRequest, Prefetch, Provider, PullRequest,
+    PullRequestOptions, RepoInfo, WRITE_TRIES,
 };
 use crate::http::{urls, Body, HttpClient, Method, Request, Response};
 
@@ -109,9 +109,25 @@ impl GitHub {
     }
 
     /// Runs a GraphQL document; GitHub's `errors` become an error (with the permission hint
-    /// when a token lacks one). `idempotent` allows retries (queries, not mutations).
-    fn graphql(&self, body: Value, idempotent: bool, what: &str) -> anyhow::Result<Value> {
-        // `.content()`: the reads' answer carries the texts of files (GraphQL `Blob.text`).
+    /// when a token lacks one). `idempotent` allows retries (queries, not mutations). The
+    /// answer's `data` is not kept.
+    fn graphql(&self, body: Value, idempotent: bool, what: &str) -> anyhow::Result<()> {
+        let answer: GraphqlAnswer<serde::de::IgnoredAny> =
+            self.graphql_answer(body, idempotent, what)?;
+        if !answer.errors.is_empty() {
+            return Err(self.graphql_failure(&answer.errors, what));
+        }
+        Ok(())
+    }
+
+    /// Runs a GraphQL document and parses the whole answer into `T` (typed, never a
+    /// `serde_json::Value` tree).
+    fn graphql_answer<T: serde::de::DeserializeOwned>(
+        &self,
+        body: Value,
+        idempotent: bool,
+        what: &str,
+    ) -> anyhow::Result<T> {
         let resp = self.http.send(
             Request::new(Method::Post, self.graphql_url.clone())
                 .body(Body::Json(body))
@@ -121,27 +137,7 @@ impl GitHub {
         if !resp.is_success() {
             return Err(api_error(&resp, what));
         }
-        let v: Value = resp.json()?;
-        if let Some(errors) = v
-            .get("errors")
-            .and_then(Value::as_array)
-            .filter(|e| !e.is_empty())
-        {
-            let messages: Vec<&str> = errors
-                .iter()
-                .filter_map(|e| e.get("message").and_then(Value::as_str))
-                .collect();
-            // A 200 answer is not redacted by the HTTP layer (it is data): its `errors` are.
-            let message = self.http.redact(&messages.join("; "));
-            let hint = if message.contains("Resource not accessible") {
-                " — the token lacks permission: it needs `contents: write` and `pull-requests: write` \
-                 (in a workflow: `permissions: { contents: write, pull-requests: write }`)"
-            } else {
-                ""
-            };
-            bail!("GitHub refused to {what}: {message}{hint}");
-        }
-        Ok(v)
+        Ok(resp.json()?)
     }
 
     /// `/repos/{owner}/{repo}` (both encoded) followed by `rest`, which must be encoded
@@ -191,8 +187,38 @@ impl GitHub {
         Ok(resp.json()?)
     }
 
-    /// List a tree recursively, walking subtrees when GitHub truncates the listing.
-    fn list_tree(&self, tree: &ObjectId, prefix: &str, out: &mut BranchTree) -> anyhow::Result<()> {
+    /// List a tree recursively, walking subtrees when GitHub truncates the listing. The walk
+    /// refuses a tree met twice (a server that lists a tree inside itself), a nesting deeper
+    /// than [`MAX_TREE_DEPTH`] and more than [`MAX_TREE_REQUESTS`] listings.
+    fn list_tree(
+        &self,
+        tree: &ObjectId,
+        prefix: &str,
+        out: &mut BranchTree,
+        walk: &mut TreeWalk,
+    ) -> anyhow::Result<()> {
+        if !walk.visited.insert(*tree) {
+            bail!(
+                "GitHub listed tree {tree} again at {prefix:?}, inside itself or another listed tree: \
+                 the server's tree listings are inconsistent (a git tree cannot contain itself); \
+                 check the --api-url server"
+            );
+        }
+        let depth = prefix.split('/').filter(|s| !s.is_empty()).count();
+        if depth > MAX_TREE_DEPTH {
+            bail!(
+                "the repository's tree is nested deeper than {MAX_TREE_DEPTH} folders at {prefix:?}: \
+                 gensync stops walking it; check the --api-url server or the repository"
+            );
+        }
+        walk.requests += 2;
+        if walk.requests > MAX_TREE_REQUESTS {
+            bail!(
+                "listing the repository's tree took more than {MAX_TREE_REQUESTS} requests (GitHub \
+                 truncated it, so it is walked folder by folder; stopped at {prefix:?}): reduce the \
+                 number of folders on the branch or check the --api-url server"
+            );
+        }
         #[derive(Deserialize)]
         struct Listing {
             tree: Vec<Item>,
@@ -236,7 +262,12 @@ impl GitHub {
         for item in &level.tree {
             if item.kind == "tree" {
                 let sub = ObjectId::from_hex(item.sha.as_bytes())?;
-                self.list_tree(&sub, &gensync_core::path::join(prefix, &item.path), out)?;
+                self.list_tree(
+                    &sub,
+                    &gensync_core::path::join(prefix, &item.path),
+                    out,
+                    walk,
+                )?;
             } else {
                 add(out, item)?;
             }
@@ -298,38 +329,11 @@ impl GitHub {
             return Err(api_error(&resp, "create a commit"));
         }
         let commit = ObjectId::from_hex(resp.json::<Sha>()?.sha.as_bytes())?;
-        let moved = if r.create_branch {
-            let (moved, attempts) = self.create_ref_attempts(r.branch, &commit)?;
-            if moved && attempts > 1 {
-                // An earlier attempt may have created the branch at our commit.
-                self.unconfirmed.push(commit);
-            }
-            moved
-        } else {
-            let body = json!({ "sha": commit.to_string(), "force": false });
-            let resp = self.send(
-                Method::Patch,
-                &self.branch_ref_path("refs", &r.branch),
-                Some(body),
-                true,
-            )?;
-            match resp.status {
-                200 => false,
-                422 | 409 if !is_protected(&resp) => {
-                    if resp.attempts > 1 {
-                        // An earlier attempt may have moved the branch before its answer was lost.
-                        self.unconfirmed.push(commit);
-                    }
-                    true
-                }
-                _ => {
-                    return Err(api_error(
-                        &resp,
-                        &format!("move {} to the new commit", r.branch),
-                    ))
-                }
-            }
-        };
+        // A compare-and-swap from the head we built on (or from "no branch"): REST's
+        // `PATCH git/refs` with `force: false` would accept any fast-forward, so a branch
+        // rewound since we read it would get the dropped commits back.
+        let before = (!r.create_branch).then_some(&r.parent.id);
+        let moved = !self.swap_ref(r.branch, before, &commit)?;
         Ok(if moved {
             CommitOutcome::HeadMoved
         } else {
@@ -340,21 +344,112 @@ impl GitHub {
         })
     }
 
-    /// Create `refs/heads/{branch}` at `sha`; `Ok(true)` if it already exists (someone was first).
-    fn create_ref(&self, branch: &str, sha: &ObjectId) -> anyhow::Result<bool> {
-        Ok(self.create_ref_attempts(branch, sha)?.0)
+    /// The repository's GraphQL node id (from the prefetch or the repository read).
+    fn repository_id(&mut self) -> anyhow::Result<String> {
+        if let Some(id) = &self.objects.repository_id {
+            return Ok(id.clone());
+        }
+        let repo: RepoJson = self.get_json(&self.repo_path(""), "read the repository")?;
+        let id = repo
+            .node_id
+            .context("GitHub answered the repository without its node_id")?;
+        self.objects.repository_id = Some(id.clone());
+        Ok(id)
     }
 
-    /// [`Self::create_ref`], also telling how many attempts the request took (a refusal after
-    /// a retry may follow a lost answer to an attempt that created the branch).
-    fn create_ref_attempts(&self, branch: &str, sha: &ObjectId) -> anyhow::Result<(bool, u32)> {
-        let body = json!({ "ref": format!("refs/heads/{branch}"), "sha": sha.to_string() });
-        let resp = self.send(Method::Post, &self.repo_path("/git/refs"), Some(body), true)?;
-        match resp.status {
-            201 => Ok((false, resp.attempts)),
-            422 if resp.text().contains("already exists") => Ok((true, resp.attempts)),
-            _ => Err(api_error(&resp, &format!("create branch {branch}"))),
+    /// The head of `branch` as GitHub says now (never from the view).
+    fn fresh_head(&mut self, branch: &str) -> anyhow::Result<Option<ObjectId>> {
+        self.view.heads.remove(branch);
+        self.branch_head(branch)
+    }
+
+    /// Moves `branch` from `before` (`None`: it must not exist) to `after` with GraphQL
+    /// `updateRefs`, a true compare-and-swap. `Ok(true)`: the branch is at `after`;
+    /// `Ok(false)`: it was elsewhere (another writer), nothing changed by us. Resending is
+    /// safe (a second landing fails its `beforeOid` check), so the request is retried; when it
+    /// fails or its answer is lost, the branch is read back to tell which it was.
+    fn swap_ref(
+        &mut self,
+        branch: &str,
+        before: Option<&ObjectId>,
+        after: &ObjectId,
+    ) -> anyhow::Result<bool> {
+        let body = payload::update_ref(&self.repository_id()?, branch, before, Some(after));
+        let sent = self.http.send(
+            Request::new(Method::Post, self.graphql_url.clone())
+                .body(Body::Json(body))
+                .idempotent(true),
+        );
+        let retried = match &sent {
+            Ok(resp) => resp.attempts > 1,
+            Err(_) => true,
+        };
+        let failure = match sent {
+            Ok(resp) if resp.is_success() => {
+                match resp.json::<GraphqlAnswer<serde::de::IgnoredAny>>() {
+                    Ok(answer) if answer.errors.is_empty() => return Ok(true),
+                    Ok(answer) => self.graphql_failure(&answer.errors, &format!("move {branch}")),
+                    Err(e) => anyhow::Error::new(e),
+                }
+            }
+            Ok(resp) => api_error(&resp, &format!("move {branch} to the new commit")),
+            Err(e) => anyhow::Error::new(e),
+        };
+        // Read back: where is the branch now?
+        let head = self.fresh_head(branch)?;
+        if head.as_ref() == Some(after) {
+            return Ok(true);
         }
+        if head.as_ref() != before {
+            if retried {
+                // An earlier attempt may have landed before another writer moved the branch.
+                self.unconfirmed.push(*after);
+            }
+            return Ok(false);
+        }
+        Err(failure.context(format!("{branch} was not moved (it is still where it was)")))
+    }
+
+    /// GitHub's GraphQL `errors` as an error, with the permission or protection hint.
+    fn graphql_failure(&self, errors: &[GraphqlError], what: &str) -> anyhow::Error {
+        let message = errors
+            .iter()
+            .map(|e| self.http.redact(&e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let hint = if message.contains("Resource not accessible") {
+            " — the token lacks permission: it needs `contents: write` and `pull-requests: write` \
+             (in a workflow: `permissions: { contents: write, pull-requests: write }`)"
+        } else if message.to_lowercase().contains("protected") {
+            " — the branch is protected: exclude the sync branch from the protection rule or choose another --branch"
+        } else {
+            ""
+        };
+        anyhow!("GitHub refused to {what}: {message}{hint}")
+    }
+
+    /// Whether commit `head` is the one a `createCommitOnBranch` of `message` on `parent` made
+    /// (its answer was lost): same single parent, same message; and `head`'s first parent.
+    fn is_our_commit(
+        &mut self,
+        head: &ObjectId,
+        parent: &ObjectId,
+        message: &str,
+    ) -> anyhow::Result<(bool, Option<ObjectId>)> {
+        let c: CommitJson = self.get_json(
+            &self.repo_path(&format!("/git/commits/{head}")),
+            "read a commit",
+        )?;
+        self.objects
+            .trees
+            .insert(*head, ObjectId::from_hex(c.tree.sha.as_bytes())?);
+        let parents: Vec<&str> = c.parents.iter().map(|p| p.sha.as_str()).collect();
+        let first = parents
+            .first()
+            .and_then(|p| ObjectId::from_hex(p.as_bytes()).ok());
+        let ours =
+            parents == [parent.to_string().as_str()] && c.message.trim_end() == message.trim_end();
+        Ok((ours, first))
     }
 
     /// A pull request from the REST API, remembering its node id for GraphQL.
@@ -368,8 +463,72 @@ impl GitHub {
         }
     }
 
+    /// Sets the pull request's title and body (a PATCH: safe to repeat).
+    fn patch_pull_request(&self, pr: &PullRequest, text: &PullRequestText) -> anyhow::Result<()> {
+        let body = json!({ "title": text.title, "body": text.body });
+        let resp = self.send(
+            Method::Patch,
+            &self.repo_path(&format!("/pulls/{}", pr.number)),
+            Some(body),
+            true,
+        )?;
+        if !resp.is_success() {
+            return Err(api_error(&resp, "update the pull request"));
+        }
+        Ok(())
+    }
+
+    /// Whether the pull request already has a comment carrying `marker`.
+    fn has_comment(&self, pr: &PullRequest, marker: &str) -> anyhow::Result<bool> {
+        let comments: Vec<CommentJson> = self.http.get_all(
+            &self.repo_path(&format!("/issues/{}/comments?per_page=100", pr.number)),
+            None,
+        )?;
+        Ok(comments.iter().any(|c| c.body.contains(marker)))
+    }
+
+    /// Posts `comment` (which ends with `marker`) once: after a 5xx or a lost answer the
+    /// comments are read back, and it is posted again only if it is not there. `look_first`:
+    /// an earlier write may already have posted it.
+    fn ensure_comment(
+        &self,
+        pr: &PullRequest,
+        comment: &str,
+        marker: &str,
+        look_first: bool,
+    ) -> anyhow::Result<()> {
+        if look_first && self.has_comment(pr, marker)? {
+            return Ok(());
+        }
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let sent = self.http.send(
+                Request::new(
+                    Method::Post,
+                    self.repo_path(&format!("/issues/{}/comments", pr.number)),
+                )
+                .body(Body::Json(json!({ "body": comment })))
+                .idempotent(false),
+            );
+            if uncertain(&sent) {
+                if self.has_comment(pr, marker)? {
+                    return Ok(());
+                }
+                if tries < WRITE_TRIES {
+                    continue;
+                }
+            }
+            let resp = sent?;
+            if !resp.is_success() {
+                return Err(api_error(&resp, "comment on the pull request"));
+            }
+            return Ok(());
+        }
+    }
+
     fn commit_graphql(&mut self, r: &CommitRequest<'_>) -> anyhow::Result<CommitOutcome> {
-        if r.create_branch && self.create_ref(r.branch, &r.parent.id)? {
+        if r.create_branch && !self.swap_ref(r.branch, None, &r.parent.id)? {
             return Ok(CommitOutcome::HeadMoved);
         }
         let additions: Vec<(&str, &[u8])> = r
@@ -386,57 +545,99 @@ impl GitHub {
             &additions,
             &deletions,
         );
-        // Not idempotent: a lost answer may hide a landed commit; the flow re-reads the head.
-        let resp = self
-            .http
-            .send(Request::new(Method::Post, self.graphql_url.clone()).body(Body::Json(body)))?;
-        let result = (|| -> anyhow::Result<CommitOutcome> {
-            if !resp.is_success() {
-                return Err(api_error(&resp, "run createCommitOnBranch"));
-            }
-            let v: Value = resp.json()?;
-            if let Some(errors) = v
-                .get("errors")
-                .and_then(Value::as_array)
-                .filter(|e| !e.is_empty())
-            {
-                let stale = errors.iter().any(|e| {
-                    e.get("type").and_then(Value::as_str) == Some("STALE_DATA")
-                        || e.get("message")
-                            .and_then(Value::as_str)
-                            .is_some_and(|m| m.contains("Expected branch to point to"))
-                });
-                if stale {
-                    return Ok(CommitOutcome::HeadMoved);
+        // Safe to resend: `expectedHeadOid` makes a second landing impossible (STALE_DATA).
+        let sent = self.http.send(
+            Request::new(Method::Post, self.graphql_url.clone())
+                .body(Body::Json(body))
+                .idempotent(true),
+        );
+        let retried = match &sent {
+            Ok(resp) => resp.attempts > 1,
+            Err(_) => true,
+        };
+        let failure = match sent {
+            Ok(resp) if resp.is_success() => match resp.json::<GraphqlAnswer<CreateCommitData>>() {
+                Ok(answer) if answer.errors.is_empty() => {
+                    let oid = answer
+                        .data
+                        .and_then(|d| d.create_commit_on_branch)
+                        .and_then(|p| p.commit)
+                        .context("createCommitOnBranch answered without a commit id")?;
+                    return Ok(CommitOutcome::Committed {
+                        id: ObjectId::from_hex(oid.oid.as_bytes())?,
+                        via: "graphql".into(),
+                    });
                 }
-                let messages: Vec<&str> = errors
-                    .iter()
-                    .filter_map(|e| e.get("message").and_then(Value::as_str))
-                    .collect();
-                bail!(
-                    "GitHub refused createCommitOnBranch: {}",
-                    self.http.redact(&messages.join("; "))
-                );
+                Ok(answer) => {
+                    let stale = answer.errors.iter().any(|e| {
+                        e.kind.as_deref() == Some("STALE_DATA")
+                            || e.message.contains("Expected branch to point to")
+                    });
+                    if stale && !retried {
+                        return Ok(CommitOutcome::HeadMoved);
+                    }
+                    self.graphql_failure(&answer.errors, "run createCommitOnBranch")
+                }
+                Err(e) => anyhow::Error::new(e),
+            },
+            Ok(resp) => api_error(&resp, "run createCommitOnBranch"),
+            Err(e) => anyhow::Error::new(e),
+        };
+        // The commit may have landed before its answer was lost: read back.
+        let head = self.fresh_head(r.branch)?;
+        match head {
+            Some(h) if h == r.parent.id => {
+                if r.create_branch {
+                    // Remove the branch this run created, only while it still points at the
+                    // base head (a compare-and-swap): never a commit someone made on it.
+                    let _ = self.delete_created_branch(r.branch, &r.parent.id);
+                }
+                Err(failure)
             }
-            let oid = v["data"]["createCommitOnBranch"]["commit"]["oid"]
-                .as_str()
-                .context("createCommitOnBranch answered without a commit id")?;
-            Ok(CommitOutcome::Committed {
-                id: ObjectId::from_hex(oid.as_bytes())?,
-                via: "graphql".into(),
-            })
-        })();
-        if result.is_err() && r.create_branch {
-            // Leave things as they were: remove the branch we created for this commit.
-            let _ = self.send(
-                Method::Delete,
-                &self.branch_ref_path("refs", &r.branch),
-                None,
-                true,
-            );
+            Some(h) => {
+                // Ours, or under a few commits another writer made on top since it landed.
+                let mut at = h;
+                for _ in 0..READ_BACK_DEPTH {
+                    let (ours, first_parent) = self.is_our_commit(&at, &r.parent.id, r.message)?;
+                    if ours {
+                        return Ok(CommitOutcome::Committed {
+                            id: at,
+                            via: "graphql (confirmed after a lost answer)".into(),
+                        });
+                    }
+                    match first_parent {
+                        Some(p) if p != r.parent.id => at = p,
+                        _ => break,
+                    }
+                }
+                Ok(CommitOutcome::HeadMoved)
+            }
+            None => Ok(CommitOutcome::HeadMoved),
         }
-        result
     }
+
+    /// Deletes `branch` if it still points at `at` (one `updateRefs` with `beforeOid`).
+    fn delete_created_branch(&mut self, branch: &str, at: &ObjectId) -> anyhow::Result<()> {
+        let body = payload::update_ref(&self.repository_id()?, branch, Some(at), None);
+        self.graphql(body, false, &format!("remove the new branch {branch}"))?;
+        Ok(())
+    }
+}
+
+/// How many commits below the head a read-back after a lost `createCommitOnBranch` answer
+/// looks at for ours (another writer may have committed on top meanwhile).
+const READ_BACK_DEPTH: usize = 5;
+
+/// The deepest folder nesting a truncated tree walk follows.
+const MAX_TREE_DEPTH: usize = 256;
+/// The most listing requests one truncated tree walk makes.
+const MAX_TREE_REQUESTS: usize = 20_000;
+
+/// The state of one tree walk: trees already listed and requests made.
+#[derive(Default)]
+struct TreeWalk {
+    visited: std::collections::HashSet<ObjectId>,
+    requests: usize,
 }
 
 #[derive(Deserialize)]
@@ -444,15 +645,66 @@ struct Sha {
     sha: String,
 }
 
-fn is_protected(resp: &Response) -> bool {
-    resp.text().to_lowercase().contains("protected")
-}
-
 #[derive(Deserialize)]
 struct PullJson {
     number: u64,
     html_url: String,
     node_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RepoJson {
+    default_branch: Option<String>,
+    node_id: Option<String>,
+}
+
+/// A GraphQL answer, typed: `data` as `T`, and GitHub's `errors`.
+#[derive(Deserialize)]
+struct GraphqlAnswer<T> {
+    data: Option<T>,
+    #[serde(default)]
+    errors: Vec<GraphqlError>,
+}
+
+#[derive(Deserialize)]
+struct GraphqlError {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    message: String,
+}
+
+/// The answer to `createCommitOnBranch`.
+#[derive(Deserialize)]
+struct CreateCommitData {
+    #[serde(rename = "createCommitOnBranch")]
+    create_commit_on_branch: Option<CreateCommitPayload>,
+}
+
+#[derive(Deserialize)]
+struct CreateCommitPayload {
+    commit: Option<OidJson>,
+}
+
+#[derive(Deserialize)]
+struct OidJson {
+    oid: String,
+}
+
+/// A commit as `GET git/commits/{sha}` answers it.
+#[derive(Deserialize)]
+struct CommitJson {
+    tree: Sha,
+    #[serde(default)]
+    parents: Vec<Sha>,
+    #[serde(default)]
+    message: String,
+}
+
+#[derive(Deserialize)]
+struct CommentJson {
+    #[serde(default)]
+    body: String,
 }
 
 #[derive(Deserialize)]
@@ -477,10 +729,8 @@ impl Provider for GitHub {
             pull_requests: wanted.pull_request,
         });
         let learnt = self
-            .graphql(body, true, "read the branches")
-            .and_then(|answer| {
-                prefetch::absorb(&answer, wanted, &mut self.view, &mut self.objects)
-            });
+            .graphql_answer::<prefetch::Answer>(body, true, "read the branches")
+            .and_then(|answer| prefetch::absorb(answer, wanted, &mut self.view, &mut self.objects));
         if let Err(err) = learnt {
             self.view = prefetch::View::default();
             self.notes.push(self.http.redact(&format!(
@@ -491,14 +741,13 @@ impl Provider for GitHub {
     }
 
     fn repository(&mut self) -> anyhow::Result<RepoInfo> {
-        #[derive(Deserialize)]
-        struct Repo {
-            default_branch: Option<String>,
-        }
         if let Some(repo) = &self.view.repo {
             return Ok(repo.clone());
         }
-        let repo: Repo = self.get_json(&self.repo_path(""), "read the repository")?;
+        let repo: RepoJson = self.get_json(&self.repo_path(""), "read the repository")?;
+        if let Some(id) = repo.node_id {
+            self.objects.repository_id = Some(id);
+        }
         let default_branch = repo.default_branch.unwrap_or_else(|| "main".into());
         // An empty repository answers 409 on its git data.
         let resp = self.send(
@@ -563,17 +812,13 @@ impl Provider for GitHub {
     }
 
     fn commit_info(&mut self, id: &ObjectId) -> anyhow::Result<CommitInfo> {
-        #[derive(Deserialize)]
-        struct Commit {
-            tree: Sha,
-        }
         if let Some(tree) = self.objects.trees.get(id) {
             return Ok(CommitInfo {
                 id: *id,
                 tree: *tree,
             });
         }
-        let c: Commit = self.get_json(
+        let c: CommitJson = self.get_json(
             &self.repo_path(&format!("/git/commits/{id}")),
             "read a commit",
         )?;
@@ -587,7 +832,7 @@ impl Provider for GitHub {
             return Ok(t.clone());
         }
         let mut out = BranchTree::new();
-        self.list_tree(&commit.tree, "", &mut out)?;
+        self.list_tree(&commit.tree, "", &mut out, &mut TreeWalk::default())?;
         self.trees.insert(commit.tree, out.clone());
         Ok(out)
     }
@@ -697,17 +942,36 @@ impl Provider for GitHub {
     ) -> anyhow::Result<PullRequest> {
         self.view.pulls.clear();
         let body = json!({ "title": text.title, "head": branch, "base": base, "body": text.body, "draft": options.draft });
-        let resp = self.send(Method::Post, &self.repo_path("/pulls"), Some(body), false)?;
-        if resp.status == 422 && resp.text().contains("already exists") {
-            // Created by a concurrent run (or a lost answer): use it.
-            if let Some(pr) = self.find_pull_request(branch, base)? {
-                return Ok(pr);
+        let mut tries = 0;
+        let pr = loop {
+            tries += 1;
+            let sent = self.http.send(
+                Request::new(Method::Post, self.repo_path("/pulls"))
+                    .body(Body::Json(body.clone()))
+                    .idempotent(false),
+            );
+            if uncertain(&sent) {
+                // It may have been opened before the answer was lost: look before resending.
+                self.view.pulls.clear();
+                if let Some(pr) = self.find_pull_request(branch, base)? {
+                    break pr;
+                }
+                if tries < WRITE_TRIES {
+                    continue;
+                }
             }
-        }
-        if resp.status != 201 {
-            return Err(api_error(&resp, "open the pull request"));
-        }
-        let pr = self.pull_request(resp.json()?);
+            let resp = sent?;
+            if resp.status == 422 && resp.text().contains("already exists") {
+                // Created by a concurrent run (or a lost answer): use it.
+                if let Some(pr) = self.find_pull_request(branch, base)? {
+                    break pr;
+                }
+            }
+            if resp.status != 201 {
+                return Err(api_error(&resp, "open the pull request"));
+            }
+            break self.pull_request(resp.json()?);
+        };
         let issue = self.repo_path(&format!("/issues/{}", pr.number));
         if !options.labels.is_empty() {
             let resp = self.send(
@@ -752,35 +1016,28 @@ impl Provider for GitHub {
         pr: &PullRequest,
         text: &PullRequestText,
         comment: &str,
+        marker: &str,
     ) -> anyhow::Result<()> {
         if self.mode == CommitMode::Graphql {
             if let Some(id) = self.objects.pull_ids.get(&pr.number) {
                 // One request: `updatePullRequest` and `addComment` in one mutation document.
                 let body = payload::update_pull_request(id, &text.title, &text.body, comment);
-                self.graphql(body, false, "update the pull request and comment on it")?;
-                return Ok(());
+                match self.graphql(body, false, "update the pull request and comment on it") {
+                    Ok(_) => return Ok(()),
+                    Err(err) => {
+                        // It may have taken effect, whole or in part: finish through REST
+                        // (the title and body are set again; the comment only if it is missing).
+                        self.notes.push(format!(
+                            "pull request update through REST after the GraphQL mutation failed ({err:#})"
+                        ));
+                        self.patch_pull_request(pr, text)?;
+                        return self.ensure_comment(pr, comment, marker, true);
+                    }
+                }
             }
         }
-        let body = json!({ "title": text.title, "body": text.body });
-        let resp = self.send(
-            Method::Patch,
-            &self.repo_path(&format!("/pulls/{}", pr.number)),
-            Some(body),
-            true,
-        )?;
-        if !resp.is_success() {
-            return Err(api_error(&resp, "update the pull request"));
-        }
-        let resp = self.send(
-            Method::Post,
-            &self.repo_path(&format!("/issues/{}/comments", pr.number)),
-            Some(json!({ "body": comment })),
-            false,
-        )?;
-        if !resp.is_success() {
-            return Err(api_error(&resp, "comment on the pull request"));
-        }
-        Ok(())
+        self.patch_pull_request(pr, text)?;
+        self.ensure_comment(pr, comment, marker, false)
     }
 
     fn landed(&mut self, head: &ObjectId) -> anyhow::Result<Option<ObjectId>> {

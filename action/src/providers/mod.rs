@@ -15,6 +15,19 @@ pub mod github;
 pub mod github_app;
 pub mod github_repos;
 
+/// How many times a write that is not idempotent is sent when its answer is a 5xx or lost,
+/// each time after reading back whether it took effect.
+pub(crate) const WRITE_TRIES: u32 = 4;
+
+/// Whether a write's result leaves its effect unknown: no usable answer, or a 5xx (the server
+/// may have acted before failing).
+pub(crate) fn uncertain(result: &Result<crate::http::Response, crate::http::Error>) -> bool {
+    match result {
+        Err(e) => e.is_transport(),
+        Ok(r) => r.status == 408 || (500..=599).contains(&r.status),
+    }
+}
+
 /// What the flow needs to know about the repository.
 #[derive(Debug, Clone)]
 pub struct RepoInfo {
@@ -228,12 +241,15 @@ pub trait Provider {
         text: &PullRequestText,
         options: &PullRequestOptions,
     ) -> anyhow::Result<PullRequest>;
-    /// Refresh an open pull request's text and comment on it with the new build.
+    /// Refresh an open pull request's text and comment on it with the new build. `comment`
+    /// ends with `marker` ([`gensync_core::message::build_marker`]): after a failed or lost
+    /// answer, a backend reads the comments back and posts again only if none carries it.
     fn update_pull_request(
         &mut self,
         pr: &PullRequest,
         text: &PullRequestText,
         comment: &str,
+        marker: &str,
     ) -> anyhow::Result<()>;
     /// Whether `branch`'s content differs from `base`'s (unmerged work, squash merges included).
     fn branch_differs(&mut self, base: &str, branch: &str) -> anyhow::Result<bool>;

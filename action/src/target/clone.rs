@@ -164,8 +164,9 @@ impl Provider for WithLocalClone<'_> {
         pr: &PullRequest,
         text: &PullRequestText,
         comment: &str,
+        marker: &str,
     ) -> anyhow::Result<()> {
-        self.inner.update_pull_request(pr, text, comment)
+        self.inner.update_pull_request(pr, text, comment, marker)
     }
 
     fn branch_differs(&mut self, base: &str, branch: &str) -> anyhow::Result<bool> {

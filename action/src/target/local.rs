@@ -540,6 +540,7 @@ impl Provider for LocalRepo {
         _pr: &PullRequest,
         _text: &PullRequestText,
         _comment: &str,
+        _marker: &str,
     ) -> anyhow::Result<()> {
         bail!("a local repository has no pull requests")
     }

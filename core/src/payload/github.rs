@@ -308,7 +308,7 @@ pub fn prefetch_query(q: &Prefetch<'_>) -> serde_json::Value {
         "branch": format!("refs/heads/{}", q.branch),
     });
     let mut body =
-        String::from("repository(owner:$owner,name:$name){isEmpty defaultBranchRef{...Head}");
+        String::from("repository(owner:$owner,name:$name){id isEmpty defaultBranchRef{...Head}");
     if let Some(base) = q.base {
         params.push_str(",$base:String!");
         variables["base"] = format!("refs/heads/{base}").into();
@@ -342,6 +342,39 @@ pub fn prefetch_query(q: &Prefetch<'_>) -> serde_json::Value {
         "query GensyncPrefetch({params}){{{body}}}fragment Head on Ref{{name target{{oid ...on Commit{{tree{{oid}}{files}}}}}}}fragment File on TreeEntry{{object{{...on Blob{{oid isBinary isTruncated text}}}}}}"
     );
     serde_json::json!({ "query": query, "variables": variables })
+}
+
+/// The GraphQL document that moves, creates or deletes refs atomically, each only if it points
+/// at its `beforeOid` (a compare-and-swap; zeros: it must not exist).
+pub const UPDATE_REFS: &str = "mutation GensyncUpdateRefs($input:UpdateRefsInput!){updateRefs(input:$input){clientMutationId}}";
+
+/// The all-zero object id: as `beforeOid`, "must not exist"; as `afterOid`, "delete".
+pub const ZERO_OID: &str = "0000000000000000000000000000000000000000";
+
+/// The request body of [`UPDATE_REFS`] for the repository with node id `repository_id`: one
+/// update of `refs/heads/{branch}` from `before` (`None`: the branch must not exist) to `after`
+/// (`None`: delete it), without force.
+pub fn update_ref(
+    repository_id: &str,
+    branch: &str,
+    before: Option<&ObjectId>,
+    after: Option<&ObjectId>,
+) -> serde_json::Value {
+    let oid = |o: Option<&ObjectId>| o.map_or(ZERO_OID.to_owned(), ObjectId::to_string);
+    serde_json::json!({
+        "query": UPDATE_REFS,
+        "variables": {
+            "input": {
+                "repositoryId": repository_id,
+                "refUpdates": [{
+                    "name": format!("refs/heads/{branch}"),
+                    "beforeOid": oid(before),
+                    "afterOid": oid(after),
+                    "force": false,
+                }],
+            }
+        }
+    })
 }
 
 /// The GraphQL document that refreshes an open pull request and comments on it, in one request.

@@ -1,6 +1,7 @@
 //! GraphQL: queries under `repository` (refs, commits and their files, blobs, pull requests:
 //! [`read`]) answered from the bare repository and the stored pull requests, and the mutations
-//! `createCommitOnBranch` (executed on the bare repository), `updatePullRequest` and `addComment`
+//! `createCommitOnBranch` and `updateRefs` (executed on the bare repository, the latter as one
+//! atomic `git update-ref --stdin` transaction), `updatePullRequest` and `addComment`
 //! ([`pulls`]); answered in GitHub's shape (selection sets, aliases, fragments on types and
 //! interfaces, `@skip`/`@include` honoured, nulls for missing refs and objects, node ids that
 //! match the REST `node_id`s), with GitHub's error types (`STALE_DATA`, `NOT_FOUND`,
@@ -138,6 +139,7 @@ pub fn execute(
                 .map_or(Value::Null, |(_, v)| to_json(v, &variables));
             let payload = match field.name {
                 "createCommitOnBranch" => create_commit_on_branch(emu, state, caller, &input),
+                "updateRefs" => update_refs(emu, state, caller, &input),
                 "updatePullRequest" => pulls::update_pull_request(emu, state, caller, &input),
                 "addComment" => pulls::add_comment(emu, state, caller, &input),
                 other => Err(FieldError::new(
@@ -559,5 +561,128 @@ fn create_commit_on_branch(
             "prefix": "refs/heads/",
             "target": {"__typename": "Commit", "oid": commit.as_str(), "id": format!("C_{}", &commit.as_str()[..12])},
         },
+    }))
+}
+
+/// `updateRefs`: creates, moves and deletes refs of the repository `repositoryId` atomically (all
+/// or none). Each update applies only if the ref points at `beforeOid` (zeros: it must not
+/// exist; absent: wherever it is); an `afterOid` of zeros deletes it; without `force` a move
+/// must be a fast-forward. A protected branch is never changed.
+fn update_refs(
+    emu: &Emulator,
+    state: &mut State,
+    caller: &Caller,
+    input: &Value,
+) -> Result<Value, FieldError> {
+    let Caller::Token(token) = caller else {
+        return Err(FieldError::new(
+            "FORBIDDEN",
+            "Resource not accessible by integration",
+        ));
+    };
+    let id = input["repositoryId"].as_str().unwrap_or_default();
+    let not_found = || {
+        FieldError::new(
+            "NOT_FOUND",
+            format!("Could not resolve to a node with the global id of '{id}'."),
+        )
+    };
+    let database_id = id
+        .strip_prefix("R_")
+        .and_then(|n| n.parse::<u64>().ok())
+        .ok_or_else(not_found)?;
+    let repo = state
+        .repos
+        .values()
+        .find(|r| r.id == database_id && token.can_see(&r.full_name()))
+        .ok_or_else(not_found)?;
+    if token.permissions.contents != Access::Write {
+        let message = match token.kind {
+            TokenKind::Personal => "Resource not accessible by personal access token",
+            _ => "Resource not accessible by integration",
+        };
+        return Err(FieldError::new("FORBIDDEN", message));
+    }
+    let git = BareRepo::open(&repo.git_dir(&emu.root));
+    let internal =
+        |e: crate::git::Error| FieldError::new("INTERNAL", format!("emulator failure: {e}"));
+    let unprocessable = |m: String| FieldError::new("UNPROCESSABLE", m);
+    let null = Oid::null();
+    let mut changes = Vec::new();
+    for update in input["refUpdates"].as_array().into_iter().flatten() {
+        let name = update["name"].as_str().unwrap_or_default().to_owned();
+        if !name.starts_with("refs/")
+            || name.matches('/').count() < 2
+            || git.git(&["check-ref-format", &name]).is_err()
+        {
+            return Err(unprocessable(format!("{name:?} is not a valid ref name.")));
+        }
+        if let Some(branch) = name.strip_prefix("refs/heads/") {
+            if repo.protected_branches.contains(branch) {
+                return Err(unprocessable(format!(
+                    "Protected branch update failed for {name}."
+                )));
+            }
+        }
+        let parse = |field: &str| -> Result<Option<Oid>, FieldError> {
+            match update[field].as_str() {
+                None => Ok(None),
+                Some(hex) => Oid::parse(hex)
+                    .map(Some)
+                    .ok_or_else(|| unprocessable(format!("{hex:?} is not a git object id."))),
+            }
+        };
+        let after =
+            parse("afterOid")?.ok_or_else(|| unprocessable("afterOid is required.".into()))?;
+        let expected = match parse("beforeOid")? {
+            None => RefExpectation::Any,
+            Some(before) if before == null => RefExpectation::Absent,
+            Some(before) => RefExpectation::At(before),
+        };
+        let current = git.resolve_ref(&name).map_err(internal)?;
+        let new = if after == null {
+            None
+        } else {
+            if git.object_kind(&after).map_err(internal)? != Some(crate::git::ObjectKind::Commit)
+                && name.starts_with("refs/heads/")
+            {
+                return Err(unprocessable(format!("Object {after} does not exist.")));
+            }
+            let force = update["force"].as_bool().unwrap_or(false);
+            if let Some(current) = &current {
+                let stale = matches!(&expected, RefExpectation::At(b) if b != current)
+                    || expected == RefExpectation::Absent;
+                if !force && !stale && !git.is_ancestor(current, &after).map_err(internal)? {
+                    return Err(unprocessable(format!(
+                        "Update to {name} is not a fast forward."
+                    )));
+                }
+            }
+            Some(after)
+        };
+        changes.push((name, new, expected));
+    }
+    match git.update_refs(&changes) {
+        Ok(()) => {}
+        Err(crate::git::Error::StaleRef {
+            name,
+            expected,
+            actual,
+        }) => {
+            let wanted = match expected {
+                RefExpectation::At(o) => o.to_string(),
+                _ => null.to_string(),
+            };
+            let actual = actual.map_or(null.to_string(), |o| o.to_string());
+            return Err(FieldError::new(
+                "STALE_DATA",
+                format!("Ref {name} points to {actual}, expected {wanted}; no ref was updated."),
+            ));
+        }
+        Err(e) => return Err(internal(e)),
+    }
+    Ok(json!({
+        "__typename": "UpdateRefsPayload",
+        "clientMutationId": input.get("clientMutationId").cloned().unwrap_or(Value::Null),
     }))
 }

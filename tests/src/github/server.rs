@@ -432,13 +432,10 @@ impl Emulator {
     }
 
     /// "Another writer" commits a change on `branch` of the request's repository.
-    fn commit_as_another_writer(
+    fn as_another_writer(
         &self,
         request: &Request,
-        seq: u64,
-        branch: &str,
-        path: Option<String>,
-        content: Option<String>,
+        op: &dyn Fn(&BareRepo) -> Result<(), String>,
     ) -> Result<(), String> {
         let state = self.lock_state();
         let segments = request.path_segments();
@@ -462,7 +459,7 @@ impl Emulator {
             .repo(&full_name)
             .ok_or_else(|| format!("no repository {full_name}"))?;
         let git = BareRepo::open(&repo.git_dir(&self.root));
-        crate::intercept::another_writers_commit(&git, branch, seq, path, content)
+        op(&git)
     }
 }
 
@@ -555,15 +552,12 @@ impl crate::intercept::Intercepted for Emulator {
         self.problems_of(request)
     }
 
-    fn move_branch(
+    fn another_writer(
         &self,
         request: &Request,
-        seq: u64,
-        branch: &str,
-        path: Option<String>,
-        content: Option<String>,
+        op: &dyn Fn(&BareRepo) -> Result<(), String>,
     ) -> Result<(), String> {
-        self.commit_as_another_writer(request, seq, branch, path, content)
+        self.as_another_writer(request, op)
     }
 
     fn stamp(&self, response: &mut Response, seq: u64) {

@@ -157,3 +157,107 @@ fn unknown_repositories_and_read_only_tokens_are_graphql_errors() {
     assert_eq!(head(&emulator, "acme/app", "main"), base);
     emulator.assert_no_invalid_requests();
 }
+
+const UPDATE_REFS: &str = "mutation Refs($input: UpdateRefsInput!) {
+  updateRefs(input: $input) { clientMutationId }
+}";
+
+const ZERO: &str = "0000000000000000000000000000000000000000";
+
+fn ref_update(name: &str, before: &str, after: &str) -> Value {
+    json!({"name": name, "beforeOid": before, "afterOid": after, "force": false})
+}
+
+fn update_refs(
+    client: &Client,
+    emulator: &gensync_tests::github::GithubEmulator,
+    updates: Vec<Value>,
+) -> Value {
+    let repository_id = client
+        .graphql(
+            emulator.graphql_url(),
+            "query { repository(owner: \"acme\", name: \"app\") { id } }",
+            json!({}),
+        )
+        .json["data"]["repository"]["id"]
+        .clone();
+    let reply = client.graphql(
+        emulator.graphql_url(),
+        UPDATE_REFS,
+        json!({"input": {"repositoryId": repository_id, "refUpdates": updates}}),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    reply.json
+}
+
+#[test]
+fn update_refs_is_an_atomic_compare_and_swap() {
+    let emulator = with_repo(&[("a.txt", "a\n")]);
+    let client = Client::of(&emulator);
+    let base = head(&emulator, "acme/app", "main");
+    let next = emulator
+        .commit_files(
+            "acme/app",
+            "main",
+            &[FileChange::write("b.txt", "b\n")],
+            "next\n",
+        )
+        .expect("commit");
+    // Zeros as beforeOid: create only if absent.
+    let created = update_refs(
+        &client,
+        &emulator,
+        vec![ref_update("refs/heads/sync", ZERO, base.as_str())],
+    );
+    assert_eq!(created.get("errors"), None, "{created}");
+    assert_eq!(head(&emulator, "acme/app", "sync"), base);
+    let again = update_refs(
+        &client,
+        &emulator,
+        vec![ref_update("refs/heads/sync", ZERO, next.as_str())],
+    );
+    assert_eq!(again["errors"][0]["type"], "STALE_DATA", "{again}");
+    assert_eq!(head(&emulator, "acme/app", "sync"), base);
+    // A wrong beforeOid refuses every update of the list (atomic): `other` is not created.
+    let mixed = update_refs(
+        &client,
+        &emulator,
+        vec![
+            ref_update("refs/heads/other", ZERO, base.as_str()),
+            ref_update("refs/heads/sync", next.as_str(), next.as_str()),
+        ],
+    );
+    assert_eq!(mixed["errors"][0]["type"], "STALE_DATA", "{mixed}");
+    assert_eq!(emulator.branch_head("acme/app", "other").unwrap(), None);
+    // The right beforeOid moves it (a fast-forward).
+    let moved = update_refs(
+        &client,
+        &emulator,
+        vec![ref_update("refs/heads/sync", base.as_str(), next.as_str())],
+    );
+    assert_eq!(moved.get("errors"), None, "{moved}");
+    assert_eq!(head(&emulator, "acme/app", "sync"), next);
+    // Without force, a rewind is refused even from the right beforeOid.
+    let rewind = update_refs(
+        &client,
+        &emulator,
+        vec![ref_update("refs/heads/sync", next.as_str(), base.as_str())],
+    );
+    assert_eq!(rewind["errors"][0]["type"], "UNPROCESSABLE", "{rewind}");
+    assert_eq!(head(&emulator, "acme/app", "sync"), next);
+    // Zeros as afterOid delete it, only from the right beforeOid.
+    let stale_delete = update_refs(
+        &client,
+        &emulator,
+        vec![ref_update("refs/heads/sync", base.as_str(), ZERO)],
+    );
+    assert_eq!(stale_delete["errors"][0]["type"], "STALE_DATA");
+    let deleted = update_refs(
+        &client,
+        &emulator,
+        vec![ref_update("refs/heads/sync", next.as_str(), ZERO)],
+    );
+    assert_eq!(deleted.get("errors"), None, "{deleted}");
+    assert_eq!(emulator.branch_head("acme/app", "sync").unwrap(), None);
+    emulator.assert_no_invalid_requests();
+}

@@ -35,8 +35,8 @@ fn transient_faults_on_reads_and_writes_are_retried_to_the_correct_result() {
         ),
     ));
     env.emu.add_fault(FaultRule::new(
-        "PATCH",
-        "/repos/acme/app/git/refs/*",
+        "POST",
+        "/graphql",
         FaultAction::json(
             403,
             &serde_json::json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}),
@@ -67,8 +67,8 @@ fn head_moved_by_another_writer_is_rebuilt_on_top_and_nothing_is_lost() {
     ok_json(&env.sync(&env.build("build-1"), "1", &[]));
     // Another writer commits to the branch right before our ref update.
     env.emu.add_fault(FaultRule::new(
-        "PATCH",
-        "/repos/acme/app/git/refs/heads/amplication",
+        "POST",
+        "/graphql",
         FaultAction::MoveBranch {
             branch: "amplication".into(),
             path: Some("other/writer.txt".into()),
@@ -145,13 +145,13 @@ fn permanent_errors_are_clear_and_leave_the_branch_as_it_was() {
         ),
         (
             "POST",
-            "/repos/acme/app/git/refs",
+            "/graphql",
             FaultAction::json(
-                422,
-                &serde_json::json!({"message": "Protected branch update failed for refs/heads/amplication."}),
+                200,
+                &serde_json::json!({"data": {"updateRefs": null}, "errors": [{"type": "UNPROCESSABLE", "path": ["updateRefs"], "message": "Protected branch update failed for refs/heads/amplication."}]}),
                 &[],
             ),
-            &["protected"],
+            &["protected", "--branch"],
         ),
     ];
     for (method, path, action, needles) in cases {
@@ -214,18 +214,12 @@ fn a_commit_whose_answer_was_lost_is_named_once_found_on_the_branch() {
     ok_json(&env.sync(&env.build("build-1"), "1", &[]));
     // The ref update lands but its answer is lost; before the retry another writer commits on
     // top, so the retried update is refused and the rebuild finds the build already there.
+    env.emu
+        .add_fault(FaultRule::new("POST", "/graphql", FaultAction::DropAfterHandling).nth(1));
     env.emu.add_fault(
         FaultRule::new(
-            "PATCH",
-            "/repos/acme/app/git/refs/heads/amplication",
-            FaultAction::DropAfterHandling,
-        )
-        .nth(1),
-    );
-    env.emu.add_fault(
-        FaultRule::new(
-            "PATCH",
-            "/repos/acme/app/git/refs/heads/amplication",
+            "POST",
+            "/graphql",
             FaultAction::MoveBranch {
                 branch: "amplication".into(),
                 path: Some("other/writer.txt".into()),
@@ -262,4 +256,88 @@ fn a_commit_whose_answer_was_lost_is_named_once_found_on_the_branch() {
         diff.len(),
         "{diff:?}\n{out}"
     );
+}
+
+#[test]
+fn a_branch_rewound_between_read_and_update_is_not_resurrected() {
+    let env = Env::start();
+    ok_json(&env.sync(&env.build("build-1"), "1", &[]));
+    let ours = env.head("amplication").unwrap();
+    // Another writer adds a commit, then (while the next sync builds on it) drops it again
+    // with a force-push. REST's `PATCH git/refs` with `force: false` would accept the sync's
+    // commit (a fast-forward of the rewound head) and bring the dropped commit back.
+    env.emu
+        .commit_files(
+            REPO,
+            "amplication",
+            &[FileChange::write("dropped/by-them.txt", "dropped\n")],
+            "A commit its author drops\n",
+        )
+        .unwrap();
+    let dropped = env.head("amplication").unwrap();
+    let rewind = env.emu.add_fault(FaultRule::new(
+        "POST",
+        "/repos/acme/app/git/commits",
+        FaultAction::rewind_branch("amplication"),
+    ));
+    let out = ok_json(&env.sync(&env.build("build-2"), "2", &[]));
+    assert_eq!(env.emu.fault_fired(rewind), 1);
+    assert_eq!(
+        out["attempts"], 2,
+        "the sync rebuilt on the new head: {out}"
+    );
+    let head = env.head("amplication").unwrap();
+    assert_eq!(out["commit_sha"], head.as_str());
+    assert_eq!(
+        env.git(&["rev-parse", &format!("{head}^")]).trim(),
+        ours,
+        "built on the rewound head"
+    );
+    let reachable = env.git(&["rev-list", &head]);
+    assert!(
+        !reachable.lines().any(|c| c == dropped),
+        "the dropped commit is not back"
+    );
+    assert!(!env
+        .git(&["ls-tree", "-r", "--name-only", &head])
+        .lines()
+        .any(|p| p == "dropped/by-them.txt"));
+    env.emu.assert_no_invalid_requests();
+}
+
+#[test]
+fn a_truncated_tree_that_lists_itself_is_refused_after_a_few_requests() {
+    let env = Env::start();
+    let root = env.git(&["rev-parse", "main^{tree}"]).trim().to_owned();
+    // A hostile server: the root tree's listing is truncated and names the root as a subtree.
+    let listing = serde_json::json!({
+        "sha": root,
+        "url": format!("https://api.github.com/repos/acme/app/git/trees/{root}"),
+        "tree": [{"path": "loop", "mode": "040000", "type": "tree", "sha": root,
+                  "url": format!("https://api.github.com/repos/acme/app/git/trees/{root}")}],
+        "truncated": true,
+    });
+    env.emu.add_fault(
+        FaultRule::new(
+            "GET",
+            &format!("/repos/acme/app/git/trees/{root}"),
+            FaultAction::json(200, &listing, &[]),
+        )
+        .always(),
+    );
+    let before = env.head("amplication");
+    let err = failure(&env.sync(&env.build("build-1"), "1", &[]));
+    assert!(
+        err.contains(&root) && err.contains("inside itself"),
+        "{err}"
+    );
+    let listings = env
+        .emu
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains("/git/trees/"))
+        .count();
+    assert!(listings <= 4, "{listings} tree listings before giving up");
+    assert_untouched(&env, &before);
+    env.emu.take_invalid_requests();
 }

@@ -337,13 +337,14 @@ fn cases() -> Vec<Case> {
                     env.protect(crate::harness::BRANCH);
                     return Prepared::build(good(env));
                 }
+                // The branch is created with `updateRefs`, which GitHub refuses.
                 env.add_fault(
                     FaultRule::new(
                         "POST",
-                        "/repos/acme/app/git/refs",
+                        "/graphql",
                         FaultAction::json(
-                            422,
-                            &serde_json::json!({"message": "Protected branch update failed for refs/heads/amplication."}),
+                            200,
+                            &serde_json::json!({"data": {"updateRefs": null}, "errors": [{"type": "UNPROCESSABLE", "path": ["updateRefs"], "message": "Protected branch update failed for refs/heads/amplication."}]}),
                             &[],
                         ),
                     )
@@ -352,7 +353,7 @@ fn cases() -> Vec<Case> {
                 Prepared::build(good(env))
             },
             bitbucket_needles: Some(&["branch restriction", "--branch"]),
-            needles: &["422", "protected"],
+            needles: &["protected", "--branch"],
         },
         Case {
             github_only: None,

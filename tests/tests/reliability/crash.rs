@@ -107,6 +107,7 @@ fn two_syncs_of_different_builds_racing_on_one_branch_both_land() {
             let flags = mode_flags(provider, mode);
             let env = Env::start_with(provider, crate::harness::Seed::Normal, false);
             ok_json(&env.sync(&env.build(1), "1", &flags));
+            let mut overlaps = 0;
             for round in 0..4u64 {
                 // Two services of one repository (different target dirs), built separately.
                 let a = env.build(10 + round);
@@ -118,11 +119,16 @@ fn two_syncs_of_different_builds_racing_on_one_branch_both_land() {
                 fb.extend(["--target-dir", "services/b"]);
                 let args_a = env.sync_args(&a, &ida, &fa);
                 let args_b = env.sync_args(&b, &idb, &fb);
+                // Force the overlap: the first commit request to arrive is held, so the
+                // other sync moves the branch while the first one's view of it goes stale.
+                env.add_fault(hold_first_commit(provider, mode));
                 let (oa, ob) = std::thread::scope(|s| {
                     let ta = s.spawn(|| env.run(&args_a, &[]));
                     let tb = s.spawn(|| env.run(&args_b, &[]));
                     (ta.join().expect("a"), tb.join().expect("b"))
                 });
+                env.wait_idle();
+                env.clear_faults();
                 let (va, vb) = (ok_json(&oa), ok_json(&ob));
                 let head = env.head(BRANCH).expect("branch");
                 let ctx = format!("{provider:?} {mode:?} round {round}");
@@ -148,7 +154,21 @@ fn two_syncs_of_different_builds_racing_on_one_branch_both_land() {
                     }
                 }
                 assert_eq!(env.pulls().len(), 1, "{ctx}: one pull request");
+                let rebuilt = [&va, &vb]
+                    .iter()
+                    .filter(|v| v["attempts"].as_u64() > Some(1))
+                    .count();
+                assert!(
+                    rebuilt >= 1,
+                    "{ctx}: the syncs did not overlap (neither rebuilt on a moved head): {va}\n{vb}"
+                );
+                overlaps += rebuilt;
             }
+            println!(
+                "racing syncs, {} / {}: 4 rounds, {overlaps} rebuilt on a moved head",
+                provider.name(),
+                mode.flag()
+            );
             // Same target dir: both land in order; the later one's files win, the earlier
             // one's commit stays in the history.
             let a = env.build(30);
@@ -179,4 +199,17 @@ fn two_syncs_of_different_builds_racing_on_one_branch_both_land() {
             env.assert_no_secret_anywhere();
         }
     }
+}
+
+/// Holds the first request that commits (after the sync read the branch) for 1.5 s: made
+/// while both racing syncs are under way, it lets the other one land first.
+fn hold_first_commit(provider: Provider, mode: crate::harness::Mode) -> FaultRule {
+    use crate::harness::Mode;
+    let (method, path, nth) = match (provider, mode) {
+        (Provider::Github, Mode::Rest) => ("POST", "/repos/acme/app/git/commits", 1),
+        // The two prefetch queries come first, then the first createCommitOnBranch.
+        (Provider::Github, _) => ("POST", "/graphql", 3),
+        (Provider::Bitbucket, _) => ("POST", "/2.0/repositories/acme/app/src", 1),
+    };
+    FaultRule::new(method, path, FaultAction::delay(1500)).nth(nth)
 }

@@ -24,15 +24,25 @@ use crate::harness::{check_build_in, stderr, Env, Mode, Provider, Seed, BRANCH, 
 const SEED: u64 = 0x6E5E_2026_0007;
 /// Sync attempts per provider, shared between its commit modes (Bitbucket's attempts cost
 /// more requests: 200 keep the binary's runtime reasonable).
+/// `GENSYNC_SOAK_ATTEMPTS` overrides both (e.g. 400 for a longer soak).
 fn attempts_per_provider(provider: Provider) -> u64 {
+    if let Some(n) = std::env::var("GENSYNC_SOAK_ATTEMPTS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+    {
+        return n;
+    }
     match provider {
         Provider::Github => 240,
         Provider::Bitbucket => 200,
     }
 }
-/// The client's request timeout in the suite and the delay of a slow response (past it).
-const CLIENT_TIMEOUT: &str = "0.3";
-const SLOW_MS: u64 = 700;
+/// The client's request timeout in the suite and the delay of a slow response (past it). Not
+/// shorter: the debug emulator's own answers (Bitbucket's commit listings of a branch with a
+/// long history) take several hundred milliseconds late in the run, and a timeout shorter than
+/// the server's honest answer is an outage, not a fault.
+const CLIENT_TIMEOUT: &str = "1.5";
+const SLOW_MS: u64 = 2000;
 
 #[derive(Default, Debug, Clone)]
 struct Figures {
@@ -45,7 +55,58 @@ struct Figures {
     other_writer_commits: u64,
     lost_commits: u64,
     unreported_commits: u64,
+    /// Attempts whose faults a careful client survives: no request failed more than
+    /// [`RECOVERABLE_FAILURES`] times in a row, the other writer moved the branch at most
+    /// [`RECOVERABLE_MOVES`] times.
+    recoverable: u64,
+    /// Of those, the attempts that failed all the same.
+    recoverable_give_ups: u64,
     inconsistencies: Vec<String>,
+}
+
+/// At most this many failures of one request (retried with the same method and path, one
+/// after the other) leave a sync recoverable: the client makes 5 attempts per request.
+const RECOVERABLE_FAILURES: usize = 3;
+/// At most this many moves of the branch by another writer during one sync leave it
+/// recoverable: the flow rebuilds up to 5 times.
+const RECOVERABLE_MOVES: usize = 3;
+
+/// Whether the faults of one sync's requests (in order) are recoverable (see
+/// [`Figures::recoverable`]). A client repeats a request only after it failed, so a run of
+/// identical consecutive requests is one request's failures (injected, or a timeout on a slow
+/// honest answer), plus its last one if a fault failed it.
+fn recoverable(requests: &[gensync_tests::record::RecordedRequest]) -> bool {
+    let failed = |r: &gensync_tests::record::RecordedRequest| {
+        r.fault.as_deref().is_some_and(|f| {
+            ["respond", "drop", "delay", "handle, then"]
+                .iter()
+                .any(|k| f.contains(k))
+        })
+    };
+    let moves: usize = requests
+        .iter()
+        .map(|r| {
+            r.fault
+                .as_deref()
+                .map_or(0, |f| f.matches("move branch").count())
+        })
+        .sum();
+    let mut i = 0;
+    while i < requests.len() {
+        let key = |r: &gensync_tests::record::RecordedRequest| {
+            (r.method.clone(), r.path.clone(), r.query.clone())
+        };
+        let mut j = i + 1;
+        while j < requests.len() && key(&requests[j]) == key(&requests[i]) {
+            j += 1;
+        }
+        let failures = (j - i - 1) + usize::from(failed(&requests[j - 1]));
+        if failures > RECOVERABLE_FAILURES {
+            return false;
+        }
+        i = j;
+    }
+    moves <= RECOVERABLE_MOVES
 }
 
 const KINDS: [&str; 7] = [
@@ -110,6 +171,8 @@ impl Figures {
         self.other_writer_commits += f.other_writer_commits;
         self.lost_commits += f.lost_commits;
         self.unreported_commits += f.unreported_commits;
+        self.recoverable += f.recoverable;
+        self.recoverable_give_ups += f.recoverable_give_ups;
         self.inconsistencies
             .extend(f.inconsistencies.iter().cloned());
     }
@@ -210,10 +273,21 @@ fn run_suite(provider: Provider, mode: Mode, attempts: u64, seed: u64) -> Figure
         let before = env.head(BRANCH);
         let rules = plan(&env, mode, &mut rng, before.is_some());
         let args = env.sync_args(&build, &build_id, &extra);
+        let seen = env.requests().len();
         let out = env.run(&args, &[("GENSYNC_HTTP_TIMEOUT", CLIENT_TIMEOUT)]);
         // A delayed request is still handled after the client gave up (and may move the
         // branch or land the commit then): look at the repository only once it is done.
         env.wait_idle();
+        if recoverable(&env.requests()[seen..]) {
+            fig.recoverable += 1;
+            if !out.status.success() {
+                fig.recoverable_give_ups += 1;
+                fig.inconsistencies.push(format!(
+                    "attempt {i}: gave up on recoverable faults: {}",
+                    stderr(&out)
+                ));
+            }
+        }
         let mut fired_slow = false;
         for (kind, id, slow) in &rules {
             let n = env.fault_fired(*id) as u64;
@@ -353,7 +427,7 @@ fn report(provider: Provider, per_mode: &[(Mode, Figures)], elapsed: Duration) -
     for (mode, f) in per_mode {
         total.add(f);
         text.push_str(&format!(
-            "  {} / {}: {} attempts, {} faults injected, {} completions, {} clean failures ({} after the commit landed), {} other-writer commits, {} lost\n",
+            "  {} / {}: {} attempts, {} faults injected, {} completions, {} clean failures ({} after the commit landed), {} other-writer commits, {} lost, {} recoverable attempts of which {} gave up\n",
             provider.name(),
             mode.flag(),
             f.attempts,
@@ -362,7 +436,9 @@ fn report(provider: Provider, per_mode: &[(Mode, Figures)], elapsed: Duration) -
             f.clean_failures,
             f.failures_after_commit,
             f.other_writer_commits,
-            f.lost_commits
+            f.lost_commits,
+            f.recoverable,
+            f.recoverable_give_ups
         ));
     }
     let kinds: Vec<String> = kinds(provider)
@@ -371,7 +447,7 @@ fn report(provider: Provider, per_mode: &[(Mode, Figures)], elapsed: Duration) -
         .map(|(k, n)| format!("{k} {n}"))
         .collect();
     format!(
-        "fault-injection suite, {} (seed {SEED:#x}, {:.1} s): attempts {}, faults injected {} ({}), completions {}, clean failures {}, other-writer commits {}, lost commits {}, successes not naming their commit {}\n{text}",
+        "fault-injection suite, {} (seed {SEED:#x}, {:.1} s): attempts {}, faults injected {} ({}), completions {}, clean failures {}, other-writer commits {}, lost commits {}, successes not naming their commit {}, recoverable attempts {} (gave up {})\n{text}",
         provider.name(),
         elapsed.as_secs_f64(),
         total.attempts,
@@ -382,6 +458,8 @@ fn report(provider: Provider, per_mode: &[(Mode, Figures)], elapsed: Duration) -
         total.other_writer_commits,
         total.lost_commits,
         total.unreported_commits,
+        total.recoverable,
+        total.recoverable_give_ups,
     )
 }
 
@@ -464,4 +542,243 @@ fn random_faults_never_leave_a_partial_commit_nor_lose_a_commit() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Which sync of [`every_write_survives_a_lost_answer_or_a_5xx_after_it_acted`] a fault hits:
+/// the first (creates the branch and opens the pull request) or the second (moves the branch,
+/// updates the pull request and comments on it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    First,
+    Second,
+}
+
+/// Every write request of `provider` in `mode`, by sync step: `(step, method, path, nth)`,
+/// `nth` counting the matching requests of that sync (GraphQL documents share one path).
+fn write_endpoints(
+    provider: Provider,
+    mode: Mode,
+) -> Vec<(Step, &'static str, &'static str, u32, &'static str)> {
+    use Step::{First, Second};
+    match (provider, mode) {
+        (Provider::Github, Mode::Rest) => vec![
+            (First, "POST", "/repos/acme/app/git/trees", 1, "createTree"),
+            (
+                First,
+                "POST",
+                "/repos/acme/app/git/commits",
+                1,
+                "createCommit",
+            ),
+            (
+                First,
+                "POST",
+                "/graphql",
+                1,
+                "updateRefs (create the branch)",
+            ),
+            (
+                First,
+                "POST",
+                "/repos/acme/app/pulls",
+                1,
+                "create the pull request",
+            ),
+            (Second, "POST", "/repos/acme/app/git/trees", 1, "createTree"),
+            (
+                Second,
+                "POST",
+                "/repos/acme/app/git/commits",
+                1,
+                "createCommit",
+            ),
+            (
+                Second,
+                "POST",
+                "/graphql",
+                1,
+                "updateRefs (move the branch)",
+            ),
+            (
+                Second,
+                "PATCH",
+                "/repos/acme/app/pulls/*",
+                1,
+                "update the pull request",
+            ),
+            (
+                Second,
+                "POST",
+                "/repos/acme/app/issues/*/comments",
+                1,
+                "comment",
+            ),
+        ],
+        // GraphQL requests in order: the prefetch query, then the writes.
+        (Provider::Github, Mode::Graphql) => vec![
+            (
+                First,
+                "POST",
+                "/graphql",
+                2,
+                "updateRefs (create the branch)",
+            ),
+            (First, "POST", "/graphql", 3, "createCommitOnBranch"),
+            (
+                First,
+                "POST",
+                "/repos/acme/app/pulls",
+                1,
+                "create the pull request",
+            ),
+            (Second, "POST", "/graphql", 2, "createCommitOnBranch"),
+            (
+                Second,
+                "POST",
+                "/graphql",
+                3,
+                "updatePullRequest + addComment",
+            ),
+        ],
+        (Provider::Bitbucket, _) => vec![
+            (
+                First,
+                "POST",
+                "/2.0/repositories/acme/app/src",
+                1,
+                "commit (/src)",
+            ),
+            (
+                First,
+                "POST",
+                "/2.0/repositories/acme/app/pullrequests",
+                1,
+                "create the pull request",
+            ),
+            (
+                Second,
+                "POST",
+                "/2.0/repositories/acme/app/src",
+                1,
+                "commit (/src)",
+            ),
+            (
+                Second,
+                "PUT",
+                "/2.0/repositories/acme/app/pullrequests/*",
+                1,
+                "update the pull request",
+            ),
+            (
+                Second,
+                "POST",
+                "/2.0/repositories/acme/app/pullrequests/*/comments",
+                1,
+                "comment",
+            ),
+        ],
+        (Provider::Github, Mode::Src) => unreachable!("GitHub has no /src mode"),
+    }
+}
+
+/// DESIGN 6: one recoverable fault on any write never fails a sync, nor duplicates its work.
+/// For every write endpoint of every provider and mode, and for a lost answer (the connection
+/// dropped after the server acted) and a 502 after the server acted, two syncs run (the first
+/// opens the pull request, the second updates it and comments): each must finish in one run
+/// with exactly one commit per build, one pull request and one comment for the second build.
+#[test]
+fn every_write_survives_a_lost_answer_or_a_5xx_after_it_acted() {
+    let mut cases = Vec::new();
+    for &provider in PROVIDERS {
+        for &mode in provider.modes() {
+            for endpoint in write_endpoints(provider, mode) {
+                for kind in ["lost answer", "502 after handling"] {
+                    cases.push((provider, mode, endpoint, kind));
+                }
+            }
+        }
+    }
+    let failures: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = cases
+            .chunks(cases.len().div_ceil(4))
+            .map(|chunk| {
+                s.spawn(move || {
+                    let mut failures = Vec::new();
+                    for &(provider, mode, (step, method, path, nth, what), kind) in chunk {
+                        let ctx = format!(
+                            "{} / {}: {kind} on {what} ({method} {path} #{nth}, {step:?} sync)",
+                            provider.name(),
+                            mode.flag()
+                        );
+                        if let Err(e) = write_case(provider, mode, step, method, path, nth, kind) {
+                            failures.push(format!("{ctx}: {e}"));
+                        }
+                    }
+                    failures
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("case thread"))
+            .collect()
+    });
+    println!(
+        "write faults: {} cases, {} failed",
+        cases.len(),
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn write_case(
+    provider: Provider,
+    mode: Mode,
+    step: Step,
+    method: &str,
+    path: &str,
+    nth: u32,
+    kind: &str,
+) -> Result<(), String> {
+    let env = Env::start_with(provider, Seed::Normal, false);
+    let extra = provider.mode_flags(mode);
+    let action = match kind {
+        "lost answer" => FaultAction::DropAfterHandling,
+        _ => FaultAction::FailAfterHandling { status: 502 },
+    };
+    let mut builds = Vec::new();
+    for (i, this) in [(1u64, Step::First), (2, Step::Second)] {
+        let build = env.build(i);
+        let id = format!("w{i}");
+        let fault = (this == step)
+            .then(|| env.add_fault(FaultRule::new(method, path, action.clone()).nth(nth)));
+        let out = env.run(&env.sync_args(&build, &id, &extra), &[]);
+        env.wait_idle();
+        if let Some(f) = fault {
+            if env.fault_fired(f) != 1 {
+                return Err(format!("the fault fired {} times", env.fault_fired(f)));
+            }
+        }
+        env.clear_faults();
+        if !out.status.success() {
+            return Err(format!("sync {i} failed: {}", stderr(&out)));
+        }
+        builds.push((id, build));
+    }
+    let head = env.head(BRANCH).ok_or("no branch")?;
+    for (id, _) in &builds {
+        let commits = env.commits_for_build(&head, id);
+        if commits.len() != 1 {
+            return Err(format!("{} commits for build {id}", commits.len()));
+        }
+    }
+    check_build_in(&env, &head, &builds[1].1)?;
+    if env.pulls().len() != 1 || env.open_pulls_for(BRANCH) != 1 {
+        return Err(format!("pull requests: {:?}", env.pulls()));
+    }
+    let comments = env.comments_containing("<!-- gensync:build=w2 -->");
+    if comments != 1 {
+        return Err(format!("{comments} comments for build w2"));
+    }
+    Ok(())
 }

@@ -64,13 +64,8 @@ impl Provider {
     /// `(method, path pattern)` of the requests that move the sync branch in `mode`.
     pub fn branch_writes(self, mode: Mode) -> Vec<(&'static str, &'static str)> {
         match (self, mode) {
-            (Provider::Github, Mode::Rest) => vec![
-                ("PATCH", "/repos/acme/app/git/refs/**"),
-                ("POST", "/repos/acme/app/git/refs"),
-            ],
-            (Provider::Github, Mode::Graphql) => {
-                vec![("POST", "/graphql"), ("POST", "/repos/acme/app/git/refs")]
-            }
+            // The ref update is a GraphQL `updateRefs` in both modes (a compare-and-swap).
+            (Provider::Github, Mode::Rest | Mode::Graphql) => vec![("POST", "/graphql")],
             // Creates the branch or moves it (409 when `parents` is no longer its head).
             (Provider::Bitbucket, _) => vec![("POST", "/2.0/repositories/acme/app/src")],
             (Provider::Github, Mode::Src) => unreachable!("GitHub has no /src mode"),
@@ -222,6 +217,26 @@ impl Env {
                     (p.id, p.source, open)
                 })
                 .collect(),
+        }
+    }
+
+    /// How many pull-request comments (on every pull request) contain `text`.
+    pub fn comments_containing(&self, text: &str) -> usize {
+        match &self.forge {
+            Forge::Github(e) => e
+                .pulls(REPO)
+                .expect("pulls")
+                .iter()
+                .flat_map(|p| &p.comments)
+                .filter(|c| c.body.contains(text))
+                .count(),
+            Forge::Bitbucket(e) => e
+                .pulls(REPO)
+                .expect("pulls")
+                .iter()
+                .flat_map(|p| &p.comments)
+                .filter(|c| c.raw.contains(text))
+                .count(),
         }
     }
 

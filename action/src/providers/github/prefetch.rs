@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use anyhow::{bail, Context};
 use gensync_core::ObjectId;
-use serde_json::Value;
+use serde::Deserialize;
 
 use crate::providers::{Prefetch, PullRequest, RepoInfo};
 
@@ -39,6 +39,101 @@ pub(super) struct Objects {
     pub blobs: HashMap<ObjectId, Vec<u8>>,
     /// Pull request number → GraphQL node id.
     pub pull_ids: HashMap<u64, String>,
+    /// The repository's GraphQL node id (for `updateRefs`).
+    pub repository_id: Option<String>,
+}
+
+/// The answer to [`prefetch_query`](gensync_core::payload::github::prefetch_query), typed:
+/// parsed straight into these structs (never a `serde_json::Value` tree, whose overhead made a
+/// large answer cost gigabytes).
+#[derive(Debug, Deserialize)]
+pub(super) struct Answer {
+    data: Option<Data>,
+    #[serde(default)]
+    errors: Vec<Error>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Error {
+    #[serde(default)]
+    message: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Data {
+    repository: Option<Repository>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Repository {
+    id: Option<String>,
+    is_empty: Option<bool>,
+    default_branch_ref: Option<Ref>,
+    #[serde(default)]
+    base: Option<Ref>,
+    #[serde(default)]
+    branch: Option<Ref>,
+    #[serde(default)]
+    pull_requests: Option<PullRequests>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Ref {
+    name: Option<String>,
+    target: Option<Target>,
+}
+
+/// A ref's target: a commit with its tree and the files asked for (aliases `f0`, `f1`, …), or
+/// another object (only `oid`).
+#[derive(Debug, Deserialize)]
+struct Target {
+    oid: Option<String>,
+    tree: Option<Oid>,
+    #[serde(flatten)]
+    files: HashMap<String, Option<FileEntry>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Oid {
+    oid: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FileEntry {
+    object: Option<Blob>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Blob {
+    oid: Option<String>,
+    is_binary: Option<bool>,
+    is_truncated: Option<bool>,
+    text: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PullRequests {
+    nodes: Option<Vec<PullNode>>,
+    page_info: Option<PageInfo>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PullNode {
+    id: Option<String>,
+    number: Option<u64>,
+    url: Option<String>,
+    base_ref_name: Option<String>,
+    is_cross_repository: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PageInfo {
+    has_next_page: Option<bool>,
 }
 
 /// Learns from the answer to
@@ -47,79 +142,78 @@ pub(super) struct Objects {
 /// nothing is there); an empty repository teaches nothing (REST knows its default branch's
 /// name).
 pub(super) fn absorb(
-    answer: &Value,
+    answer: Answer,
     wanted: &Prefetch<'_>,
     view: &mut View,
     objects: &mut Objects,
 ) -> anyhow::Result<()> {
-    if let Some(errors) = answer
-        .get("errors")
-        .and_then(Value::as_array)
-        .filter(|e| !e.is_empty())
-    {
-        let messages: Vec<&str> = errors
-            .iter()
-            .filter_map(|e| e.get("message").and_then(Value::as_str))
-            .collect();
+    if !answer.errors.is_empty() {
+        let messages: Vec<&str> = answer.errors.iter().map(|e| e.message.as_str()).collect();
         bail!("{}", messages.join("; "));
     }
     let repo = answer
-        .pointer("/data/repository")
-        .filter(|r| r.is_object())
+        .data
+        .and_then(|d| d.repository)
         .context("the answer has no repository")?;
-    if repo["isEmpty"].as_bool() != Some(false) {
+    if let Some(id) = &repo.id {
+        objects.repository_id = Some(id.clone());
+    }
+    if repo.is_empty != Some(false) {
         return Ok(());
     }
-    let default = &repo["defaultBranchRef"];
-    let Some(default_name) = default["name"].as_str() else {
+    let Some(default) = repo.default_branch_ref else {
+        return Ok(());
+    };
+    let Some(default_name) = default.name.clone() else {
         // No default branch although there are commits: let REST say what is wrong.
         return Ok(());
     };
     let mut learnt = View {
         repo: Some(RepoInfo {
-            default_branch: default_name.to_owned(),
+            default_branch: default_name.clone(),
             empty: false,
         }),
         ..View::default()
     };
-    head(default, default_name, wanted.paths, &mut learnt, objects)?;
+    head(
+        Some(default),
+        &default_name,
+        wanted.paths,
+        &mut learnt,
+        objects,
+    )?;
     if let Some(base) = wanted.base {
-        head(&repo["base"], base, wanted.paths, &mut learnt, objects)?;
+        head(repo.base, base, wanted.paths, &mut learnt, objects)?;
     }
     head(
-        &repo["branch"],
+        repo.branch,
         wanted.branch,
         wanted.paths,
         &mut learnt,
         objects,
     )?;
     if wanted.pull_request {
-        let base = wanted.base.unwrap_or(default_name);
-        let pulls = &repo["pullRequests"];
-        let nodes = pulls["nodes"]
-            .as_array()
+        let base = wanted.base.unwrap_or(&default_name);
+        let pulls = repo
+            .pull_requests
             .context("the answer lists no pull requests")?;
-        let found = nodes.iter().find(|n| {
-            n["isCrossRepository"] == Value::Bool(false) && n["baseRefName"].as_str() == Some(base)
+        let nodes = pulls.nodes.context("the answer lists no pull requests")?;
+        let found = nodes.into_iter().find(|n| {
+            n.is_cross_repository == Some(false) && n.base_ref_name.as_deref() == Some(base)
         });
         match found {
             Some(n) => {
-                let number = n["number"]
-                    .as_u64()
-                    .context("a pull request without number")?;
-                let url = n["url"].as_str().context("a pull request without url")?;
-                let id = n["id"].as_str().context("a pull request without id")?;
-                objects.pull_ids.insert(number, id.to_owned());
+                let number = n.number.context("a pull request without number")?;
+                let url = n.url.context("a pull request without url")?;
+                let id = n.id.context("a pull request without id")?;
+                objects.pull_ids.insert(number, id);
                 learnt.pulls.insert(
                     (wanted.branch.to_owned(), base.to_owned()),
-                    Some(PullRequest {
-                        number,
-                        url: url.to_owned(),
-                    }),
+                    Some(PullRequest { number, url }),
                 );
             }
             // More pages might hold it: leave the question to REST.
-            None if pulls["pageInfo"]["hasNextPage"] == Value::Bool(true) => {}
+            None if pulls.page_info.and_then(|p| p.has_next_page) == Some(true) => {}
             None => {
                 learnt
                     .pulls
@@ -133,33 +227,36 @@ pub(super) fn absorb(
 
 /// Learns a branch head (a `Ref` or null) with its tree and the files asked for.
 fn head(
-    reference: &Value,
+    reference: Option<Ref>,
     branch: &str,
     paths: &[String],
     view: &mut View,
     objects: &mut Objects,
 ) -> anyhow::Result<()> {
-    if reference.is_null() {
+    let Some(reference) = reference else {
         view.heads.insert(branch.to_owned(), None);
         return Ok(());
-    }
-    let target = &reference["target"];
-    let commit = oid(&target["oid"]).with_context(|| format!("the head of {branch}"))?;
+    };
+    let mut target = reference
+        .target
+        .with_context(|| format!("the head of {branch}"))?;
+    let commit = oid(target.oid.as_deref()).with_context(|| format!("the head of {branch}"))?;
     view.heads.insert(branch.to_owned(), Some(commit));
-    let Ok(tree) = oid(&target["tree"]["oid"]) else {
+    let Ok(tree) = oid(target.tree.as_ref().and_then(|t| t.oid.as_deref())) else {
         // Not a commit: nothing more to learn.
         return Ok(());
     };
     objects.trees.insert(commit, tree);
     for (i, path) in paths.iter().enumerate() {
-        let entry = &target[format!("f{i}").as_str()];
+        let entry = target.files.remove(&format!("f{i}")).flatten();
         // A path that is a folder or a submodule is no file, as in a tree listing.
-        let blob = match entry.get("object").and_then(|o| o.get("oid")) {
-            Some(id) => Some(oid(id).with_context(|| format!("{path} in {branch}"))?),
+        let object = entry.and_then(|e| e.object).filter(|o| o.oid.is_some());
+        let blob = match &object {
+            Some(o) => Some(oid(o.oid.as_deref()).with_context(|| format!("{path} in {branch}"))?),
             None => None,
         };
-        if let Some(id) = blob {
-            if let Some(data) = checked_text(&entry["object"], &id) {
+        if let (Some(id), Some(o)) = (blob, object) {
+            if let Some(data) = checked_text(o, &id) {
                 objects.blobs.insert(id, data);
             }
         }
@@ -170,24 +267,28 @@ fn head(
 
 /// The blob's bytes when its `text` is the whole blob: not binary, not truncated, and hashing
 /// to its id (GraphQL answers text, which may not round-trip bytes that are not UTF-8).
-fn checked_text(blob: &Value, id: &ObjectId) -> Option<Vec<u8>> {
-    if blob["isBinary"] == Value::Bool(true) || blob["isTruncated"] != Value::Bool(false) {
+fn checked_text(blob: Blob, id: &ObjectId) -> Option<Vec<u8>> {
+    if blob.is_binary == Some(true) || blob.is_truncated != Some(false) {
         return None;
     }
-    let data = blob["text"].as_str()?.as_bytes().to_vec();
+    let data = blob.text?.into_bytes();
     (gensync_core::hash_blob(id.kind(), &data) == *id).then_some(data)
 }
 
-fn oid(value: &Value) -> anyhow::Result<ObjectId> {
-    let hex = value.as_str().context("no object id")?;
+fn oid(value: Option<&str>) -> anyhow::Result<ObjectId> {
+    let hex = value.context("no object id")?;
     Ok(ObjectId::from_hex(hex.as_bytes())?)
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     use super::*;
+
+    fn typed(answer: &Value) -> Answer {
+        serde_json::from_value(answer.clone()).expect("a prefetch answer")
+    }
 
     const C: &str = "1111111111111111111111111111111111111111";
     const T: &str = "2222222222222222222222222222222222222222";
@@ -225,7 +326,7 @@ mod tests {
             pull_request: true,
         };
         let (mut view, mut objects) = (View::default(), Objects::default());
-        absorb(&answer, &wanted, &mut view, &mut objects).expect("absorbed");
+        absorb(typed(&answer), &wanted, &mut view, &mut objects).expect("absorbed");
         assert_eq!(
             view.repo.as_ref().map(|r| r.default_branch.as_str()),
             Some("main")
@@ -251,7 +352,7 @@ mod tests {
                 "f0": {"object": manifest}, "f1": {"object": truncated}}},
             "pullRequests": {"nodes": [], "pageInfo": {"hasNextPage": true}},
         }}});
-        absorb(&answer, &wanted, &mut view, &mut objects).expect("absorbed");
+        absorb(typed(&answer), &wanted, &mut view, &mut objects).expect("absorbed");
         assert_eq!(view.heads["amplication"], Some(id(T)));
         assert_eq!(
             objects.files[&(id(T), paths[0].clone())],
@@ -272,20 +373,21 @@ mod tests {
         };
         let (mut view, mut objects) = (View::default(), Objects::default());
         let failed = json!({"data": {"repository": null}, "errors": [{"type": "NOT_FOUND", "message": "Could not resolve to a Repository with the name 'acme/app'."}]});
-        let err = absorb(&failed, &wanted, &mut view, &mut objects).expect_err("refused");
+        let err = absorb(typed(&failed), &wanted, &mut view, &mut objects).expect_err("refused");
         assert!(err.to_string().contains("Could not resolve"));
         let empty = json!({"data": {"repository": {"isEmpty": true, "defaultBranchRef": null, "branch": null}}});
-        absorb(&empty, &wanted, &mut view, &mut objects).expect("absorbed");
+        absorb(typed(&empty), &wanted, &mut view, &mut objects).expect("absorbed");
         assert!(view.repo.is_none() && view.heads.is_empty());
     }
 
     #[test]
     fn text_that_does_not_hash_to_the_blob_id_is_not_kept() {
-        let (_, mut value) = blob("abc");
+        let (hex, mut value) = blob("abc");
         value["text"] = json!("abd");
-        let oid = oid(&value["oid"]).expect("oid");
-        assert_eq!(checked_text(&value, &oid), None);
+        let oid = id(&hex);
+        let parse = |v: &Value| serde_json::from_value::<Blob>(v.clone()).expect("blob");
+        assert_eq!(checked_text(parse(&value), &oid), None);
         value["text"] = json!("abc");
-        assert_eq!(checked_text(&value, &oid), Some(b"abc".to_vec()));
+        assert_eq!(checked_text(parse(&value), &oid), Some(b"abc".to_vec()));
     }
 }
