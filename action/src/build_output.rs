@@ -281,6 +281,9 @@ fn list(root: &Path, rel: &str, kind: HashKind, jobs: &mut Vec<Job>, found: &mut
     }
 }
 
+/// A symlink met while listing: its snapshot entry and its target text.
+type ListedLink = ((String, Entry), String);
+
 /// An error listing a folder entry, with the entry's path when it has a usable one.
 type EntryError = (Option<String>, Error);
 
@@ -290,7 +293,7 @@ fn list_entry(
     entry: Result<std::fs::DirEntry, Error>,
     kind: HashKind,
     jobs: &mut Vec<Job>,
-) -> Result<Option<((String, Entry), String)>, EntryError> {
+) -> Result<Option<ListedLink>, EntryError> {
     let entry = entry.map_err(|e| (None, e))?;
     let path = entry.path();
     let rel = rel_of(root, &path).map_err(|e| {

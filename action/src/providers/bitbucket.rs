@@ -390,11 +390,13 @@ impl Bitbucket {
             return Ok(At::Folder);
         }
         let entries = self.listing(commit, parent_dir(path))?;
-        Ok(match entries.unwrap_or_default().iter().find(|e| e.path == path) {
-            None => At::Nothing,
-            Some(e) if e.mode.is_some() => At::File,
-            Some(_) => At::Folder,
-        })
+        Ok(
+            match entries.unwrap_or_default().iter().find(|e| e.path == path) {
+                None => At::Nothing,
+                Some(e) if e.mode.is_some() => At::File,
+                Some(_) => At::Folder,
+            },
+        )
     }
 
     /// Every file below folder `dir` of `commit`, listing its folders (cached).
@@ -803,7 +805,9 @@ impl Provider for Bitbucket {
         // the way are listed (once each, cached).
         let mut files_above: BTreeSet<String> = BTreeSet::new();
         if anchored && !touched.is_empty() {
-            let below = |a: &str, b: &str| b.len() > a.len() && b.starts_with(a) && b.as_bytes()[a.len()] == b'/';
+            let below = |a: &str, b: &str| {
+                b.len() > a.len() && b.starts_with(a) && b.as_bytes()[a.len()] == b'/'
+            };
             for t in touched.iter().filter(|t| !scope.previous.contains_key(*t)) {
                 if scope.needed.iter().any(|n| below(t, n)) {
                     // Above a path we write: a file there blocks it (and nothing is below it).

@@ -501,10 +501,15 @@ pub fn file_folder_collisions<F: Forge>(env: Env<F>, extra: &[&str]) {
     ] {
         assert!(paths.contains(&kept), "{kept} missing:\n{tree}");
     }
-    assert!(!paths.contains(&"docs") && !paths.contains(&"gen/x.ts"), "{tree}");
+    assert!(
+        !paths.contains(&"docs") && !paths.contains(&"gen/x.ts"),
+        "{tree}"
+    );
     assert_eq!(env.show(&format!("{head}:gen")), "a person's file\n");
     assert_eq!(env.show(&format!("{head}:docs/guide.md")), "mine\n");
-    let conflicts = out["changes"][0]["conflicts"].as_array().expect("conflicts");
+    let conflicts = out["changes"][0]["conflicts"]
+        .as_array()
+        .expect("conflicts");
     let mut seen: Vec<(String, String)> = conflicts
         .iter()
         .filter(|c| c["kind"] == "file-folder")
