@@ -309,7 +309,7 @@ impl GitHub {
             let body = json!({ "sha": commit.to_string(), "force": false });
             let resp = self.send(
                 Method::Patch,
-                &self.branch_ref_path("refs", &r.branch),
+                &self.branch_ref_path("refs", r.branch),
                 Some(body),
                 true,
             )?;
@@ -430,7 +430,7 @@ impl GitHub {
             // Leave things as they were: remove the branch we created for this commit.
             let _ = self.send(
                 Method::Delete,
-                &self.branch_ref_path("refs", &r.branch),
+                &self.branch_ref_path("refs", r.branch),
                 None,
                 true,
             );
