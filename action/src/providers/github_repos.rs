@@ -215,7 +215,7 @@ impl GitHubAccount {
         let resp = self.http.send(
             Request::new(
                 Method::Post,
-                format!("/orgs/{}/repos", urls::segment(&new.owner)),
+                format!("/orgs/{}/repos", urls::segment(new.owner)),
             )
             .body(Body::Json(body)),
         )?;
