@@ -48,23 +48,40 @@ done
 node "$here/scripts/check-imports.mjs" "$pkg/nodejs/gensync_wasm_bg.wasm"
 
 version="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$root/Cargo.toml" | head -1)"
+# The repository's one home (scripts/check-home.sh checks every other place against it).
+home="$(sed -n 's/^GENSYNC_HOME=//p' "$root/dist/release.env")"
+# Export conditions: Node (require and import) gets the CommonJS build that reads the module
+# from disk; browsers and bundlers (vite, webpack, esbuild: "browser"/"import") get the ES
+# module whose `init()` fetches gensync_wasm_bg.wasm through `new URL(…, import.meta.url)`,
+# which bundlers turn into an emitted asset. Each condition carries its own types.
+web='{ "types": "./web/gensync_wasm.d.ts", "default": "./web/gensync_wasm.js" }'
+node='{ "types": "./nodejs/gensync_wasm.d.ts", "default": "./nodejs/gensync_wasm.js" }'
 cat > "$pkg/package.json" <<EOF
 {
   "name": "gensync-wasm",
   "version": "$version",
   "description": "gensync's change preview: what a sync of generated code would commit, from the same Rust core, as WebAssembly.",
   "license": "MIT OR Apache-2.0",
+  "repository": { "type": "git", "url": "git+https://github.com/$home.git", "directory": "wasm" },
+  "homepage": "https://github.com/$home/tree/main/wasm#readme",
+  "bugs": { "url": "https://github.com/$home/issues" },
+  "keywords": ["gensync", "git", "code-generation", "diff", "preview", "pull-request", "webassembly", "wasm"],
   "files": ["web/", "nodejs/", "README.md"],
+  "engines": { "node": ">=18" },
   "types": "./web/gensync_wasm.d.ts",
   "main": "./nodejs/gensync_wasm.js",
+  "module": "./web/gensync_wasm.js",
   "exports": {
     ".": {
-      "node": { "types": "./nodejs/gensync_wasm.d.ts", "default": "./nodejs/gensync_wasm.js" },
-      "default": { "types": "./web/gensync_wasm.d.ts", "default": "./web/gensync_wasm.js" }
+      "node": $node,
+      "browser": $web,
+      "import": $web,
+      "default": $web
     },
-    "./web": { "types": "./web/gensync_wasm.d.ts", "default": "./web/gensync_wasm.js" },
-    "./node": { "types": "./nodejs/gensync_wasm.d.ts", "default": "./nodejs/gensync_wasm.js" },
-    "./web/gensync_wasm_bg.wasm": "./web/gensync_wasm_bg.wasm"
+    "./web": $web,
+    "./node": $node,
+    "./web/gensync_wasm_bg.wasm": "./web/gensync_wasm_bg.wasm",
+    "./package.json": "./package.json"
   },
   "sideEffects": ["./nodejs/gensync_wasm.js"]
 }

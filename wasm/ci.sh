@@ -31,3 +31,6 @@ bash wasm/build.sh
 
 echo "== wasm: Node and Chromium tests"
 node --test wasm/test/node.test.mjs wasm/test/browser.test.mjs
+
+echo "== wasm: the packed package in a fresh vite project, in Chromium (a real consumer)"
+node --test wasm/test/consumer.test.mjs

@@ -14,7 +14,9 @@
 //! - In Pipelines every sync writes `gensync.env` (`GENSYNC_OPERATION=created`, …: `source` it,
 //!   or declare it an artifact) and `gensync.json` (the outcome as `--json` prints it) into
 //!   `$GENSYNC_RESULTS_DIR`, else `$BITBUCKET_CLONE_DIR`, else the current folder
-//!   ([`write_results`]).
+//!   ([`write_results`]); with Bitbucket's variable sharing (`$BITBUCKET_PIPELINES_VARIABLES_PATH`
+//!   set, the step listing them under `output-variables`), the same `GENSYNC_*` values are also
+//!   appended there, so later steps get them as variables ([`shared_variables`]).
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -39,6 +41,9 @@ pub const RESULTS_DIR_ENV: &str = "GENSYNC_RESULTS_DIR";
 pub const RESULTS_ENV_FILE: &str = "gensync.env";
 /// The result file with the outcome as JSON.
 pub const RESULTS_JSON_FILE: &str = "gensync.json";
+/// Bitbucket's variable sharing: `KEY=value` lines appended to this file are set in the later
+/// steps, for the names the step lists under `output-variables`.
+pub const SHARED_VARIABLES_ENV: &str = "BITBUCKET_PIPELINES_VARIABLES_PATH";
 
 /// Whether gensync runs in a Bitbucket Pipelines step.
 pub fn active() -> bool {
@@ -184,6 +189,17 @@ pub fn env_lines(o: &SyncOutcome) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The text appended to `$BITBUCKET_PIPELINES_VARIABLES_PATH`: one `KEY=value` line per value
+/// of every outcome in turn (the last one standing, as Pipelines keeps the last write). Values
+/// are written as they are (Pipelines takes the rest of the line), on one line each.
+pub fn shared_variables(outcomes: &[SyncOutcome]) -> String {
+    outcomes
+        .iter()
+        .flat_map(env_lines)
+        .map(|(k, v)| format!("{k}={v}\n"))
+        .collect()
+}
+
 /// Where the result files go.
 pub fn results_dir() -> PathBuf {
     std::env::var(RESULTS_DIR_ENV)
@@ -217,6 +233,20 @@ pub fn write_results(outcomes: &[SyncOutcome]) -> anyhow::Result<PathBuf> {
     };
     std::fs::write(&json_path, json + "\n")
         .with_context(|| format!("cannot write {}", json_path.display()))?;
+    if let Some(shared) = std::env::var_os(SHARED_VARIABLES_ENV).filter(|v| !v.is_empty()) {
+        let shared = PathBuf::from(shared);
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&shared)
+            .and_then(|mut f| f.write_all(shared_variables(outcomes).as_bytes()))
+            .with_context(|| {
+                format!(
+                    "cannot append the output variables to {} (${SHARED_VARIABLES_ENV})",
+                    shared.display()
+                )
+            })?;
+    }
     Ok(dir)
 }
 
@@ -327,6 +357,59 @@ mod tests {
                 "{name} defaults to {default:?}"
             );
         }
+    }
+
+    /// Atlassian's convention: every variable says what it is, its default and whether it is
+    /// required.
+    #[test]
+    fn pipe_yml_describes_every_variable() {
+        let doc = &pipe_yml();
+        for v in doc["variables"].as_vec().expect("a list of variables") {
+            let name = v["name"].as_str().expect("a name");
+            let description = v["description"].as_str().unwrap_or_default();
+            assert!(description.len() > 10, "{name} has no description");
+            assert!(
+                v["required"].as_bool().is_some(),
+                "{name}: required missing"
+            );
+            assert!(v["default"].as_str().is_some(), "{name}: default missing");
+        }
+        let required: Vec<&str> = doc["variables"]
+            .as_vec()
+            .unwrap()
+            .iter()
+            .filter(|v| v["required"].as_bool() == Some(true))
+            .filter_map(|v| v["name"].as_str())
+            .collect();
+        assert_eq!(required, ["MESSAGE"]);
+    }
+
+    /// The output variables pipe.yml tells users to list under `output-variables` are exactly
+    /// the names gensync writes (the GitHub outputs, as `GENSYNC_*`).
+    #[test]
+    fn pipe_yml_lists_the_shared_output_variables() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../bitbucket/pipe.yml");
+        let text = std::fs::read_to_string(path).expect("bitbucket/pipe.yml");
+        let header: String = text
+            .lines()
+            .take_while(|l| l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let (_, listed) = header
+            .split_once("`output-variables` (")
+            .expect("the output variables are listed");
+        let listed: Vec<&str> = listed
+            .split(')')
+            .next()
+            .unwrap()
+            .split(|c: char| c == ',' || c.is_whitespace() || c == '#')
+            .filter(|w| !w.is_empty())
+            .collect();
+        let written: Vec<String> = super::super::github_actions::OUTPUTS
+            .iter()
+            .map(|o| format!("GENSYNC_{}", o.to_uppercase().replace('-', "_")))
+            .collect();
+        assert_eq!(listed, written);
     }
 
     /// bitbucket/pipe.yml declares exactly the variables the binary reads, plus the secrets

@@ -260,7 +260,14 @@ fn the_pipe_takes_its_variables_and_pipelines_defaults_and_writes_results() {
     let build = env.build("build-1");
     let clone = env.work.path().join("clone");
     std::fs::create_dir_all(&clone).expect("mkdir");
+    // Bitbucket's variable sharing: an earlier line of the step stays; gensync appends.
+    let shared = env.work.path().join("pipelines-variables");
+    std::fs::write(&shared, "EARLIER=1\n").expect("write");
     let vars = [
+        (
+            "BITBUCKET_PIPELINES_VARIABLES_PATH",
+            shared.to_str().expect("utf-8"),
+        ),
         ("BITBUCKET_BUILD_NUMBER", "77"),
         ("BITBUCKET_WORKSPACE", "acme"),
         ("BITBUCKET_REPO_SLUG", "app"),
@@ -302,6 +309,25 @@ fn the_pipe_takes_its_variables_and_pipelines_defaults_and_writes_results() {
     ] {
         assert!(results.lines().any(|l| l == line), "{line} in:\n{results}");
     }
+    let shared = std::fs::read_to_string(&shared).expect("shared variables");
+    assert!(shared.starts_with("EARLIER=1\n"), "{shared}");
+    for line in [
+        "GENSYNC_OPERATION=created".to_owned(),
+        format!("GENSYNC_COMMIT_SHA={head}"),
+        "GENSYNC_BRANCH=amplication".to_owned(),
+        "GENSYNC_PULL_REQUEST_URL=".to_owned(),
+        "GENSYNC_ADDED=8".to_owned(),
+    ] {
+        assert!(
+            shared.lines().any(|l| l.starts_with(&line)),
+            "{line} in:\n{shared}"
+        );
+    }
+    assert_eq!(
+        shared.lines().count(),
+        13,
+        "EARLIER and the 12 outputs:\n{shared}"
+    );
     let json: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(clone.join("gensync.json")).expect("gensync.json"),
     )
