@@ -391,6 +391,17 @@ impl Env {
             .unwrap_or_else(|e| panic!("git {args:?}: {e}"))
     }
 
+    /// How many objects the emulator's repository holds, loose and packed (`git count-objects -v`).
+    pub fn object_count(&self) -> u64 {
+        self.git(&["count-objects", "-v"])
+            .lines()
+            .filter_map(|l| {
+                let (key, value) = l.split_once(": ")?;
+                matches!(key, "count" | "in-pack").then(|| value.trim().parse::<u64>().ok())?
+            })
+            .sum()
+    }
+
     pub fn git_opt(&self, args: &[&str]) -> Result<String, String> {
         let out = Command::new("git")
             .arg("--git-dir")
@@ -738,8 +749,41 @@ pub fn check_build_in(env: &Env, commit: &str, build_dir: &Path) -> Result<(), S
             return Err(format!("{path} should have been deleted"));
         }
     }
-    if !tree.keys().any(|p| p.ends_with("manifest")) {
+    let Some((manifest_path, (_, manifest_id))) = tree
+        .iter()
+        .find(|(p, _)| p.ends_with(".amplication/manifest"))
+    else {
         return Err("no manifest".into());
+    };
+    // The manifest's content, not only its presence: exactly the build's files with their ids.
+    let prefix = manifest_path.trim_end_matches(".amplication/manifest");
+    let text = env.git(&["cat-file", "blob", manifest_id]);
+    let listed: std::collections::BTreeMap<String, String> = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter_map(|l| {
+            let mut f = l.splitn(3, ' ');
+            let _mode = f.next()?;
+            let id = f.next()?.to_owned();
+            Some((format!("{prefix}{}", f.next()?), id))
+        })
+        .collect();
+    let built: std::collections::BTreeMap<String, String> = files
+        .iter()
+        .zip(ids.lines())
+        .map(|((rel, _), id)| (rel.clone(), id.to_owned()))
+        .collect();
+    if listed != built {
+        return Err(format!(
+            "{manifest_path} lists {} file(s) that do not match the build's {} (first difference: {:?})",
+            listed.len(),
+            built.len(),
+            listed
+                .iter()
+                .zip(built.iter())
+                .find(|(a, b)| a != b)
+                .map(|(a, b)| (a.0.clone(), b.0.clone()))
+        ));
     }
     Ok(())
 }
