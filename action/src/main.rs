@@ -32,10 +32,11 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
+            let text = commands::error_text(&err);
             if ci::github_actions::active() {
-                ci::github_actions::error(&format!("{err:#}"));
+                ci::github_actions::error(&text);
             }
-            eprintln!("error: {err:#}");
+            eprintln!("error: {text}");
             std::process::ExitCode::FAILURE
         }
     }

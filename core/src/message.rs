@@ -154,7 +154,7 @@ pub fn summary_markdown(changes: &[&ChangeSet]) -> String {
                     format!("overlap resolved, {kept:?} side kept").to_lowercase()
                 }
             };
-            format!("- `{}` ({:?}): {what}", c.path, c.kind)
+            format!("- `{}` ({}): {what}", c.path, c.kind)
         })
         .collect();
     if !conflicts.is_empty() {

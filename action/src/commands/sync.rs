@@ -71,7 +71,7 @@ pub fn run(args: &SyncArgs, token: Option<String>) -> anyhow::Result<Runs> {
                     "syncing {} (branch {}) failed",
                     target.repository.value, target.branch.value
                 ));
-                eprintln!("error: {e:#}");
+                eprintln!("error: {}", crate::commands::error_text(&e));
                 runs.error.get_or_insert(e);
             }
         }

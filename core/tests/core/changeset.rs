@@ -372,6 +372,14 @@ fn conflict_overlapping_under_markers_commits_markers_and_lists_the_path() {
         "{text}"
     );
     assert_eq!(c.conflicts[0].state, ConflictState::Markers);
+    // Issue 13: the summary names the kind as the JSON output does, not its Rust name.
+    let summary = gensync_core::message::summary_markdown(&[&c]);
+    assert!(
+        summary.contains("- `f.ts` (both-modified): **conflict markers committed"),
+        "{summary}"
+    );
+    let json = serde_json::to_value(c.conflicts[0].kind).unwrap();
+    assert_eq!(json.as_str(), Some(c.conflicts[0].kind.as_str()));
 }
 
 #[test]
