@@ -26,7 +26,6 @@ pub fn error_text(err: &anyhow::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use anyhow::Context as _;
 
     #[test]
     fn a_source_quoted_by_its_error_is_printed_once() {
