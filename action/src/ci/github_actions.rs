@@ -108,9 +108,9 @@ pub fn sync_args_from_env(get: impl Fn(&str) -> Option<String>) -> (Vec<String>,
                 }
             }
             InputKind::List => {
-                for item in value.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+                for item in crate::cli::comma_list(&[&value]) {
                     args.push(format!("--{name}"));
-                    args.push(item.to_owned());
+                    args.push(item);
                 }
             }
             InputKind::Value => {
