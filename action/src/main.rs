@@ -85,7 +85,7 @@ fn github_action() -> anyhow::Result<()> {
     if let Some(t) = &token {
         ci::github_actions::mask(t);
     }
-    let cli = cli::Cli::try_parse_from(&argv)?;
+    let cli = cli::Cli::try_parse_from(&argv).map_err(|e| ci::github_actions::input_error(&e))?;
     let cli::Command::Sync(args) = cli.command else {
         unreachable!("the adapter always builds a sync command line")
     };

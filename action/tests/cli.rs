@@ -323,3 +323,21 @@ fn changes_between_two_folders_merge_a_conflict_whose_three_sides_are_local() {
         "{out}"
     );
 }
+
+#[test]
+fn the_action_names_a_missing_input_not_a_flag_and_prints_no_usage() {
+    let o = Command::new(env!("CARGO_BIN_EXE_gensync"))
+        .arg("github-action")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("INPUT_OUTPUT", "dist")
+        .current_dir(repo_root())
+        .output()
+        .expect("gensync runs");
+    let err = stderr_of_failure(&o);
+    assert!(err.contains("input `message` is required"), "{err}");
+    assert!(
+        !err.contains("--message") && !err.contains("Usage") && !err.contains("--help"),
+        "{err}"
+    );
+}
