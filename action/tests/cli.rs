@@ -341,3 +341,29 @@ fn the_action_names_a_missing_input_not_a_flag_and_prints_no_usage() {
         "{err}"
     );
 }
+
+#[test]
+fn the_readme_workflow_pins_the_canonical_action_and_runs_on_the_default_branch() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).expect("README.md");
+    let uses: Vec<&str> = readme
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- uses: "))
+        .filter(|u| u.contains("gensync@"))
+        .collect();
+    assert!(!uses.is_empty(), "the README shows the action");
+    for u in uses {
+        assert_eq!(
+            u, "gensync/gensync@v1",
+            "the README's `uses:` pins the canonical slug"
+        );
+    }
+    let workflow = readme
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a workflow snippet");
+    assert!(
+        !workflow.contains("on: push\n") && workflow.contains("branches: [main]"),
+        "the workflow's `on: push` is limited to the default branch:\n{workflow}"
+    );
+}
