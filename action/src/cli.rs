@@ -351,21 +351,84 @@ pub struct SyncArgs {
     #[arg(long)]
     pub draft: bool,
     /// Labels for a new pull request (comma-separated).
-    #[arg(long, value_delimiter = ',', value_name = "LABELS")]
+    #[arg(long, value_name = "LABELS")]
     pub labels: Vec<String>,
     /// Assignees of a new pull request (comma-separated).
-    #[arg(long, value_delimiter = ',', value_name = "USERS")]
+    #[arg(long, value_name = "USERS")]
     pub assignees: Vec<String>,
     /// Reviewers of a new pull request (comma-separated).
-    #[arg(long, value_delimiter = ',', value_name = "USERS")]
+    #[arg(long, value_name = "USERS")]
     pub reviewers: Vec<String>,
     /// Team reviewers of a new pull request (comma-separated team slugs).
-    #[arg(long, value_delimiter = ',', value_name = "TEAMS")]
+    #[arg(long, value_name = "TEAMS")]
     pub team_reviewers: Vec<String>,
-    /// Print every HTTP exchange (method, URL, status, timing; never credentials).
-    #[arg(long, short)]
+    /// Print every HTTP exchange (method, URL, status, timing; never credentials). On by
+    /// itself when a GitHub Actions run is re-run with debug logging (`RUNNER_DEBUG=1`).
+    #[arg(long, short, env = crate::env::RUNNER_DEBUG, value_parser = clap::builder::FalseyValueParser::new())]
     pub verbose: bool,
     /// Change set options.
     #[command(flatten)]
     pub change: ChangeOptions,
+}
+
+/// The items of comma-separated lists (`--labels bug,generated`, the action's `labels: bug,
+/// generated`, repeated flags): split on commas, trimmed, empty items dropped, so
+/// `bug, generated` is `["bug", "generated"]`, never `" generated"`.
+pub fn comma_list<S: AsRef<str>>(values: &[S]) -> Vec<String> {
+    values
+        .iter()
+        .flat_map(|value| value.as_ref().split(','))
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    #[test]
+    fn comma_lists_are_trimmed_and_empty_items_dropped() {
+        let cli = super::Cli::try_parse_from([
+            "gensync",
+            "sync",
+            "--message",
+            "m",
+            "--labels",
+            "bug, generated,,",
+            "--labels",
+            " docs ",
+        ])
+        .unwrap();
+        let super::Command::Sync(args) = cli.command else {
+            panic!("not sync");
+        };
+        assert_eq!(
+            super::comma_list(&args.labels),
+            ["bug", "generated", "docs"]
+        );
+        assert!(super::comma_list(&[" , "]).is_empty());
+    }
+
+    #[test]
+    fn runner_debug_turns_on_verbose() {
+        use clap::CommandFactory as _;
+        let command = super::Cli::command();
+        let sync = command.find_subcommand("sync").unwrap();
+        let verbose = sync
+            .get_arguments()
+            .find(|a| a.get_id() == "verbose")
+            .unwrap();
+        assert_eq!(
+            verbose.get_env(),
+            Some(std::ffi::OsStr::new(crate::env::RUNNER_DEBUG))
+        );
+        let cli =
+            super::Cli::try_parse_from(["gensync", "sync", "--message", "m", "--verbose"]).unwrap();
+        let super::Command::Sync(args) = cli.command else {
+            panic!("not sync");
+        };
+        assert!(args.verbose);
+    }
 }

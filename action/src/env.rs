@@ -19,3 +19,6 @@ pub const BRANCH: &str = "GENSYNC_BRANCH";
 pub const AUTHOR: &str = "GENSYNC_AUTHOR";
 /// The GitHub commit mode (`rest`, `graphql`): `--commit-mode`.
 pub const COMMIT_MODE: &str = "GENSYNC_COMMIT_MODE";
+/// Set to `1` by GitHub Actions when a run is re-run with debug logging: turns on `--verbose`
+/// (any value but `0`, `false`, `no`, `off` or empty).
+pub const RUNNER_DEBUG: &str = "RUNNER_DEBUG";

@@ -34,7 +34,7 @@ fn main() -> std::process::ExitCode {
         Err(err) => {
             // Every message carrying server text was redacted where it was built (the HTTP
             // layer); this is the last line of defence for the whole chain.
-            let text = http::redact_known(&format!("{err:#}"));
+            let text = http::redact_known(&commands::error_text(&err));
             if ci::github_actions::active() {
                 ci::github_actions::error(&text);
             }
@@ -84,7 +84,7 @@ fn github_action() -> anyhow::Result<()> {
     if let Some(t) = &token {
         ci::github_actions::mask(t);
     }
-    let cli = cli::Cli::try_parse_from(&argv)?;
+    let cli = cli::Cli::try_parse_from(&argv).map_err(|e| ci::github_actions::input_error(&e))?;
     let cli::Command::Sync(args) = cli.command else {
         unreachable!("the adapter always builds a sync command line")
     };

@@ -505,16 +505,24 @@ pub fn resolve(
                 .repository
                 .value
                 .split_once('/')
-                .is_some_and(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'));
+                .is_some_and(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'))
+                // `./repo` and `~/repo` split in two, but no owner starts with `.` or `~`.
+                && !r.repository.value.starts_with(['.', '/', '~']);
             if !ok {
+                let mut message = match r.provider.value {
+                    ProviderKind::Bitbucket => {
+                        format!("{:?} is not WORKSPACE/REPO_SLUG", r.repository.value)
+                    }
+                    _ => format!("{:?} is not OWNER/REPO", r.repository.value),
+                };
+                if looks_like_a_path(&r.repository.value) {
+                    message.push_str(
+                        "; for a repository on disk, add --provider local (or `provider = \"local\"` in gensync.toml)",
+                    );
+                }
                 return Err(Error::Invalid {
                     source_name: format!("repository ({})", r.repository.source),
-                    message: match r.provider.value {
-                        ProviderKind::Bitbucket => {
-                            format!("{:?} is not WORKSPACE/REPO_SLUG", r.repository.value)
-                        }
-                        _ => format!("{:?} is not OWNER/REPO", r.repository.value),
-                    },
+                    message,
                 });
             }
         }
@@ -658,6 +666,12 @@ pub fn describe(plan: &Plan) -> String {
         }
     }
     out
+}
+
+/// Whether a `--repository` value names a directory rather than `OWNER/REPO`: it starts with
+/// `.`, `/` or `~`, or is an existing directory.
+fn looks_like_a_path(value: &str) -> bool {
+    value.starts_with(['.', '/', '~']) || std::path::Path::new(value).is_dir()
 }
 
 #[cfg(test)]
@@ -849,6 +863,20 @@ branch = "docs-{service}"
         )
         .unwrap_err();
         assert!(err.to_string().contains("not OWNER/REPO"), "{err}");
+        assert!(!err.to_string().contains("--provider local"), "{err}");
+        for path in ["./repo", "/srv/repo", "~/repo"] {
+            let err = resolve(
+                &flags(&["--output", "o", "--repository", path]),
+                &env(&[]),
+                None,
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(
+                err.contains("not OWNER/REPO") && err.contains("add --provider local"),
+                "{err}"
+            );
+        }
         let f = file("[project]\nrepository = \"a/b\"\n[[service]]\nname = \"x\"\noutput = \"o\"\nprovider = \"local\"\n");
         let err = resolve(&flags(&[]), &env(&[]), Some(&f))
             .unwrap_err()

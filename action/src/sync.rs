@@ -215,7 +215,10 @@ pub fn run(
             if !c.blobs_needed().is_empty() {
                 log.info(&format!(
                     "{} conflict(s) with edits on the branch: merging",
-                    c.blobs_needed().len()
+                    c.conflicts
+                        .iter()
+                        .filter(|k| k.state == changeset::ConflictState::Pending)
+                        .count()
                 ));
                 let mut fetched = Vec::new();
                 for oid in c.blobs_needed() {

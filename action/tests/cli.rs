@@ -323,3 +323,47 @@ fn changes_between_two_folders_merge_a_conflict_whose_three_sides_are_local() {
         "{out}"
     );
 }
+
+#[test]
+fn the_action_names_a_missing_input_not_a_flag_and_prints_no_usage() {
+    let o = Command::new(env!("CARGO_BIN_EXE_gensync"))
+        .arg("github-action")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("INPUT_OUTPUT", "dist")
+        .current_dir(repo_root())
+        .output()
+        .expect("gensync runs");
+    let err = stderr_of_failure(&o);
+    assert!(err.contains("input `message` is required"), "{err}");
+    assert!(
+        !err.contains("--message") && !err.contains("Usage") && !err.contains("--help"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_readme_workflow_pins_the_canonical_action_and_runs_on_the_default_branch() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).expect("README.md");
+    let uses: Vec<&str> = readme
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- uses: "))
+        .filter(|u| u.contains("gensync@"))
+        .collect();
+    assert!(!uses.is_empty(), "the README shows the action");
+    for u in uses {
+        assert_eq!(
+            u, "gensync/gensync@v1",
+            "the README's `uses:` pins the canonical slug"
+        );
+    }
+    let workflow = readme
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a workflow snippet");
+    assert!(
+        !workflow.contains("on: push\n") && workflow.contains("branches: [main]"),
+        "the workflow's `on: push` is limited to the default branch:\n{workflow}"
+    );
+}

@@ -285,7 +285,7 @@ pub fn summary_markdown(changes: &[&ChangeSet]) -> String {
                     "- `{}` (file/folder collision with `{b}` on the branch): not written, the branch's side kept",
                     c.path
                 ),
-                None => format!("- `{}` ({:?}): {what}", c.path, c.kind),
+                None => format!("- `{}` ({}): {what}", c.path, c.kind),
             }
         })
         .collect();

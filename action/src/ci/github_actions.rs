@@ -108,9 +108,9 @@ pub fn sync_args_from_env(get: impl Fn(&str) -> Option<String>) -> (Vec<String>,
                 }
             }
             InputKind::List => {
-                for item in value.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+                for item in crate::cli::comma_list(&[&value]) {
                     args.push(format!("--{name}"));
-                    args.push(item.to_owned());
+                    args.push(item);
                 }
             }
             InputKind::Value => {
@@ -124,6 +124,59 @@ pub fn sync_args_from_env(get: impl Fn(&str) -> Option<String>) -> (Vec<String>,
         }
     }
     (args, token)
+}
+
+/// A command-line error of the adapter's own `gensync sync` arguments, in the action's words:
+/// the inputs (`message`) rather than flags (`--message`), and without clap's usage text, which
+/// a workflow author cannot act on.
+pub fn input_error(err: &clap::Error) -> anyhow::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    // `--message <MESSAGE>` → `message`.
+    let input = |arg: &str| {
+        let name = arg.trim_start_matches('-');
+        name.split([' ', '=']).next().unwrap_or(name).to_owned()
+    };
+    let inputs: Vec<String> = match err.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(a)) => vec![input(a)],
+        Some(ContextValue::Strings(a)) => a.iter().map(|a| input(a)).collect(),
+        _ => Vec::new(),
+    };
+    let quoted = inputs
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let text = match err.kind() {
+        ErrorKind::MissingRequiredArgument if !inputs.is_empty() => format!(
+            "the action's input {quoted} is required: set it under `with:` in the workflow step"
+        ),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation if !inputs.is_empty() => {
+            let value = match err.get(ContextKind::InvalidValue) {
+                Some(ContextValue::String(v)) => format!(" {v:?}"),
+                _ => String::new(),
+            };
+            let mut text = format!("the action's input {quoted}:{value} is not valid");
+            if let Some(ContextValue::Strings(valid)) = err.get(ContextKind::ValidValue) {
+                text.push_str(&format!(" (one of {})", valid.join(", ")));
+            }
+            if let Some(source) = std::error::Error::source(err) {
+                text.push_str(&format!(": {source}"));
+            }
+            text
+        }
+        _ => {
+            // Clap's own sentence, first paragraph only (no usage, no `--help` hint), flags
+            // named as inputs.
+            let full = err.to_string();
+            let first = full.split("\n\n").next().unwrap_or(&full);
+            let mut text = first.trim_start_matches("error: ").trim().to_owned();
+            for (name, _) in INPUTS {
+                text = text.replace(&format!("--{name}"), &format!("input `{name}`"));
+            }
+            text
+        }
+    };
+    anyhow::anyhow!(text)
 }
 
 /// Hide `secret` in the job log from now on.
@@ -247,6 +300,35 @@ pub fn summary(o: &SyncOutcome) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn input_errors_name_inputs_not_flags_and_print_no_usage() {
+        use clap::Parser as _;
+        let parse = |vars: &[(&str, &str)]| {
+            let (argv, _) = sync_args_from_env(|k| {
+                vars.iter()
+                    .find(|(n, _)| input_env(n) == k)
+                    .map(|(_, v)| (*v).to_owned())
+            });
+            let err = crate::cli::Cli::try_parse_from(&argv).unwrap_err();
+            input_error(&err).to_string()
+        };
+        let text = parse(&[("output", "dist")]);
+        assert!(text.contains("input `message` is required"), "{text}");
+        assert!(
+            !text.contains("--message") && !text.contains("Usage") && !text.contains("--help"),
+            "{text}"
+        );
+        let text = parse(&[("output", "dist"), ("message", "m"), ("strategy", "weekly")]);
+        assert!(
+            text.contains("input `strategy`: \"weekly\"") && text.contains("per-build"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("--strategy") && !text.contains("Usage"),
+            "{text}"
+        );
+    }
 
     /// The repository's `action.yml`, parsed.
     fn action_yml() -> yaml_rust2::Yaml {

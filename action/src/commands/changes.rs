@@ -165,10 +165,7 @@ pub fn text_report(c: &ChangeSet) -> String {
             ConflictState::Markers => "conflict markers".to_owned(),
             ConflictState::Resolved { kept } => format!("{kept:?} side kept").to_lowercase(),
         };
-        let kind = serde_json::to_value(k.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let kind = k.kind;
         lines.push((k.path.clone(), format!("C  {} ({kind}: {state})", k.path)));
     }
     lines.sort();

@@ -71,7 +71,7 @@ pub fn run(args: &SyncArgs, token: Option<String>) -> anyhow::Result<Runs> {
                     "syncing {} (branch {}) failed",
                     target.repository.value, target.branch.value
                 ));
-                eprintln!("error: {e:#}");
+                eprintln!("error: {}", crate::commands::error_text(&e));
                 runs.error.get_or_insert(e);
             }
         }
@@ -133,10 +133,10 @@ fn run_target(
         init_empty: args.init_empty,
         pull_request: PullRequestOptions {
             draft: args.draft,
-            labels: args.labels.clone(),
-            assignees: args.assignees.clone(),
-            reviewers: args.reviewers.clone(),
-            team_reviewers: args.team_reviewers.clone(),
+            labels: crate::cli::comma_list(&args.labels),
+            assignees: crate::cli::comma_list(&args.assignees),
+            reviewers: crate::cli::comma_list(&args.reviewers),
+            team_reviewers: crate::cli::comma_list(&args.team_reviewers),
         },
     };
     let repository = target.repository.value.as_str();

@@ -191,6 +191,25 @@ pub enum ConflictKind {
     FileFolder,
 }
 
+impl ConflictKind {
+    /// The user-facing name, as in JSON output (`both-modified`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConflictKind::BothModified => "both-modified",
+            ConflictKind::BothAdded => "both-added",
+            ConflictKind::DeletedByGenerator => "deleted-by-generator",
+            ConflictKind::DeletedOnBranch => "deleted-on-branch",
+            ConflictKind::FileFolder => "file-folder",
+        }
+    }
+}
+
+impl std::fmt::Display for ConflictKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Where a conflict stands.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "state")]

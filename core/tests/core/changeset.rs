@@ -372,6 +372,22 @@ fn conflict_overlapping_under_markers_commits_markers_and_lists_the_path() {
         "{text}"
     );
     assert_eq!(c.conflicts[0].state, ConflictState::Markers);
+    // Issue 13: the summary names the kind as the JSON output does, not its Rust name.
+    let summary = gensync_core::message::summary_markdown(&[&c]);
+    assert!(
+        summary.contains("- `f.ts` (both-modified): **conflict markers committed"),
+        "{summary}"
+    );
+    for kind in [
+        ConflictKind::BothModified,
+        ConflictKind::BothAdded,
+        ConflictKind::DeletedByGenerator,
+        ConflictKind::DeletedOnBranch,
+        ConflictKind::FileFolder,
+    ] {
+        let json = serde_json::to_value(kind).expect("a kind serialises");
+        assert_eq!(json.as_str(), Some(kind.as_str()));
+    }
 }
 
 #[test]

@@ -246,7 +246,14 @@ fn conflicting_edits_are_merged_with_markers_on_the_branch() {
             format!("{generated}// a person's line\n"),
         )],
     );
-    ok_json(&local.sync(&local.build("build-2"), "2", &[]));
+    let out = local.sync(&local.build("build-2"), "2", &[]);
+    ok_json(&out);
+    // Issue 13: one conflicting path is one conflict (not its three blobs).
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains("gensync: 1 conflict(s) with edits on the branch: merging"),
+        "{log}"
+    );
     let merged = local.show("amplication:src/orders/orders.service.ts");
     assert!(merged.contains("// a person's line"), "{merged}");
     local.git(&["fsck", "--strict", "--no-dangling"]);
