@@ -325,7 +325,7 @@ pub struct SyncArgs {
     /// the GITHUB_APP_PRIVATE_KEY variable) instead of a token: the App wins over the Action's
     /// `token` input, GITHUB_TOKEN and GH_TOKEN. Its installation token is requested with
     /// `contents: write`, `pull_requests: write` and `metadata: read` only.
-    #[arg(long, value_name = "ID", env = "GITHUB_APP_ID")]
+    #[arg(long, value_name = "ID", env = crate::env::GITHUB_APP_ID)]
     pub app_id: Option<String>,
     /// The GitHub App's private key file (PEM).
     #[arg(long, value_name = "FILE")]

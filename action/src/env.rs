@@ -22,3 +22,9 @@ pub const COMMIT_MODE: &str = "GENSYNC_COMMIT_MODE";
 /// Set to `1` by GitHub Actions when a run is re-run with debug logging: turns on `--verbose`
 /// (any value but `0`, `false`, `no`, `off` or empty).
 pub const RUNNER_DEBUG: &str = "RUNNER_DEBUG";
+/// Set by action.yml to `true` when the action's `token` input is the workflow's own
+/// `GITHUB_TOKEN` (`${{ inputs.token == github.token }}`): only then does the step summary warn
+/// that its commits do not trigger other workflows.
+pub const WORKFLOW_TOKEN_IN_USE: &str = "GENSYNC_WORKFLOW_TOKEN_IN_USE";
+/// A GitHub App's id (`--app-id`): an App's installation token is used instead of any token.
+pub const GITHUB_APP_ID: &str = "GITHUB_APP_ID";

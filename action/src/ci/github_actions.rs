@@ -10,6 +10,7 @@ use std::io::Write as _;
 
 use anyhow::Context;
 
+use crate::env;
 use crate::sync::SyncOutcome;
 
 /// The environment variable that says we run in GitHub Actions.
@@ -259,13 +260,23 @@ pub fn write_outputs(o: &SyncOutcome) -> anyhow::Result<()> {
             .create(true)
             .open(&path)
             .with_context(|| format!("cannot open $GITHUB_STEP_SUMMARY ({path})"))?;
-        f.write_all(summary(o).as_bytes())?;
+        f.write_all(summary(o, workflow_token_in_use()).as_bytes())?;
     }
     Ok(())
 }
 
-/// The step summary: what happened, then the change-set table and lists.
-pub fn summary(o: &SyncOutcome) -> String {
+/// Whether the sync pushed with the workflow's own `GITHUB_TOKEN`: action.yml says the `token`
+/// input is `github.token`, and no GitHub App (whose installation token wins) is configured.
+fn workflow_token_in_use() -> bool {
+    let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
+    std::env::var(env::WORKFLOW_TOKEN_IN_USE).is_ok_and(|v| v.trim() == "true")
+        && !set(env::GITHUB_APP_ID)
+}
+
+/// The step summary: what happened, then the change-set table and lists; with
+/// `workflow_token`, the note that commits pushed with the workflow's `GITHUB_TOKEN` do not
+/// trigger other workflows.
+pub fn summary(o: &SyncOutcome, workflow_token: bool) -> String {
     let mut s = String::from("## gensync\n\n");
     let pr = match &o.pull_request {
         Some(p) => format!("[#{}]({}) ({})", p.number, p.url, o.operation.as_str()),
@@ -288,7 +299,7 @@ pub fn summary(o: &SyncOutcome) -> String {
     s.push_str(&gensync_core::message::summary_markdown(
         &o.changes.iter().collect::<Vec<_>>(),
     ));
-    if o.commit_sha.is_some() {
+    if o.commit_sha.is_some() && workflow_token {
         s.push_str(
             "\n> Commits pushed with the workflow's `GITHUB_TOKEN` do not trigger other workflows \
              (such as checks on the pull request). Use a GitHub App or a personal token to have them run.\n",

@@ -70,7 +70,7 @@ fn actions_mode_writes_outputs_and_a_step_summary_and_masks_the_token() {
     );
     assert!(stdout.contains("::add-mask::"), "the token is masked first");
     assert!(stdout.contains("::group::gensync sync") && stdout.contains("::endgroup::"));
-    let outputs = std::fs::read_to_string(outputs).unwrap();
+    let outputs = std::fs::read_to_string(&outputs).unwrap();
     let head = env.head("amplication").unwrap();
     let pr = &env.emu.pulls(REPO).unwrap()[0];
     assert!(pr.draft);
@@ -90,7 +90,7 @@ fn actions_mode_writes_outputs_and_a_step_summary_and_masks_the_token() {
             "missing {line} in:\n{outputs}"
         );
     }
-    let summary = std::fs::read_to_string(summary).unwrap();
+    let summary = std::fs::read_to_string(&summary).unwrap();
     assert!(
         summary.contains("| Added | 8 |") && summary.contains(&head),
         "{summary}"
@@ -98,6 +98,33 @@ fn actions_mode_writes_outputs_and_a_step_summary_and_masks_the_token() {
     for text in [&outputs, &summary] {
         assert!(!text.contains(TOKEN));
     }
+    // Issue 13: a personal token or an App does trigger workflows: no warning for it.
+    const NO_TRIGGER: &str = "do not trigger other workflows";
+    assert!(!summary.contains(NO_TRIGGER), "{summary}");
+    // With the workflow's own token (action.yml says so), the summary warns.
+    let summary_2 = env.work.path().join("summary-2.md");
+    let build_2 = env.build("build-2");
+    let mut vars_2 = vars.to_vec();
+    vars_2.retain(|(k, _)| {
+        !matches!(
+            *k,
+            "GITHUB_STEP_SUMMARY" | "INPUT_OUTPUT" | "INPUT_BUILD-ID"
+        )
+    });
+    vars_2.extend([
+        ("GITHUB_STEP_SUMMARY", summary_2.to_str().unwrap()),
+        ("INPUT_OUTPUT", build_2.to_str().unwrap()),
+        ("INPUT_BUILD-ID", "8"),
+        ("GENSYNC_WORKFLOW_TOKEN_IN_USE", "true"),
+    ]);
+    let out = env.run(&["github-action".to_owned()], &vars_2);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary_2 = std::fs::read_to_string(summary_2).unwrap();
+    assert!(summary_2.contains(NO_TRIGGER), "{summary_2}");
 }
 
 #[test]
@@ -154,7 +181,7 @@ target-dir = "services/docs"
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let outputs = std::fs::read_to_string(outputs).unwrap();
+    let outputs = std::fs::read_to_string(&outputs).unwrap();
     assert!(
         outputs.lines().any(|l| l == "branch=amplication-build-12"),
         "the file's per-build strategy: {outputs}"
