@@ -547,3 +547,156 @@ fn an_untracked_symlink_on_the_way_of_a_write_is_refused() {
     assert_eq!(local.head("amplication").unwrap(), head);
     assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
 }
+
+/// One bad input of [`bad_inputs_are_refused_and_nothing_is_written`]: how to spoil a good
+/// build (and the flags to add), and what the error must name.
+struct BadInput {
+    name: &'static str,
+    spoil: fn(&std::path::Path),
+    flags: &'static [&'static str],
+    needles: &'static [&'static str],
+}
+
+/// Issue 12: the local target in the bad-input matrix (the reliability suite's cases that apply
+/// to a repository on disk): each is refused with an error naming the culprit, exit code 1, and
+/// nothing is written: the refs, the object count, the working tree and the folder around the
+/// repository are as they were.
+#[cfg(unix)]
+#[test]
+fn bad_inputs_are_refused_and_nothing_is_written() {
+    use std::os::unix::fs::symlink;
+    let cases = [
+        BadInput {
+            name: "NTFS short name of .git",
+            spoil: |d| {
+                std::fs::create_dir_all(d.join("a/git~1")).unwrap();
+                std::fs::write(d.join("a/git~1/config"), "[core]\n").unwrap();
+            },
+            flags: &[],
+            needles: &["a/git~1/config"],
+        },
+        BadInput {
+            name: ".git with a trailing dot",
+            spoil: |d| {
+                std::fs::create_dir_all(d.join(".git.")).unwrap();
+                std::fs::write(d.join(".git./hooks"), "x\n").unwrap();
+            },
+            flags: &[],
+            needles: &[".git./hooks"],
+        },
+        BadInput {
+            name: ".git with an ignorable code point",
+            spoil: |d| {
+                std::fs::create_dir_all(d.join(".g\u{200c}it")).unwrap();
+                std::fs::write(d.join(".g\u{200c}it/config"), "x\n").unwrap();
+            },
+            flags: &[],
+            needles: &["/config"],
+        },
+        BadInput {
+            name: ".gitmodules",
+            spoil: |d| std::fs::write(d.join(".gitmodules"), "[submodule \"x\"]\n").unwrap(),
+            flags: &[],
+            needles: &[".gitmodules"],
+        },
+        BadInput {
+            name: "symlink chain escaping through another link",
+            spoil: |d| {
+                std::fs::create_dir_all(d.join("a")).unwrap();
+                symlink("..", d.join("a/b")).unwrap();
+                symlink("a/b/a/b/../../../etc/passwd", d.join("p")).unwrap();
+            },
+            flags: &[],
+            needles: &["\"p\""],
+        },
+        BadInput {
+            name: "symlink escaping the output",
+            spoil: |d| symlink("../../../etc/passwd", d.join("src/leak")).unwrap(),
+            flags: &[],
+            needles: &["src/leak"],
+        },
+        BadInput {
+            name: "--ignored-to outside the target dir",
+            spoil: |_| {},
+            flags: &["--ignored-to", "../../escaped"],
+            needles: &["--ignored-to", "../../escaped"],
+        },
+        BadInput {
+            name: "target dir with an NTFS spelling of .git",
+            spoil: |_| {},
+            flags: &["--target-dir", "apps/GIT~1"],
+            needles: &["GIT~1"],
+        },
+        BadInput {
+            name: "target dir outside the repository",
+            spoil: |_| {},
+            flags: &["--target-dir", "../outside"],
+            needles: &["../outside"],
+        },
+    ];
+    let objects = |local: &Local| -> u64 {
+        local
+            .git(&["count-objects", "-v"])
+            .lines()
+            .filter_map(|l| {
+                let (key, value) = l.split_once(": ")?;
+                matches!(key, "count" | "in-pack").then(|| value.trim().parse::<u64>().ok())?
+            })
+            .sum()
+    };
+    let status = |local: &Local| -> String {
+        if local.bare {
+            String::new()
+        } else {
+            local.git(&["status", "--porcelain", "--ignored"])
+        }
+    };
+    let mut failures = Vec::new();
+    for local in both() {
+        // A first good sync, so that refusals meet an existing branch and manifest.
+        ok_json(&local.sync(&local.build("build-1"), "1", &[]));
+        for case in &cases {
+            let build = local.build("build-2");
+            (case.spoil)(&build);
+            let refs = local.git(&["for-each-ref"]);
+            let count = objects(&local);
+            let tree = status(&local);
+            let around: Vec<_> = std::fs::read_dir(local.work.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            let out = local.sync(&build, "2", case.flags);
+            if out.status.code() != Some(1) {
+                failures.push(format!("{}: exit code {:?}", case.name, out.status.code()));
+                continue;
+            }
+            let err = failure(&out);
+            for needle in case.needles {
+                if !err.contains(needle) {
+                    failures.push(format!("{}: {needle:?} not in: {err}", case.name));
+                }
+            }
+            if local.git(&["for-each-ref"]) != refs {
+                failures.push(format!("{}: a ref moved", case.name));
+            }
+            if objects(&local) != count {
+                failures.push(format!("{}: objects were written", case.name));
+            }
+            if status(&local) != tree {
+                failures.push(format!("{}: the working tree changed", case.name));
+            }
+            // The folder holding the repository (and the spoilt build) has nothing new.
+            let now: Vec<_> = std::fs::read_dir(local.work.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            if now != around {
+                failures.push(format!(
+                    "{}: something was created beside the repository",
+                    case.name
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
