@@ -375,15 +375,7 @@ impl GitHub {
         after: &ObjectId,
     ) -> anyhow::Result<bool> {
         let body = payload::update_ref(&self.repository_id()?, branch, before, Some(after));
-        let sent = self.http.send(
-            Request::new(Method::Post, self.graphql_url.clone())
-                .body(Body::Json(body))
-                .idempotent(true),
-        );
-        let retried = match &sent {
-            Ok(resp) => resp.attempts > 1,
-            Err(_) => true,
-        };
+        let (sent, retried) = self.send_resendable_mutation(body);
         let failure = match sent {
             Ok(resp) if resp.is_success() => {
                 match resp.json::<GraphqlAnswer<serde::de::IgnoredAny>>() {
@@ -408,6 +400,25 @@ impl GitHub {
             return Ok(false);
         }
         Err(failure.context(format!("{branch} was not moved (it is still where it was)")))
+    }
+
+    /// Sends a GraphQL mutation that is safe to resend (its compare-and-swap makes a second
+    /// landing fail), retried like a read; also says whether more than one attempt may have
+    /// reached the server (a retry, or no answer at all), which the caller's read-back needs.
+    fn send_resendable_mutation(
+        &self,
+        body: Value,
+    ) -> (Result<Response, crate::http::Error>, bool) {
+        let sent = self.http.send(
+            Request::new(Method::Post, self.graphql_url.clone())
+                .body(Body::Json(body))
+                .idempotent(true),
+        );
+        let retried = match &sent {
+            Ok(resp) => resp.attempts > 1,
+            Err(_) => true,
+        };
+        (sent, retried)
     }
 
     /// GitHub's GraphQL `errors` as an error, with the permission or protection hint.
@@ -546,15 +557,7 @@ impl GitHub {
             &deletions,
         );
         // Safe to resend: `expectedHeadOid` makes a second landing impossible (STALE_DATA).
-        let sent = self.http.send(
-            Request::new(Method::Post, self.graphql_url.clone())
-                .body(Body::Json(body))
-                .idempotent(true),
-        );
-        let retried = match &sent {
-            Ok(resp) => resp.attempts > 1,
-            Err(_) => true,
-        };
+        let (sent, retried) = self.send_resendable_mutation(body);
         let failure = match sent {
             Ok(resp) if resp.is_success() => match resp.json::<GraphqlAnswer<CreateCommitData>>() {
                 Ok(answer) if answer.errors.is_empty() => {
