@@ -77,7 +77,7 @@ pub enum RepoCommand {
 #[derive(Debug, clap::Args)]
 pub struct RepoProviderArgs {
     /// The hosting service.
-    #[arg(long, value_enum, default_value_t = ProviderKind::Github)]
+    #[arg(long, value_enum, default_value_t = crate::providers::spec::DEFAULT)]
     pub provider: ProviderKind,
     /// The REST API root [default: GitHub: $GITHUB_API_URL or `https://api.github.com`
     /// (Enterprise Server: `https://HOST/api/v3`); Bitbucket: $BITBUCKET_API_URL or
@@ -241,18 +241,9 @@ pub struct ChangesArgs {
     pub change: ChangeOptions,
 }
 
-/// Providers.
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ProviderKind {
-    /// GitHub or GitHub Enterprise Server.
-    Github,
-    /// Bitbucket Cloud (`--repository WORKSPACE/REPO_SLUG`).
-    Bitbucket,
-    /// A git repository on disk (`--repository PATH`), written with gitoxide; nothing pushed,
-    /// no pull request.
-    Local,
-}
+/// Providers: one [`crate::providers::spec::ProviderSpec`] each, which also gives their
+/// possible values and help.
+pub use crate::providers::spec::ProviderKind;
 
 /// Branch strategies.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default, serde::Serialize)]
@@ -312,7 +303,7 @@ pub struct SyncArgs {
     #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
     /// The GraphQL endpoint (default: derived from --api-url).
-    #[arg(long, env = "GITHUB_GRAPHQL_URL", value_name = "URL")]
+    #[arg(long, env = crate::env::GITHUB_GRAPHQL_URL, value_name = "URL")]
     pub graphql_url: Option<String>,
     /// How commits are made [default: rest].
     #[arg(long, value_enum)]

@@ -9,11 +9,13 @@ mod cli;
 mod commands;
 mod config;
 mod env;
+mod exit;
 mod http;
 mod providers;
 #[cfg(test)]
 mod robustness;
 mod settings;
+mod status;
 mod sync;
 mod target;
 
@@ -30,7 +32,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Repo(cli::RepoCommand::Create(args)) => commands::repo::create(args),
     };
     match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(()) => status::ExitStatus::Success.into(),
         Err(err) => {
             // Every message carrying server text was redacted where it was built (the HTTP
             // layer); this is the last line of defence for the whole chain.
@@ -39,7 +41,7 @@ fn main() -> std::process::ExitCode {
                 ci::github_actions::error(&text);
             }
             eprintln!("error: {text}");
-            std::process::ExitCode::FAILURE
+            status::ExitStatus::of_error(&err).into()
         }
     }
 }

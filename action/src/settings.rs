@@ -28,8 +28,9 @@ use crate::cli::{ProviderKind, Strategy, SyncArgs};
 use crate::config::{self, Loaded};
 use crate::env;
 use crate::providers::github::CommitMode;
+use crate::providers::spec::{self, ProviderSpec, RepositoryError};
 
-/// Errors resolving settings.
+/// Errors resolving settings. Each names the culprit: the value and where it came from.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A value from a flag or the environment is not valid.
@@ -37,15 +38,84 @@ pub enum Error {
     Invalid {
         /// `--strategy`, `GENSYNC_STRATEGY`, …
         source_name: String,
+        /// The value as given.
+        value: String,
         /// What is wrong.
         message: String,
     },
-    /// A required setting has no value anywhere.
-    #[error("{0}")]
-    Missing(String),
-    /// Flags that cannot be combined.
-    #[error("{0}")]
-    Conflict(String),
+    /// A repository its provider's syntax refuses.
+    #[error("repository ({origin}): {error}")]
+    Repository {
+        /// Where the value came from.
+        origin: Source,
+        /// The value and what it should look like.
+        error: RepositoryError,
+    },
+    /// A branch template that does not render.
+    #[error("branch ({origin}): {error}")]
+    Branch {
+        /// Where the template came from.
+        origin: Source,
+        /// The template's problem.
+        error: gensync_core::branch::Error,
+    },
+    /// No repository anywhere.
+    #[error(
+        "no repository: pass --repository (OWNER/REPO, or a path with --provider local), set {}, \
+         or set `repository` in the [project] table of gensync.toml (GitHub Actions: the \
+         workflow's repository, {}, is the default)",
+        env::REPOSITORY,
+        env::GITHUB_REPOSITORY
+    )]
+    MissingRepository,
+    /// No build output without a project file.
+    #[error("--output DIR is required (or --config gensync.toml listing the services)")]
+    MissingOutput,
+    /// Several `--service` flags without a project file.
+    #[error(
+        "--service names one service without --config; to sync several, list them in gensync.toml"
+    )]
+    SeveralServicesWithoutConfig {
+        /// The names given.
+        names: Vec<String>,
+    },
+    /// A per-service flag given with `--config`.
+    #[error("{flag} cannot be combined with --config: set it per service in {}", file.display())]
+    FlagWithConfig {
+        /// `--output`, `--target-dir`, `--ignore-file`.
+        flag: &'static str,
+        /// The project file.
+        file: PathBuf,
+    },
+    /// `--service NAME` that the project file does not list.
+    #[error("--service: {name:?} is not a service of {} (it has: {})", file.display(), known.join(", "))]
+    UnknownService {
+        /// The name given.
+        name: String,
+        /// The project file.
+        file: PathBuf,
+        /// The services it has.
+        known: Vec<String>,
+    },
+    /// Two services of one target mapping to the same folder.
+    #[error(
+        "services {} and {} both map to target dir {target_dir:?} of {repository} on branch {branch}: \
+         give each its own target-dir (each keeps its own manifest there)",
+        first.as_deref().unwrap_or("?"),
+        second.as_deref().unwrap_or("?")
+    )]
+    SharedTargetDir {
+        /// The first service.
+        first: Option<String>,
+        /// The second.
+        second: Option<String>,
+        /// The folder both map to.
+        target_dir: String,
+        /// The repository.
+        repository: String,
+        /// The branch.
+        branch: String,
+    },
     /// A problem in the project file.
     #[error(transparent)]
     File(#[from] config::Error),
@@ -204,382 +274,440 @@ fn parse_author(text: &str) -> Result<Signature, String> {
     Signature::parse(text).ok_or_else(|| format!("{text:?} is not \"Name <email>\""))
 }
 
-/// One project-level setting: flag > environment > `[project]` > default.
-fn pick<T: Clone>(
-    flag: (Option<&T>, &str),
-    env_name: &str,
-    env: &dyn Fn(&str) -> Option<String>,
-    file: Option<(&Loaded, &toml::Spanned<String>)>,
-    key: &str,
-    parse: impl Fn(&str) -> Result<T, String>,
-) -> Result<Option<Value<T>>, Error> {
-    if let Some(v) = flag.0 {
-        return Ok(Some(Value::new(
-            v.clone(),
-            Source::Flag {
-                flag: flag.1.to_owned(),
-            },
-        )));
-    }
-    if let Some(text) = env(env_name).filter(|v| !v.trim().is_empty()) {
-        let v = parse(&text).map_err(|message| Error::Invalid {
-            source_name: env_name.to_owned(),
-            message,
-        })?;
-        return Ok(Some(Value::new(
-            v,
-            Source::Env {
-                name: env_name.to_owned(),
-            },
-        )));
-    }
-    if let Some((l, s)) = file {
-        let v = parse(s.get_ref()).map_err(|m| l.invalid(&s.span(), key, m))?;
-        return Ok(Some(Value::new(
-            v,
-            Source::File {
-                line: l.line(&s.span()),
-            },
-        )));
-    }
-    Ok(None)
+fn keep(text: &str) -> Result<String, String> {
+    Ok(text.trim().to_owned())
 }
 
-/// Resolve the plan from `flags`, the environment (`env` looks a variable up) and the project
-/// file.
-pub fn resolve(
-    flags: &Flags,
-    env: &dyn Fn(&str) -> Option<String>,
-    file: Option<&Loaded>,
-) -> Result<Plan, Error> {
+/// The environment settings read: a lookup function (the process's variables, or a test's).
+pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// The first of `names` set to a non-blank value, trimmed (a variable set but empty counts as
+/// unset: CI systems pass unset inputs as empty strings).
+pub fn first_set(names: &[&str], env: Env<'_>) -> Option<String> {
+    names
+        .iter()
+        .filter_map(|name| env(name))
+        .map(|v| v.trim().to_owned())
+        .find(|v| !v.is_empty())
+}
+
+/// A provider's API root: `--api-url`, else the spec's variable, else its default (`None`: the
+/// provider has no API).
+pub fn api_url(spec: &ProviderSpec, flag: Option<&str>, env: Env<'_>) -> Option<String> {
+    let api = spec.api_url?;
+    Some(
+        flag.map(str::to_owned)
+            .or_else(|| env(api.env).filter(|v| !v.trim().is_empty()))
+            .unwrap_or_else(|| api.default.to_owned()),
+    )
+}
+
+/// The environment with a CI system's defaults below it: Bitbucket Pipelines' variables stand
+/// in for unset settings ([`crate::ci::bitbucket_pipelines::Defaults::setting`]).
+pub fn with_ci_defaults<'a>(
+    env: Env<'a>,
+    pipelines: Option<&'a crate::ci::bitbucket_pipelines::Defaults>,
+) -> impl Fn(&str) -> Option<String> + 'a {
+    move |name| env(name).or_else(|| pipelines.and_then(|d| d.setting(name)))
+}
+
+/// The build's identity for the commit message: the flags, else the CI system's (Bitbucket
+/// Pipelines' build number and results page).
+pub fn build_info(
+    args: &SyncArgs,
+    pipelines: Option<&crate::ci::bitbucket_pipelines::Defaults>,
+) -> gensync_core::message::BuildInfo {
+    gensync_core::message::BuildInfo {
+        message: args.message.clone(),
+        build_id: args
+            .build_id
+            .clone()
+            .or_else(|| pipelines.map(|d| d.build_id.clone())),
+        build_url: args
+            .build_url
+            .clone()
+            .or_else(|| pipelines.and_then(|d| d.build_url.clone())),
+    }
+}
+
+/// One project-level setting, by name and flag.
+struct Setting<'a, T> {
+    flag: (Option<&'a T>, &'static str),
+    env_name: &'static str,
+    file: Option<(&'a Loaded, &'a toml::Spanned<String>)>,
+    key: &'static str,
+}
+
+impl<T: Clone> Setting<'_, T> {
+    /// flag > environment > `[project]`; `None` when none gives it.
+    fn pick(
+        self,
+        env: Env<'_>,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<Option<Value<T>>, Error> {
+        if let Some(v) = self.flag.0 {
+            let flag = self.flag.1.to_owned();
+            return Ok(Some(Value::new(v.clone(), Source::Flag { flag })));
+        }
+        if let Some(text) = env(self.env_name).filter(|v| !v.trim().is_empty()) {
+            let v = parse(&text).map_err(|message| Error::Invalid {
+                source_name: self.env_name.to_owned(),
+                value: text.clone(),
+                message,
+            })?;
+            let name = self.env_name.to_owned();
+            return Ok(Some(Value::new(v, Source::Env { name })));
+        }
+        if let Some((l, s)) = self.file {
+            let v = parse(s.get_ref()).map_err(|m| l.invalid(&s.span(), self.key, m))?;
+            let line = l.line(&s.span());
+            return Ok(Some(Value::new(v, Source::File { line })));
+        }
+        Ok(None)
+    }
+}
+
+/// The project-level settings, each from flag, environment, `[project]` or default.
+struct Project {
+    provider: Value<ProviderKind>,
+    repository: Option<Value<String>>,
+    base: Value<Option<String>>,
+    strategy: Value<Strategy>,
+    template: Value<String>,
+    author: Value<Option<Signature>>,
+    commit_mode: Value<CommitMode>,
+}
+
+fn or_default<T>(value: Option<Value<T>>) -> Value<Option<T>> {
+    match value {
+        Some(v) => Value::new(Some(v.value), v.source),
+        None => Value::new(None, Source::Default),
+    }
+}
+
+/// Step 1: the project-level settings.
+fn project(flags: &Flags, env: Env<'_>, file: Option<&Loaded>) -> Result<Project, Error> {
     let at = |get: fn(&config::Project) -> Option<&toml::Spanned<String>>| {
         file.and_then(|l| get(&l.file.project).map(|s| (l, s)))
     };
-    let provider = pick(
-        (flags.provider.as_ref(), "--provider"),
+    macro_rules! setting {
+        ($flag:expr, $name:literal, $env:expr, $get:expr, $key:literal) => {
+            Setting {
+                flag: ($flag, $name),
+                env_name: $env,
+                file: at($get),
+                key: $key,
+            }
+        };
+    }
+    let provider = setting!(
+        flags.provider.as_ref(),
+        "--provider",
         env::PROVIDER,
-        env,
-        at(|p| p.provider.as_ref()),
-        "project.provider",
-        parse_enum::<ProviderKind>,
-    )?
-    .unwrap_or(Value::new(ProviderKind::Github, Source::Default));
-    let keep = |s: &str| Ok(s.trim().to_owned());
-    let repository = pick(
-        (flags.repository.as_ref(), "--repository"),
+        |p| p.provider.as_ref(),
+        "project.provider"
+    )
+    .pick(env, parse_enum::<ProviderKind>)?
+    .unwrap_or(Value::new(spec::DEFAULT, Source::Default));
+    let repository = setting!(
+        flags.repository.as_ref(),
+        "--repository",
         env::REPOSITORY,
-        env,
-        at(|p| p.repository.as_ref()),
-        "project.repository",
-        keep,
-    )?
-    .or_else(|| {
-        // In GitHub Actions the workflow's own repository is the natural default (below the
-        // project file, so a `gensync.toml` naming another repository wins).
-        (provider.value == ProviderKind::Github)
-            .then(|| env(env::GITHUB_REPOSITORY))
-            .flatten()
-            .filter(|r| !r.trim().is_empty())
-            .map(|r| {
-                Value::new(
-                    r.trim().to_owned(),
-                    Source::Env {
-                        name: env::GITHUB_REPOSITORY.into(),
-                    },
-                )
-            })
-    });
-    let base = pick(
-        (flags.base.as_ref(), "--base"),
+        |p| p.repository.as_ref(),
+        "project.repository"
+    )
+    .pick(env, keep)?
+    .or_else(|| ci_repository(provider.value.spec(), env));
+    let base = setting!(
+        flags.base.as_ref(),
+        "--base",
         env::BASE,
-        env,
-        at(|p| p.base.as_ref()),
-        "project.base",
-        keep,
-    )?;
-    let strategy = pick(
-        (flags.strategy.as_ref(), "--strategy"),
+        |p| p.base.as_ref(),
+        "project.base"
+    )
+    .pick(env, keep)?;
+    let strategy = setting!(
+        flags.strategy.as_ref(),
+        "--strategy",
         env::STRATEGY,
-        env,
-        at(|p| p.strategy.as_ref()),
-        "project.strategy",
-        parse_enum::<Strategy>,
-    )?
+        |p| p.strategy.as_ref(),
+        "project.strategy"
+    )
+    .pick(env, parse_enum::<Strategy>)?
     .unwrap_or(Value::new(Strategy::Single, Source::Default));
-    let branch = pick(
-        (flags.branch.as_ref(), "--branch"),
+    let branch = setting!(
+        flags.branch.as_ref(),
+        "--branch",
         env::BRANCH,
-        env,
-        at(|p| p.branch.as_ref()),
-        "project.branch",
-        keep,
-    )?;
+        |p| p.branch.as_ref(),
+        "project.branch"
+    )
+    .pick(env, keep)?;
     let author = match &flags.author {
         Some(a) => Some(Value::new(
             parse_author(a).map_err(|message| Error::Invalid {
                 source_name: "--author".into(),
+                value: a.clone(),
                 message,
             })?,
             Source::Flag {
                 flag: "--author".into(),
             },
         )),
-        None => pick(
-            (None, "--author"),
+        None => setting!(
+            None,
+            "--author",
             env::AUTHOR,
-            env,
-            at(|p| p.author.as_ref()),
-            "project.author",
-            parse_author,
-        )?,
+            |p| p.author.as_ref(),
+            "project.author"
+        )
+        .pick(env, parse_author)?,
     };
-    let commit_mode = pick(
-        (flags.commit_mode.as_ref(), "--commit-mode"),
+    let commit_mode = setting!(
+        flags.commit_mode.as_ref(),
+        "--commit-mode",
         env::COMMIT_MODE,
-        env,
-        at(|p| p.commit_mode.as_ref()),
-        "project.commit-mode",
-        parse_enum::<CommitMode>,
-    )?
+        |p| p.commit_mode.as_ref(),
+        "project.commit-mode"
+    )
+    .pick(env, parse_enum::<CommitMode>)?
     .unwrap_or(Value::new(CommitMode::Rest, Source::Default));
-    let branch_template = branch.unwrap_or_else(|| {
+    let template = branch.unwrap_or_else(|| {
         let t = match strategy.value {
             Strategy::Single => gensync_core::branch::SINGLE,
             Strategy::PerBuild => gensync_core::branch::PER_BUILD,
         };
         Value::new(t.to_owned(), Source::Default)
     });
+    Ok(Project {
+        provider,
+        repository,
+        base: or_default(base),
+        strategy,
+        template,
+        author: or_default(author),
+        commit_mode,
+    })
+}
 
-    // The services, each with its own provider, repository and branch template.
-    struct Resolved {
-        provider: Value<ProviderKind>,
-        repository: Value<String>,
-        template: Value<String>,
-        service: ServicePlan,
+/// The repository a CI runner names (GitHub Actions: the workflow's own), the natural default
+/// below the project file, so a `gensync.toml` naming another repository wins.
+fn ci_repository(spec: &ProviderSpec, env: Env<'_>) -> Option<Value<String>> {
+    let name = spec.default_repository_env?;
+    let value = env(name).filter(|r| !r.trim().is_empty())?;
+    Some(Value::new(
+        value.trim().to_owned(),
+        Source::Env { name: name.into() },
+    ))
+}
+
+/// A service with its own provider, repository and branch template.
+struct Resolved {
+    provider: Value<ProviderKind>,
+    repository: Value<String>,
+    template: Value<String>,
+    service: ServicePlan,
+}
+
+/// Step 2 without a project file: the one service the flags describe.
+fn service_from_flags(flags: &Flags, project: &Project) -> Result<Resolved, Error> {
+    if flags.services.len() > 1 {
+        return Err(Error::SeveralServicesWithoutConfig {
+            names: flags.services.clone(),
+        });
     }
-    let missing_repository = || {
-        Error::Missing(format!(
-            "no repository: pass --repository (OWNER/REPO, or a path with --provider local), set {}, \
-             or set `repository` in the [project] table of gensync.toml (GitHub Actions: the \
-             workflow's repository, {}, is the default)",
-            env::REPOSITORY,
-            env::GITHUB_REPOSITORY
-        ))
-    };
-    let mut resolved = Vec::new();
-    match file {
-        None => {
-            if flags.services.len() > 1 {
-                return Err(Error::Conflict(
-                    "--service names one service without --config; to sync several, list them in gensync.toml".into(),
-                ));
-            }
-            let output = flags.output.clone().ok_or_else(|| {
-                Error::Missing(
-                    "--output DIR is required (or --config gensync.toml listing the services)"
-                        .into(),
-                )
-            })?;
-            resolved.push(Resolved {
-                provider: provider.clone(),
-                repository: repository.clone().ok_or_else(missing_repository)?,
-                template: branch_template.clone(),
-                service: ServicePlan {
-                    name: flags.services.first().cloned(),
-                    output,
-                    target_dir: normalise_target_dir(&flags.target_dir).map_err(|message| {
-                        Error::Invalid {
-                            source_name: "--target-dir".into(),
-                            message,
-                        }
-                    })?,
-                    ignore_file: flags.ignore_file.clone(),
-                },
+    let output = flags.output.clone().ok_or(Error::MissingOutput)?;
+    let repository = project.repository.clone().ok_or(Error::MissingRepository)?;
+    let target_dir = normalise_target_dir(&flags.target_dir).map_err(|message| Error::Invalid {
+        source_name: "--target-dir".into(),
+        value: flags.target_dir.clone(),
+        message,
+    })?;
+    Ok(Resolved {
+        provider: project.provider.clone(),
+        repository,
+        template: project.template.clone(),
+        service: ServicePlan {
+            name: flags.services.first().cloned(),
+            output,
+            target_dir,
+            ignore_file: flags.ignore_file.clone(),
+        },
+    })
+}
+
+/// Step 2 with a project file: its services, those `--service` selects.
+fn services_from_file(
+    flags: &Flags,
+    project: &Project,
+    l: &Loaded,
+) -> Result<Vec<Resolved>, Error> {
+    for (given, flag) in [
+        (flags.output.is_some(), "--output"),
+        (!flags.target_dir.is_empty(), "--target-dir"),
+        (flags.ignore_file.is_some(), "--ignore-file"),
+    ] {
+        if given {
+            return Err(Error::FlagWithConfig {
+                flag,
+                file: l.path.clone(),
             });
         }
-        Some(l) => {
-            for (given, flag) in [
-                (flags.output.is_some(), "--output"),
-                (!flags.target_dir.is_empty(), "--target-dir"),
-                (flags.ignore_file.is_some(), "--ignore-file"),
-            ] {
-                if given {
-                    return Err(Error::Conflict(format!(
-                        "{flag} cannot be combined with --config: set it per service in {}",
-                        l.path.display()
-                    )));
-                }
-            }
-            let names: Vec<&str> = l
-                .file
-                .services
-                .iter()
-                .map(|s| s.name.get_ref().as_str())
-                .collect();
-            for wanted in &flags.services {
-                if !names.contains(&wanted.as_str()) {
-                    return Err(Error::Invalid {
-                        source_name: "--service".into(),
-                        message: format!(
-                            "{wanted:?} is not a service of {} (it has: {})",
-                            l.path.display(),
-                            names.join(", ")
-                        ),
-                    });
-                }
-            }
-            for s in &l.file.services {
-                let name = s.name.get_ref();
-                if !flags.services.is_empty() && !flags.services.contains(name) {
-                    continue;
-                }
-                let file_line = |sp: &toml::Spanned<String>| Source::File {
-                    line: l.line(&sp.span()),
-                };
-                let own_provider = match &s.provider {
-                    Some(p) => Some(Value::new(
-                        parse_enum::<ProviderKind>(p.get_ref())
-                            .map_err(|m| l.invalid(&p.span(), "service.provider", m))?,
-                        file_line(p),
-                    )),
-                    None => None,
-                };
-                let repo = match (&s.repository, &own_provider) {
-                    (Some(r), _) => Value::new(r.get_ref().trim().to_owned(), file_line(r)),
-                    (None, Some(p)) if p.value != provider.value => {
-                        return Err(l
-                            .invalid(
-                                &s.provider.as_ref().expect("own provider").span(),
-                                "service.provider",
-                                format!(
-                                    "service {name:?} moves to another provider but names no `repository` for it"
-                                ),
-                            )
-                            .into())
-                    }
-                    (None, _) => repository.clone().ok_or_else(missing_repository)?,
-                };
-                // A local repository path written in the file is relative to the file.
-                let provider_value = own_provider.unwrap_or_else(|| provider.clone());
-                let repo = if provider_value.value == ProviderKind::Local
-                    && matches!(repo.source, Source::File { .. })
-                {
-                    Value::new(
-                        l.resolve_path(&repo.value).to_string_lossy().into_owned(),
-                        repo.source,
-                    )
-                } else {
-                    repo
-                };
-                let template = match &s.branch {
-                    Some(b) => Value::new(b.get_ref().trim().to_owned(), file_line(b)),
-                    None => branch_template.clone(),
-                };
-                let target_dir = match &s.target_dir {
-                    Some(t) => normalise_target_dir(t.get_ref())
-                        .map_err(|m| l.invalid(&t.span(), "service.target-dir", m))?,
-                    None => String::new(),
-                };
-                resolved.push(Resolved {
-                    provider: provider_value,
-                    repository: repo,
-                    template,
-                    service: ServicePlan {
-                        name: Some(name.clone()),
-                        output: l.resolve_path(s.output.get_ref()),
-                        target_dir,
-                        ignore_file: s.ignore_file.as_ref().map(|f| l.resolve_path(f.get_ref())),
-                    },
-                });
-            }
-        }
     }
+    let names: Vec<&str> = l
+        .file
+        .services
+        .iter()
+        .map(|s| s.name.get_ref().as_str())
+        .collect();
+    if let Some(wanted) = flags.services.iter().find(|w| !names.contains(&w.as_str())) {
+        return Err(Error::UnknownService {
+            name: wanted.clone(),
+            file: l.path.clone(),
+            known: names.iter().map(|n| n.to_string()).collect(),
+        });
+    }
+    l.file
+        .services
+        .iter()
+        .filter(|s| flags.services.is_empty() || flags.services.contains(s.name.get_ref()))
+        .map(|s| file_service(s, project, l))
+        .collect()
+}
 
-    let mut targets: Vec<Target> = Vec::new();
-    for r in resolved {
-        if matches!(
-            r.provider.value,
-            ProviderKind::Github | ProviderKind::Bitbucket
-        ) {
-            let ok = r
-                .repository
-                .value
-                .split_once('/')
-                .is_some_and(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'))
-                // `./repo` and `~/repo` split in two, but no owner starts with `.` or `~`.
-                && !r.repository.value.starts_with(['.', '/', '~']);
-            if !ok {
-                let mut message = match r.provider.value {
-                    ProviderKind::Bitbucket => {
-                        format!("{:?} is not WORKSPACE/REPO_SLUG", r.repository.value)
-                    }
-                    _ => format!("{:?} is not OWNER/REPO", r.repository.value),
-                };
-                if looks_like_a_path(&r.repository.value) {
-                    message.push_str(
-                        "; for a repository on disk, add --provider local (or `provider = \"local\"` in gensync.toml)",
-                    );
-                }
-                return Err(Error::Invalid {
-                    source_name: format!("repository ({})", r.repository.source),
-                    message,
-                });
-            }
-        }
-        let rendered = gensync_core::branch::render(
-            &r.template.value,
-            flags.build_id.as_deref(),
-            r.service.name.as_deref(),
-        )
-        .map_err(|e| Error::Invalid {
-            source_name: format!("branch ({})", r.template.source),
-            message: e.to_string(),
-        })?;
-        let branch = Value::new(rendered, r.template.source.clone());
-        let base_value = Value::new(
-            base.as_ref().map(|b| b.value.clone()),
-            base.as_ref().map_or(Source::Default, |b| b.source.clone()),
-        );
-        let same = |t: &Target| {
-            t.provider.value == r.provider.value
-                && t.repository.value == r.repository.value
-                && t.branch.value == branch.value
-        };
-        match targets.iter_mut().find(|t| same(t)) {
-            Some(t) => {
-                if let Some(other) = t
-                    .services
-                    .iter()
-                    .find(|s| s.target_dir == r.service.target_dir)
-                {
-                    return Err(Error::Conflict(format!(
-                        "services {} and {} both map to target dir {:?} of {} on branch {}: \
-                         give each its own target-dir (each keeps its own manifest there)",
-                        other.name.as_deref().unwrap_or("?"),
-                        r.service.name.as_deref().unwrap_or("?"),
-                        r.service.target_dir,
-                        t.repository.value,
-                        t.branch.value
-                    )));
-                }
-                t.services.push(r.service);
-            }
-            None => targets.push(Target {
-                provider: r.provider,
-                repository: r.repository,
-                base: base_value,
-                strategy: strategy.clone(),
-                branch,
-                author: Value::new(
-                    author.as_ref().map(|a| a.value.clone()),
-                    author
-                        .as_ref()
-                        .map_or(Source::Default, |a| a.source.clone()),
+/// One `[[service]]`, its own keys over the project's.
+fn file_service(s: &config::Service, project: &Project, l: &Loaded) -> Result<Resolved, Error> {
+    let name = s.name.get_ref();
+    let file_line = |sp: &toml::Spanned<String>| Source::File {
+        line: l.line(&sp.span()),
+    };
+    let own_provider = match &s.provider {
+        Some(p) => Some(Value::new(
+            parse_enum::<ProviderKind>(p.get_ref())
+                .map_err(|m| l.invalid(&p.span(), "service.provider", m))?,
+            file_line(p),
+        )),
+        None => None,
+    };
+    let repo = match (&s.repository, &own_provider) {
+        (Some(r), _) => Value::new(r.get_ref().trim().to_owned(), file_line(r)),
+        (None, Some(p)) if p.value != project.provider.value => {
+            return Err(l
+                .invalid(
+                    &s.provider.as_ref().expect("own provider").span(),
+                    "service.provider",
+                    format!(
+                    "service {name:?} moves to another provider but names no `repository` for it"
                 ),
-                commit_mode: commit_mode.clone(),
-                services: vec![r.service],
-            }),
+                )
+                .into())
         }
+        (None, _) => project.repository.clone().ok_or(Error::MissingRepository)?,
+    };
+    let provider = own_provider.unwrap_or_else(|| project.provider.clone());
+    // A repository path written in the file is relative to the file.
+    let repo = if provider.value.spec().repository.is_path()
+        && matches!(repo.source, Source::File { .. })
+    {
+        Value::new(
+            l.resolve_path(&repo.value).to_string_lossy().into_owned(),
+            repo.source,
+        )
+    } else {
+        repo
+    };
+    let template = match &s.branch {
+        Some(b) => Value::new(b.get_ref().trim().to_owned(), file_line(b)),
+        None => project.template.clone(),
+    };
+    let target_dir = match &s.target_dir {
+        Some(t) => normalise_target_dir(t.get_ref())
+            .map_err(|m| l.invalid(&t.span(), "service.target-dir", m))?,
+        None => String::new(),
+    };
+    Ok(Resolved {
+        provider,
+        repository: repo,
+        template,
+        service: ServicePlan {
+            name: Some(name.clone()),
+            output: l.resolve_path(s.output.get_ref()),
+            target_dir,
+            ignore_file: s.ignore_file.as_ref().map(|f| l.resolve_path(f.get_ref())),
+        },
+    })
+}
+
+/// Step 3: each service into its target (same provider, repository and rendered branch: one
+/// target), its repository checked against its provider's syntax.
+fn add_to_targets(
+    targets: &mut Vec<Target>,
+    r: Resolved,
+    project: &Project,
+    build_id: Option<&str>,
+) -> Result<(), Error> {
+    r.provider
+        .value
+        .spec()
+        .repository
+        .check(&r.repository.value)
+        .map_err(|error| Error::Repository {
+            origin: r.repository.source.clone(),
+            error,
+        })?;
+    let rendered =
+        gensync_core::branch::render(&r.template.value, build_id, r.service.name.as_deref())
+            .map_err(|error| Error::Branch {
+                origin: r.template.source.clone(),
+                error,
+            })?;
+    let branch = Value::new(rendered, r.template.source.clone());
+    let same = |t: &Target| {
+        t.provider.value == r.provider.value
+            && t.repository.value == r.repository.value
+            && t.branch.value == branch.value
+    };
+    let Some(t) = targets.iter_mut().find(|t| same(t)) else {
+        targets.push(Target {
+            provider: r.provider,
+            repository: r.repository,
+            base: project.base.clone(),
+            strategy: project.strategy.clone(),
+            branch,
+            author: project.author.clone(),
+            commit_mode: project.commit_mode.clone(),
+            services: vec![r.service],
+        });
+        return Ok(());
+    };
+    if let Some(other) = t
+        .services
+        .iter()
+        .find(|s| s.target_dir == r.service.target_dir)
+    {
+        return Err(Error::SharedTargetDir {
+            first: other.name.clone(),
+            second: r.service.name.clone(),
+            target_dir: r.service.target_dir.clone(),
+            repository: t.repository.value.clone(),
+            branch: t.branch.value.clone(),
+        });
+    }
+    t.services.push(r.service);
+    Ok(())
+}
+
+/// Resolve the plan from `flags`, the environment (`env` looks a variable up) and the project
+/// file: the project-level settings, then the services, then the targets they form.
+pub fn resolve(flags: &Flags, env: Env<'_>, file: Option<&Loaded>) -> Result<Plan, Error> {
+    let project = project(flags, env, file)?;
+    let services = match file {
+        None => vec![service_from_flags(flags, &project)?],
+        Some(l) => services_from_file(flags, &project, l)?,
+    };
+    let mut targets = Vec::new();
+    for r in services {
+        add_to_targets(&mut targets, r, &project, flags.build_id.as_deref())?;
     }
     Ok(Plan { targets })
 }
@@ -597,11 +725,7 @@ pub fn describe(plan: &Plan) -> String {
             out,
             "target {}: {} {}  ({})",
             i + 1,
-            t.provider
-                .value
-                .to_possible_value()
-                .map(|p| p.get_name().to_owned())
-                .unwrap_or_default(),
+            t.provider.value.name(),
             t.repository.value,
             t.repository.source
         );
@@ -625,7 +749,7 @@ pub fn describe(plan: &Plan) -> String {
                 )),
             t.author.source,
         );
-        if t.provider.value == ProviderKind::Github {
+        if t.provider.value.spec().supports.commit_modes {
             let _ = write!(
                 out,
                 ", commit mode {}  ({})",
@@ -638,10 +762,19 @@ pub fn describe(plan: &Plan) -> String {
             );
         }
         let _ = writeln!(out);
+        let _ = match t.provider.value.spec().file_size_limit {
+            Some(limit) => writeln!(
+                out,
+                "  files up to {} MiB ({})",
+                limit.bytes >> 20,
+                limit.name
+            ),
+            None => writeln!(out, "  files of any size"),
+        };
         let _ = writeln!(
             out,
             "  one commit{}:",
-            if t.provider.value == ProviderKind::Local {
+            if !t.provider.value.spec().supports.pull_requests {
                 ""
             } else {
                 " and one pull request"
@@ -666,12 +799,6 @@ pub fn describe(plan: &Plan) -> String {
         }
     }
     out
-}
-
-/// Whether a `--repository` value names a directory rather than `OWNER/REPO`: it starts with
-/// `.`, `/` or `~`, or is an existing directory.
-fn looks_like_a_path(value: &str) -> bool {
-    value.starts_with(['.', '/', '~']) || std::path::Path::new(value).is_dir()
 }
 
 #[cfg(test)]
@@ -788,6 +915,11 @@ branch = "docs-{service}"
         let text = describe(&plan);
         assert!(
             text.contains("service billing: proj/build/billing -> apps/billing"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  files up to 100 MiB (the 100 MiB limit of GitHub)\n")
+                && text.contains("  files of any size\n"),
             "{text}"
         );
     }

@@ -317,10 +317,10 @@ pub fn run(
     let pr_step = pull_request_step(provider, job, &base, &mut outcome);
     if let Err(err) = pr_step {
         return Err(match &outcome.commit_sha {
-            Some(sha) => err.context(format!(
-                "commit {sha} landed on {} but the pull request step failed; rerun to open the pull request",
-                job.branch
-            )),
+            Some(sha) => err.context(crate::exit::LandedButPullRequestFailed {
+                commit: sha.clone(),
+                branch: job.branch.clone(),
+            }),
             None => err,
         });
     }

@@ -335,6 +335,8 @@ fn the_action_names_a_missing_input_not_a_flag_and_prints_no_usage() {
         .output()
         .expect("gensync runs");
     let err = stderr_of_failure(&o);
+    // A usage error, as clap's own (README "Exit statuses").
+    assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("input `message` is required"), "{err}");
     assert!(
         !err.contains("--message") && !err.contains("Usage") && !err.contains("--help"),
@@ -366,4 +368,33 @@ fn the_readme_workflow_pins_the_canonical_action_and_runs_on_the_default_branch(
         !workflow.contains("on: push\n") && workflow.contains("branches: [main]"),
         "the workflow's `on: push` is limited to the default branch:\n{workflow}"
     );
+}
+
+#[test]
+fn exit_statuses_tell_usage_errors_from_failures() {
+    // A command line that does not parse: 2 (clap's usage status).
+    for argv in [
+        &["sync", "--output", "examples/build-1"][..],
+        &["sync", "-m", "m", "--strategy", "weekly"][..],
+        &["no-such-command"][..],
+    ] {
+        let o = gensync(argv);
+        let err = stderr_of_failure(&o);
+        assert_eq!(o.status.code(), Some(2), "{argv:?}: {err}");
+    }
+    // A command line that parses but cannot run: 1, the culprit named.
+    let o = gensync(&["changes", "--next", "examples/no-such-build"]);
+    let err = stderr_of_failure(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("no-such-build"), "{err}");
+    let o = Command::new(env!("CARGO_BIN_EXE_gensync"))
+        .args(["sync", "-m", "m", "--output", "examples/build-1"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .current_dir(repo_root())
+        .output()
+        .expect("gensync runs");
+    let err = stderr_of_failure(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("no repository"), "{err}");
 }

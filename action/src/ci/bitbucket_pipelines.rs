@@ -26,24 +26,24 @@ use anyhow::Context;
 use crate::sync::SyncOutcome;
 
 /// Set by Pipelines in every step: the build number.
-pub const BUILD_NUMBER_ENV: &str = "BITBUCKET_BUILD_NUMBER";
+pub const BUILD_NUMBER_ENV: &str = crate::env::BITBUCKET_BUILD_NUMBER;
 /// The workspace of the repository the pipeline runs for.
-pub const WORKSPACE_ENV: &str = "BITBUCKET_WORKSPACE";
+pub const WORKSPACE_ENV: &str = crate::env::BITBUCKET_WORKSPACE;
 /// The slug of the repository the pipeline runs for.
-pub const REPO_SLUG_ENV: &str = "BITBUCKET_REPO_SLUG";
+pub const REPO_SLUG_ENV: &str = crate::env::BITBUCKET_REPO_SLUG;
 /// The repository's web address (`http://bitbucket.org/workspace/slug`).
-pub const GIT_HTTP_ORIGIN_ENV: &str = "BITBUCKET_GIT_HTTP_ORIGIN";
+pub const GIT_HTTP_ORIGIN_ENV: &str = crate::env::BITBUCKET_GIT_HTTP_ORIGIN;
 /// Where the step's clone is (artifacts are collected from there).
-pub const CLONE_DIR_ENV: &str = "BITBUCKET_CLONE_DIR";
+pub const CLONE_DIR_ENV: &str = crate::env::BITBUCKET_CLONE_DIR;
 /// Overrides where the result files go.
-pub const RESULTS_DIR_ENV: &str = "GENSYNC_RESULTS_DIR";
+pub const RESULTS_DIR_ENV: &str = crate::env::RESULTS_DIR;
 /// The result file with `KEY=value` lines.
 pub const RESULTS_ENV_FILE: &str = "gensync.env";
 /// The result file with the outcome as JSON.
 pub const RESULTS_JSON_FILE: &str = "gensync.json";
 /// Bitbucket's variable sharing: `KEY=value` lines appended to this file are set in the later
 /// steps, for the names the step lists under `output-variables`.
-pub const SHARED_VARIABLES_ENV: &str = "BITBUCKET_PIPELINES_VARIABLES_PATH";
+pub const SHARED_VARIABLES_ENV: &str = crate::env::BITBUCKET_PIPELINES_VARIABLES_PATH;
 
 /// Whether gensync runs in a Bitbucket Pipelines step.
 pub fn active() -> bool {
@@ -94,7 +94,11 @@ impl Defaults {
     /// The value standing in for the settings variable `name` ([`crate::env`]).
     pub fn setting(&self, name: &str) -> Option<String> {
         match name {
-            crate::env::PROVIDER => Some("bitbucket".into()),
+            crate::env::PROVIDER => Some(
+                crate::providers::spec::ProviderKind::Bitbucket
+                    .name()
+                    .into(),
+            ),
             crate::env::REPOSITORY => self.repository.clone(),
             _ => None,
         }
@@ -130,9 +134,13 @@ pub const VARIABLES: &[(&str, &str, VariableKind)] = &[
     ("IGNORED_TO", "ignored-to", VariableKind::Value),
     ("CONFLICTS", "conflicts", VariableKind::Value),
     ("REVIEWERS", "reviewers", VariableKind::Value),
-    ("BITBUCKET_USERNAME", "username", VariableKind::Value),
     (
-        "BITBUCKET_OAUTH_CLIENT_ID",
+        crate::env::BITBUCKET_USERNAME,
+        "username",
+        VariableKind::Value,
+    ),
+    (
+        crate::env::BITBUCKET_OAUTH_CLIENT_ID,
         "oauth-client-id",
         VariableKind::Value,
     ),

@@ -14,7 +14,7 @@ use crate::env;
 use crate::sync::SyncOutcome;
 
 /// The environment variable that says we run in GitHub Actions.
-pub const ACTIONS_ENV: &str = "GITHUB_ACTIONS";
+pub const ACTIONS_ENV: &str = env::GITHUB_ACTIONS;
 
 /// How an input maps to a `gensync sync` flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +79,11 @@ pub const OUTPUTS: &[&str] = &[
 
 /// The environment variable of an input, as the runner names it.
 pub fn input_env(name: &str) -> String {
-    format!("INPUT_{}", name.to_uppercase().replace(' ', "_"))
+    format!(
+        "{}{}",
+        env::INPUT_PREFIX,
+        name.to_uppercase().replace(' ', "_")
+    )
 }
 
 /// Whether gensync runs inside GitHub Actions.
@@ -130,7 +134,7 @@ pub fn sync_args_from_env(get: impl Fn(&str) -> Option<String>) -> (Vec<String>,
 /// A command-line error of the adapter's own `gensync sync` arguments, in the action's words:
 /// the inputs (`message`) rather than flags (`--message`), and without clap's usage text, which
 /// a workflow author cannot act on.
-pub fn input_error(err: &clap::Error) -> anyhow::Error {
+pub fn input_error(err: &clap::Error) -> crate::status::UsageError {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     // `--message <MESSAGE>` → `message`.
     let input = |arg: &str| {
@@ -177,7 +181,7 @@ pub fn input_error(err: &clap::Error) -> anyhow::Error {
             text
         }
     };
-    anyhow::anyhow!(text)
+    crate::status::UsageError { message: text }
 }
 
 /// Hide `secret` in the job log from now on.
@@ -244,7 +248,7 @@ pub fn output_values(o: &SyncOutcome) -> Vec<(&'static str, String)> {
 
 /// Append the outputs to `$GITHUB_OUTPUT` and the summary to `$GITHUB_STEP_SUMMARY`.
 pub fn write_outputs(o: &SyncOutcome) -> anyhow::Result<()> {
-    if let Ok(path) = std::env::var("GITHUB_OUTPUT") {
+    if let Ok(path) = std::env::var(env::GITHUB_OUTPUT) {
         let mut f = std::fs::OpenOptions::new()
             .append(true)
             .create(true)
@@ -254,7 +258,7 @@ pub fn write_outputs(o: &SyncOutcome) -> anyhow::Result<()> {
             writeln!(f, "{k}={v}")?;
         }
     }
-    if let Ok(path) = std::env::var("GITHUB_STEP_SUMMARY") {
+    if let Ok(path) = std::env::var(env::GITHUB_STEP_SUMMARY) {
         let mut f = std::fs::OpenOptions::new()
             .append(true)
             .create(true)

@@ -1,25 +1,16 @@
 //! `gensync sync`: resolve flags into a [`SyncJob`], run it, report.
 
 use std::io::Write as _;
-use std::path::Path;
 
-use anyhow::{bail, Context};
-use gensync_core::message::BuildInfo;
+use anyhow::Context;
 
-use crate::cli::{ProviderKind, SyncArgs};
+use crate::cli::SyncArgs;
 use crate::config;
-use crate::http::{Credential, HttpClient, HttpConfig, Secret};
-use crate::providers::bitbucket::Bitbucket;
-use crate::providers::bitbucket_auth;
-use crate::providers::github::GitHub;
+use crate::providers::spec::Connect;
 use crate::providers::{Provider, PullRequestOptions};
 use crate::settings;
 use crate::sync::{self, ServiceJob, SyncJob, SyncOutcome};
 use crate::target::clone::WithLocalClone;
-use crate::target::local::LocalRepo;
-
-/// Environment variables read for the GitHub token, in order.
-pub const GITHUB_TOKEN_ENVS: [&str; 2] = ["GITHUB_TOKEN", "GH_TOKEN"];
 
 /// What `gensync sync` did: one outcome per target that synced, and the first failure (the
 /// other targets still ran: they are independent repositories).
@@ -40,15 +31,9 @@ pub fn run(args: &SyncArgs, token: Option<String>) -> anyhow::Result<Runs> {
     if flags.build_id.is_none() {
         flags.build_id = pipelines.as_ref().map(|d| d.build_id.clone());
     }
-    let plan = settings::resolve(
-        &flags,
-        &|name| {
-            std::env::var(name)
-                .ok()
-                .or_else(|| pipelines.as_ref().and_then(|d| d.setting(name)))
-        },
-        file.as_ref(),
-    )?;
+    let process_env = |name: &str| std::env::var(name).ok();
+    let env = settings::with_ci_defaults(&process_env, pipelines.as_ref());
+    let plan = settings::resolve(&flags, &env, file.as_ref())?;
     let mut runs = Runs {
         outcomes: Vec::new(),
         error: None,
@@ -111,22 +96,11 @@ fn run_target(
     let job = SyncJob {
         base: target.base.value.clone(),
         branch: target.branch.value.clone(),
-        build: {
-            let pipelines = crate::ci::bitbucket_pipelines::Defaults::from_env(&|name| {
-                std::env::var(name).ok()
-            });
-            BuildInfo {
-                message: args.message.clone(),
-                build_id: args
-                    .build_id
-                    .clone()
-                    .or_else(|| pipelines.as_ref().map(|d| d.build_id.clone())),
-                build_url: args
-                    .build_url
-                    .clone()
-                    .or_else(|| pipelines.as_ref().and_then(|d| d.build_url.clone())),
-            }
-        },
+        build: settings::build_info(
+            args,
+            crate::ci::bitbucket_pipelines::Defaults::from_env(&|name| std::env::var(name).ok())
+                .as_ref(),
+        ),
         author: target.author.value.clone(),
         services,
         dry_run: args.dry_run,
@@ -139,46 +113,16 @@ fn run_target(
             team_reviewers: crate::cli::comma_list(&args.team_reviewers),
         },
     };
-    let repository = target.repository.value.as_str();
     let mut log = |line: &str| eprintln!("gensync: {line}");
-    match target.provider.value {
-        ProviderKind::Github => {
-            let mut provider = github_provider(args, repository, target, token)?;
-            let outcome = run_flow(&mut provider, args, &job, &mut log);
-            for note in &provider.notes {
-                eprintln!("gensync: {note}");
-            }
-            outcome
-        }
-        ProviderKind::Bitbucket => {
-            let mut provider = bitbucket_provider(args, repository, token)?;
-            let outcome = run_flow(&mut provider, args, &job, &mut log);
-            let stats = provider.stats;
-            sync::Log::info(&mut log, &format!(
-                "Bitbucket branch view: {} file(s) downloaded, {} folder listing(s), {} single-path lookup(s), {} diffstat(s){}",
-                stats.downloads,
-                stats.listings,
-                stats.metas,
-                stats.diffstats,
-                if stats.anchored {
-                    ""
-                } else {
-                    " (no gensync commit on the branch to build on: every changed path read)"
-                }
-            ));
-            for note in &provider.notes {
-                eprintln!("gensync: {note}");
-            }
-            outcome
-        }
-        ProviderKind::Local => {
-            if args.local_clone.is_some() {
-                bail!("--local-clone is for remote providers; --provider local already reads the repository itself");
-            }
-            let mut provider = LocalRepo::open(Path::new(repository))?;
-            run_flow(&mut provider, args, &job, &mut log)
-        }
-    }
+    let spec = target.provider.value.spec();
+    let mut backend = (spec.connect)(&Connect {
+        args,
+        target,
+        token,
+    })?;
+    let outcome = run_flow(backend.provider(), args, &job, &mut log);
+    backend.report(&mut log);
+    outcome
 }
 
 /// Run the flow, through `--local-clone` when given.
@@ -201,180 +145,6 @@ fn run_flow(
         reads.fallback
     ));
     outcome
-}
-
-fn github_provider(
-    args: &SyncArgs,
-    repository: &str,
-    target: &settings::Target,
-    token: Option<String>,
-) -> anyhow::Result<GitHub> {
-    // An App, when configured, wins over every token: the Action's `token` input defaults to
-    // the workflow's GITHUB_TOKEN, which would otherwise always shadow it.
-    let token = match (&args.app_id, token.filter(|t| !t.trim().is_empty())) {
-        (Some(app_id), _) if !app_id.trim().is_empty() => {
-            let token = app_token(args, repository, app_id.trim())?;
-            if crate::ci::github_actions::active() {
-                crate::ci::github_actions::mask(&token);
-            }
-            token
-        }
-        (_, Some(t)) => t,
-        _ => {
-            let token = github_token(args.token_env.as_deref())?;
-            if crate::ci::github_actions::active() {
-                crate::ci::github_actions::mask(&token);
-            }
-            token
-        }
-    };
-    let api_url = github_api_url(args.api_url.as_deref());
-    let http = github_http(&api_url, token, args.verbose)?;
-    let graphql_url = args
-        .graphql_url
-        .clone()
-        .unwrap_or_else(|| graphql_url_for(&api_url));
-    GitHub::new(http, graphql_url, repository, target.commit_mode.value)
-}
-
-/// An HTTP client for GitHub's REST API at `api_url`, authenticated with `token`.
-pub fn github_http(api_url: &str, token: String, verbose: bool) -> anyhow::Result<HttpClient> {
-    let mut config = HttpConfig::new(api_url)?
-        .credential(Credential::Bearer(Secret::new(token)))
-        .default_header("Accept", "application/vnd.github+json")
-        .default_header("X-GitHub-Api-Version", "2022-11-28");
-    if verbose {
-        config.trace = Some(std::sync::Arc::new(|e: &crate::http::TraceEvent| {
-            eprintln!("http: {e}")
-        }));
-    }
-    Ok(HttpClient::new(config)?)
-}
-
-/// The environment variable holding a GitHub App's private key (PEM text).
-pub const APP_PRIVATE_KEY_ENV: &str = "GITHUB_APP_PRIVATE_KEY";
-
-fn app_token(args: &SyncArgs, repository: &str, app_id: &str) -> anyhow::Result<String> {
-    let pem = match &args.app_private_key_file {
-        Some(p) => std::fs::read_to_string(p).with_context(|| format!("cannot read the App private key {}", p.display()))?,
-        None => std::env::var(APP_PRIVATE_KEY_ENV)
-            .with_context(|| format!("--app-id needs the App's private key: --app-private-key-file FILE or {APP_PRIVATE_KEY_ENV}"))?,
-    };
-    let (owner, repo) = repository
-        .split_once('/')
-        .with_context(|| format!("--repository {repository:?} is not OWNER/REPO"))?;
-    crate::providers::github_app::installation_token(
-        &github_api_url(args.api_url.as_deref()),
-        app_id,
-        &pem,
-        owner,
-        repo,
-    )
-}
-
-/// GitHub's REST root: `--api-url`, else `GITHUB_API_URL`, else `https://api.github.com`.
-pub fn github_api_url(flag: Option<&str>) -> String {
-    flag.map(str::to_owned)
-        .or_else(|| {
-            std::env::var("GITHUB_API_URL")
-                .ok()
-                .filter(|v| !v.trim().is_empty())
-        })
-        .unwrap_or_else(|| "https://api.github.com".to_owned())
-}
-
-/// Bitbucket's API root: `--api-url`, else `BITBUCKET_API_URL`, else
-/// `https://api.bitbucket.org/2.0`.
-pub fn bitbucket_api_url(flag: Option<&str>) -> String {
-    flag.map(str::to_owned)
-        .or_else(|| {
-            std::env::var(bitbucket_auth::API_URL_ENV)
-                .ok()
-                .filter(|v| !v.trim().is_empty())
-        })
-        .unwrap_or_else(|| crate::providers::bitbucket::API_URL.to_owned())
-}
-
-/// An HTTP client for Bitbucket's API, with the credential the flags and the environment
-/// select (`token` overrides them: the pipe's variable).
-pub fn bitbucket_http(
-    api_url: Option<&str>,
-    auth: &crate::cli::BitbucketAuthArgs,
-    token_env: Option<&str>,
-    token: Option<String>,
-    verbose: bool,
-) -> anyhow::Result<HttpClient> {
-    let get = |name: &str| std::env::var(name).ok();
-    let (credential, extra) = match token {
-        Some(t) => (Credential::Bearer(Secret::new(t)), Vec::new()),
-        None => {
-            let method = bitbucket_auth::choose(
-                &bitbucket_auth::AuthFlags {
-                    username: auth.username.as_deref(),
-                    token_env,
-                    oauth_client_id: auth.oauth_client_id.as_deref(),
-                },
-                &get,
-            )?;
-            bitbucket_auth::credential(&method, &auth.oauth_token_url, &get, |url| {
-                Ok(HttpConfig::new(url)?)
-            })?
-        }
-    };
-    let mut config = HttpConfig::new(&bitbucket_api_url(api_url))?.credential(credential);
-    config.extra_secrets = extra;
-    if verbose {
-        config.trace = Some(std::sync::Arc::new(|e: &crate::http::TraceEvent| {
-            eprintln!("http: {e}")
-        }));
-    }
-    Ok(HttpClient::new(config)?)
-}
-
-fn bitbucket_provider(
-    args: &SyncArgs,
-    repository: &str,
-    token: Option<String>,
-) -> anyhow::Result<Bitbucket> {
-    let http = bitbucket_http(
-        args.api_url.as_deref(),
-        &args.bitbucket,
-        args.token_env.as_deref(),
-        token,
-        args.verbose,
-    )?;
-    Bitbucket::new(http, repository)
-}
-
-/// `https://api.github.com` → `https://api.github.com/graphql`;
-/// `https://HOST/api/v3` → `https://HOST/api/graphql` (Enterprise Server).
-pub fn graphql_url_for(api_url: &str) -> String {
-    let trimmed = api_url.trim_end_matches('/');
-    match trimmed.strip_suffix("/api/v3") {
-        Some(host) => format!("{host}/api/graphql"),
-        None => format!("{trimmed}/graphql"),
-    }
-}
-
-/// The GitHub token from `token_env`, or `GITHUB_TOKEN`, then `GH_TOKEN`; a variable that is
-/// set but empty (or blank) counts as unset.
-pub fn github_token(token_env: Option<&str>) -> anyhow::Result<String> {
-    let names: Vec<&str> = match token_env {
-        Some(n) => vec![n],
-        None => GITHUB_TOKEN_ENVS.to_vec(),
-    };
-    for name in &names {
-        if let Ok(v) = std::env::var(name) {
-            if !v.trim().is_empty() {
-                return Ok(v.trim().to_owned());
-            }
-        }
-    }
-    bail!(
-        "no GitHub token: set {} (in a workflow: `env: GITHUB_TOKEN: ${{{{ secrets.GITHUB_TOKEN }}}}`){}",
-        names.join(" or "),
-        if token_env.is_some() { "" } else { ", or name another variable with --token-env" }
-    )
 }
 
 /// Print the outcomes: the change set and what happened, as text or JSON (one object, or with
@@ -434,21 +204,4 @@ fn report_one(out: &mut impl std::io::Write, outcome: &SyncOutcome) -> anyhow::R
         writeln!(out, "note: {note}")?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn graphql_url_is_derived_for_cloud_and_enterprise() {
-        assert_eq!(
-            graphql_url_for("https://api.github.com"),
-            "https://api.github.com/graphql"
-        );
-        assert_eq!(
-            graphql_url_for("https://ghe.example.com/api/v3/"),
-            "https://ghe.example.com/api/graphql"
-        );
-    }
 }

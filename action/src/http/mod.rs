@@ -142,7 +142,7 @@ impl fmt::Display for Method {
 }
 
 /// Name of the environment variable overriding [`Timeouts::request`], in seconds.
-pub const TIMEOUT_ENV: &str = "GENSYNC_HTTP_TIMEOUT";
+pub const TIMEOUT_ENV: &str = crate::env::HTTP_TIMEOUT;
 
 /// Timeouts of one exchange (each attempt and each redirect hop has its own).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use super::response::Response;
 /// default `1.0`). End-to-end tests set it to e.g. `0.001` so that a `Retry-After: 2` costs
 /// 2 ms; decisions (whether a wait is within the bounds) are made on the unscaled value, so a
 /// scaled run takes the same path as a real one.
-pub const RETRY_SCALE_ENV: &str = "GENSYNC_RETRY_SCALE";
+pub const RETRY_SCALE_ENV: &str = crate::env::RETRY_SCALE;
 
 /// How requests are retried. Waits asked by the server (`Retry-After`, `x-ratelimit-reset`)
 /// are honoured when within `max_delay` and the remaining `max_total_wait`; otherwise the

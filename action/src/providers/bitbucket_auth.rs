@@ -16,19 +16,17 @@ use serde::Deserialize;
 use crate::http::{Body, Credential, HttpClient, HttpConfig, Method, Request, Secret};
 
 /// Variables read for an access token, in order.
-pub const ACCESS_TOKEN_ENVS: [&str; 2] = ["BITBUCKET_ACCESS_TOKEN", "BITBUCKET_TOKEN"];
+pub const ACCESS_TOKEN_ENVS: [&str; 2] = crate::env::BITBUCKET_ACCESS_TOKENS;
 /// Variables read for an app password (or API token) with a user name, in order.
-pub const APP_PASSWORD_ENVS: [&str; 2] = ["BITBUCKET_APP_PASSWORD", "BITBUCKET_API_TOKEN"];
+pub const APP_PASSWORD_ENVS: [&str; 2] = crate::env::BITBUCKET_APP_PASSWORDS;
 /// The user name of an app password.
-pub const USERNAME_ENV: &str = "BITBUCKET_USERNAME";
+pub const USERNAME_ENV: &str = crate::env::BITBUCKET_USERNAME;
 /// The OAuth consumer's key.
-pub const OAUTH_CLIENT_ID_ENV: &str = "BITBUCKET_OAUTH_CLIENT_ID";
+pub const OAUTH_CLIENT_ID_ENV: &str = crate::env::BITBUCKET_OAUTH_CLIENT_ID;
 /// The OAuth consumer's secret.
-pub const OAUTH_CLIENT_SECRET_ENV: &str = "BITBUCKET_OAUTH_CLIENT_SECRET";
+pub const OAUTH_CLIENT_SECRET_ENV: &str = crate::env::BITBUCKET_OAUTH_CLIENT_SECRET;
 /// Bitbucket's OAuth token endpoint.
 pub const OAUTH_TOKEN_URL: &str = "https://bitbucket.org/site/oauth2/access_token";
-/// Overrides the API root (`--api-url` wins).
-pub const API_URL_ENV: &str = "BITBUCKET_API_URL";
 
 /// How to authenticate, as resolved from flags and the environment (no secret yet).
 #[derive(Debug, Clone, PartialEq, Eq)]

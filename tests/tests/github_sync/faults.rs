@@ -188,7 +188,10 @@ fn pull_request_creation_forbidden_for_actions_says_how_to_fix_and_names_the_com
     env.emu
         .set_actions_can_create_pull_requests(REPO, false)
         .unwrap();
-    let err = failure(&env.sync(&env.build("build-1"), "1", &[]));
+    let out = env.sync(&env.build("build-1"), "1", &[]);
+    // Exit status 3 (README "Exit statuses"): the commit landed, the pull request did not.
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let err = failure(&out);
     assert!(
         err.contains("Allow GitHub Actions to create and approve pull requests"),
         "{err}"

@@ -384,10 +384,20 @@ fn run_suite(provider: Provider, mode: Mode, attempts: u64, seed: u64) -> Figure
                 Err(e) => problem(format!("success without a JSON outcome: {e}")),
             }
         } else {
-            if out.status.code() != Some(1) || !err.contains("error:") {
+            // Exit status 3 exactly when the error says the build's commit landed and the
+            // pull-request step failed after it; 1 for every other failure.
+            let landed_message =
+                err.contains("landed on") && err.contains("pull request step failed");
+            let expected = if landed_message { Some(3) } else { Some(1) };
+            if out.status.code() != expected || !err.contains("error:") {
                 problem(format!(
-                    "failure {:?} without an error: {err}",
+                    "failure {:?} (expected {expected:?}) without an error: {err}",
                     out.status.code()
+                ));
+            }
+            if landed_message && ours.is_empty() {
+                problem(format!(
+                    "exit status 3 without a commit of the build: {err}"
                 ));
             }
             match ours.first() {
