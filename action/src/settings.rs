@@ -330,40 +330,108 @@ pub fn build_info(
     }
 }
 
-/// One project-level setting, by name and flag.
-struct Setting<'a, T> {
-    flag: (Option<&'a T>, &'static str),
-    env_name: &'static str,
-    file: Option<(&'a Loaded, &'a toml::Spanned<String>)>,
+/// Where one project-level setting is given: its flag, variable and `[project]` key.
+struct Names {
+    flag: &'static str,
+    env: &'static str,
     key: &'static str,
+    get: fn(&config::Project) -> Option<&toml::Spanned<String>>,
 }
 
-impl<T: Clone> Setting<'_, T> {
-    /// flag > environment > `[project]`; `None` when none gives it.
-    fn pick(
-        self,
-        env: Env<'_>,
+const PROVIDER: Names = Names {
+    flag: "--provider",
+    env: env::PROVIDER,
+    key: "project.provider",
+    get: |p| p.provider.as_ref(),
+};
+const REPOSITORY: Names = Names {
+    flag: "--repository",
+    env: env::REPOSITORY,
+    key: "project.repository",
+    get: |p| p.repository.as_ref(),
+};
+const BASE: Names = Names {
+    flag: "--base",
+    env: env::BASE,
+    key: "project.base",
+    get: |p| p.base.as_ref(),
+};
+const STRATEGY: Names = Names {
+    flag: "--strategy",
+    env: env::STRATEGY,
+    key: "project.strategy",
+    get: |p| p.strategy.as_ref(),
+};
+const BRANCH: Names = Names {
+    flag: "--branch",
+    env: env::BRANCH,
+    key: "project.branch",
+    get: |p| p.branch.as_ref(),
+};
+const AUTHOR: Names = Names {
+    flag: "--author",
+    env: env::AUTHOR,
+    key: "project.author",
+    get: |p| p.author.as_ref(),
+};
+const COMMIT_MODE: Names = Names {
+    flag: "--commit-mode",
+    env: env::COMMIT_MODE,
+    key: "project.commit-mode",
+    get: |p| p.commit_mode.as_ref(),
+};
+
+/// What project-level settings are read from besides flags.
+struct Sources<'a> {
+    env: Env<'a>,
+    file: Option<&'a Loaded>,
+}
+
+impl Sources<'_> {
+    /// flag > environment > `[project]`; `None` when none gives it. A flag's value is parsed
+    /// by `parse` too when it is text (`--author`).
+    fn pick<T: Clone>(
+        &self,
+        flag: Option<&T>,
+        names: &Names,
         parse: impl Fn(&str) -> Result<T, String>,
     ) -> Result<Option<Value<T>>, Error> {
-        if let Some(v) = self.flag.0 {
-            let flag = self.flag.1.to_owned();
+        if let Some(v) = flag {
+            let flag = names.flag.to_owned();
             return Ok(Some(Value::new(v.clone(), Source::Flag { flag })));
         }
-        if let Some(text) = env(self.env_name).filter(|v| !v.trim().is_empty()) {
+        if let Some(text) = (self.env)(names.env).filter(|v| !v.trim().is_empty()) {
             let v = parse(&text).map_err(|message| Error::Invalid {
-                source_name: self.env_name.to_owned(),
+                source_name: names.env.to_owned(),
                 value: text.clone(),
                 message,
             })?;
-            let name = self.env_name.to_owned();
+            let name = names.env.to_owned();
             return Ok(Some(Value::new(v, Source::Env { name })));
         }
-        if let Some((l, s)) = self.file {
-            let v = parse(s.get_ref()).map_err(|m| l.invalid(&s.span(), self.key, m))?;
-            let line = l.line(&s.span());
-            return Ok(Some(Value::new(v, Source::File { line })));
-        }
-        Ok(None)
+        let Some((l, s)) = self
+            .file
+            .and_then(|l| (names.get)(&l.file.project).map(|s| (l, s)))
+        else {
+            return Ok(None);
+        };
+        let v = parse(s.get_ref()).map_err(|m| l.invalid(&s.span(), names.key, m))?;
+        let line = l.line(&s.span());
+        Ok(Some(Value::new(v, Source::File { line })))
+    }
+
+    /// `--author` (text, parsed here), else the environment or the file.
+    fn author(&self, flag: Option<&String>) -> Result<Option<Value<Signature>>, Error> {
+        let Some(a) = flag else {
+            return self.pick(None, &AUTHOR, parse_author);
+        };
+        let author = parse_author(a).map_err(|message| Error::Invalid {
+            source_name: AUTHOR.flag.into(),
+            value: a.clone(),
+            message,
+        })?;
+        let flag = AUTHOR.flag.to_owned();
+        Ok(Some(Value::new(author, Source::Flag { flag })))
     }
 }
 
@@ -387,91 +455,30 @@ fn or_default<T>(value: Option<Value<T>>) -> Value<Option<T>> {
 
 /// Step 1: the project-level settings.
 fn project(flags: &Flags, env: Env<'_>, file: Option<&Loaded>) -> Result<Project, Error> {
-    let at = |get: fn(&config::Project) -> Option<&toml::Spanned<String>>| {
-        file.and_then(|l| get(&l.file.project).map(|s| (l, s)))
-    };
-    macro_rules! setting {
-        ($flag:expr, $name:literal, $env:expr, $get:expr, $key:literal) => {
-            Setting {
-                flag: ($flag, $name),
-                env_name: $env,
-                file: at($get),
-                key: $key,
-            }
-        };
-    }
-    let provider = setting!(
-        flags.provider.as_ref(),
-        "--provider",
-        env::PROVIDER,
-        |p| p.provider.as_ref(),
-        "project.provider"
-    )
-    .pick(env, parse_enum::<ProviderKind>)?
-    .unwrap_or(Value::new(spec::DEFAULT, Source::Default));
-    let repository = setting!(
-        flags.repository.as_ref(),
-        "--repository",
-        env::REPOSITORY,
-        |p| p.repository.as_ref(),
-        "project.repository"
-    )
-    .pick(env, keep)?
-    .or_else(|| ci_repository(provider.value.spec(), env));
-    let base = setting!(
-        flags.base.as_ref(),
-        "--base",
-        env::BASE,
-        |p| p.base.as_ref(),
-        "project.base"
-    )
-    .pick(env, keep)?;
-    let strategy = setting!(
-        flags.strategy.as_ref(),
-        "--strategy",
-        env::STRATEGY,
-        |p| p.strategy.as_ref(),
-        "project.strategy"
-    )
-    .pick(env, parse_enum::<Strategy>)?
-    .unwrap_or(Value::new(Strategy::Single, Source::Default));
-    let branch = setting!(
-        flags.branch.as_ref(),
-        "--branch",
-        env::BRANCH,
-        |p| p.branch.as_ref(),
-        "project.branch"
-    )
-    .pick(env, keep)?;
-    let author = match &flags.author {
-        Some(a) => Some(Value::new(
-            parse_author(a).map_err(|message| Error::Invalid {
-                source_name: "--author".into(),
-                value: a.clone(),
-                message,
-            })?,
-            Source::Flag {
-                flag: "--author".into(),
-            },
-        )),
-        None => setting!(
-            None,
-            "--author",
-            env::AUTHOR,
-            |p| p.author.as_ref(),
-            "project.author"
-        )
-        .pick(env, parse_author)?,
-    };
-    let commit_mode = setting!(
-        flags.commit_mode.as_ref(),
-        "--commit-mode",
-        env::COMMIT_MODE,
-        |p| p.commit_mode.as_ref(),
-        "project.commit-mode"
-    )
-    .pick(env, parse_enum::<CommitMode>)?
-    .unwrap_or(Value::new(CommitMode::Rest, Source::Default));
+    let src = Sources { env, file };
+    let provider = src
+        .pick(
+            flags.provider.as_ref(),
+            &PROVIDER,
+            parse_enum::<ProviderKind>,
+        )?
+        .unwrap_or(Value::new(spec::DEFAULT, Source::Default));
+    let repository = src
+        .pick(flags.repository.as_ref(), &REPOSITORY, keep)?
+        .or_else(|| ci_repository(provider.value.spec(), env));
+    let base = src.pick(flags.base.as_ref(), &BASE, keep)?;
+    let strategy = src
+        .pick(flags.strategy.as_ref(), &STRATEGY, parse_enum::<Strategy>)?
+        .unwrap_or(Value::new(Strategy::Single, Source::Default));
+    let branch = src.pick(flags.branch.as_ref(), &BRANCH, keep)?;
+    let author = src.author(flags.author.as_ref())?;
+    let commit_mode = src
+        .pick(
+            flags.commit_mode.as_ref(),
+            &COMMIT_MODE,
+            parse_enum::<CommitMode>,
+        )?
+        .unwrap_or(Value::new(CommitMode::Rest, Source::Default));
     let template = branch.unwrap_or_else(|| {
         let t = match strategy.value {
             Strategy::Single => gensync_core::branch::SINGLE,
@@ -718,87 +725,75 @@ fn normalise_target_dir(dir: &str) -> Result<String, String> {
 
 /// The plan as text, for `gensync config check`.
 pub fn describe(plan: &Plan) -> String {
-    use std::fmt::Write as _;
     let mut out = String::new();
     for (i, t) in plan.targets.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "target {}: {} {}  ({})",
-            i + 1,
-            t.provider.value.name(),
-            t.repository.value,
-            t.repository.source
-        );
-        let _ = writeln!(
-            out,
-            "  branch {}  ({}), base {}  ({})",
-            t.branch.value,
-            t.branch.source,
-            t.base.value.as_deref().unwrap_or("<default branch>"),
-            t.base.source
-        );
-        let _ = write!(
-            out,
-            "  author {}  ({})",
-            t.author
-                .value
-                .as_ref()
-                .map_or("<provider default>".to_owned(), |a| format!(
-                    "{} <{}>",
-                    a.name, a.email
-                )),
-            t.author.source,
-        );
-        if t.provider.value.spec().supports.commit_modes {
-            let _ = write!(
-                out,
-                ", commit mode {}  ({})",
-                t.commit_mode
-                    .value
-                    .to_possible_value()
-                    .map(|p| p.get_name().to_owned())
-                    .unwrap_or_default(),
-                t.commit_mode.source
-            );
-        }
-        let _ = writeln!(out);
-        let _ = match t.provider.value.spec().file_size_limit {
-            Some(limit) => writeln!(
-                out,
-                "  files up to {} MiB ({})",
-                limit.bytes >> 20,
-                limit.name
-            ),
-            None => writeln!(out, "  files of any size"),
-        };
-        let _ = writeln!(
-            out,
-            "  one commit{}:",
-            if !t.provider.value.spec().supports.pull_requests {
-                ""
-            } else {
-                " and one pull request"
-            }
-        );
-        for s in &t.services {
-            let _ = writeln!(
-                out,
-                "    service {}: {} -> {}{}",
-                s.name.as_deref().unwrap_or("(unnamed)"),
-                s.output.display(),
-                if s.target_dir.is_empty() {
-                    "/"
-                } else {
-                    &s.target_dir
-                },
-                s.ignore_file
-                    .as_ref()
-                    .map(|f| format!(" (ignore file {})", f.display()))
-                    .unwrap_or_default()
-            );
-        }
+        describe_target(&mut out, i + 1, t);
     }
     out
+}
+
+/// One target of [`describe`]: where it goes, its settings and sources, its services.
+fn describe_target(out: &mut String, number: usize, t: &Target) {
+    use std::fmt::Write as _;
+    let spec = t.provider.value.spec();
+    let _ = writeln!(
+        out,
+        "target {number}: {} {}  ({})",
+        spec.name, t.repository.value, t.repository.source
+    );
+    let _ = writeln!(
+        out,
+        "  branch {}  ({}), base {}  ({})",
+        t.branch.value,
+        t.branch.source,
+        t.base.value.as_deref().unwrap_or("<default branch>"),
+        t.base.source
+    );
+    let author = t.author.value.as_ref().map_or_else(
+        || "<provider default>".to_owned(),
+        |a| format!("{} <{}>", a.name, a.email),
+    );
+    let _ = write!(out, "  author {author}  ({})", t.author.source);
+    if spec.supports.commit_modes {
+        let mode = t.commit_mode.value.to_possible_value();
+        let _ = write!(
+            out,
+            ", commit mode {}  ({})",
+            mode.as_ref().map_or("", |p| p.get_name()),
+            t.commit_mode.source
+        );
+    }
+    let _ = writeln!(out);
+    let _ = match spec.file_size_limit {
+        Some(limit) => writeln!(
+            out,
+            "  files up to {} MiB ({})",
+            limit.bytes >> 20,
+            limit.name
+        ),
+        None => writeln!(out, "  files of any size"),
+    };
+    let pull_request = if spec.supports.pull_requests {
+        " and one pull request"
+    } else {
+        ""
+    };
+    let _ = writeln!(out, "  one commit{pull_request}:");
+    for s in &t.services {
+        let dir = if s.target_dir.is_empty() {
+            "/"
+        } else {
+            &s.target_dir
+        };
+        let ignore = s
+            .ignore_file
+            .as_ref()
+            .map(|f| format!(" (ignore file {})", f.display()))
+            .unwrap_or_default();
+        let name = s.name.as_deref().unwrap_or("(unnamed)");
+        let output = s.output.display();
+        let _ = writeln!(out, "    service {name}: {output} -> {dir}{ignore}");
+    }
 }
 
 #[cfg(test)]
