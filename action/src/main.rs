@@ -24,7 +24,7 @@ fn main() -> std::process::ExitCode {
     let result = match &cli.command {
         cli::Command::Manifest(args) => commands::manifest::run(args),
         cli::Command::Changes(args) => commands::changes::run(args),
-        cli::Command::Sync(args) => run_sync(args, None),
+        cli::Command::Sync(args) => run_sync(args, None, settings::FlagOrigin::CommandLine),
         cli::Command::GithubAction => github_action(),
         cli::Command::BitbucketPipe => bitbucket_pipe(),
         cli::Command::Config(cli::ConfigCommand::Check(args)) => commands::config::check(args),
@@ -46,12 +46,16 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn run_sync(args: &cli::SyncArgs, token: Option<String>) -> anyhow::Result<()> {
+fn run_sync(
+    args: &cli::SyncArgs,
+    token: Option<String>,
+    origin: settings::FlagOrigin,
+) -> anyhow::Result<()> {
     let actions = ci::github_actions::active();
     if actions {
         ci::github_actions::group("gensync sync");
     }
-    let runs = commands::sync::run(args, token);
+    let runs = commands::sync::run(args, token, origin);
     if actions {
         ci::github_actions::end_group();
     }
@@ -90,7 +94,7 @@ fn github_action() -> anyhow::Result<()> {
     let cli::Command::Sync(args) = cli.command else {
         unreachable!("the adapter always builds a sync command line")
     };
-    run_sync(&args, token)
+    run_sync(&args, token, settings::FlagOrigin::ActionInputs)
 }
 
 fn bitbucket_pipe() -> anyhow::Result<()> {
@@ -99,5 +103,5 @@ fn bitbucket_pipe() -> anyhow::Result<()> {
     let cli::Command::Sync(args) = cli.command else {
         unreachable!("the adapter always builds a sync command line")
     };
-    run_sync(&args, None)
+    run_sync(&args, None, settings::FlagOrigin::CommandLine)
 }

@@ -69,8 +69,13 @@ pub enum Error {
     )]
     MissingRepository,
     /// No build output without a project file.
-    #[error("--output DIR is required (or --config gensync.toml listing the services)")]
-    MissingOutput,
+    #[error("{output} is required (or {config} listing the services)")]
+    MissingOutput {
+        /// `--output DIR`, or the action input.
+        output: String,
+        /// `--config gensync.toml`, or the action input.
+        config: String,
+    },
     /// Several `--service` flags without a project file.
     #[error(
         "--service names one service without --config; to sync several, list them in gensync.toml"
@@ -80,16 +85,20 @@ pub enum Error {
         names: Vec<String>,
     },
     /// A per-service flag given with `--config`.
-    #[error("{flag} cannot be combined with --config: set it per service in {}", file.display())]
+    #[error("{flag} cannot be combined with {config}: set it per service in {}", file.display())]
     FlagWithConfig {
-        /// `--output`, `--target-dir`, `--ignore-file`.
-        flag: &'static str,
+        /// `--output`, `--target-dir`, `--ignore-file` (or their action inputs).
+        flag: String,
+        /// `--config` (or its action input).
+        config: String,
         /// The project file.
         file: PathBuf,
     },
     /// `--service NAME` that the project file does not list.
-    #[error("--service: {name:?} is not a service of {} (it has: {})", file.display(), known.join(", "))]
+    #[error("{flag}: {name:?} is not a service of {} (it has: {})", file.display(), known.join(", "))]
     UnknownService {
+        /// `--service` (or its action input).
+        flag: String,
         /// The name given.
         name: String,
         /// The project file.
@@ -135,6 +144,11 @@ pub enum Source {
         /// Its name.
         name: String,
     },
+    /// An input of the GitHub Action (`with: repository`), which the action passes as a flag.
+    Input {
+        /// The input's name.
+        input: String,
+    },
     /// The project file.
     File {
         /// 1-based line.
@@ -148,6 +162,7 @@ impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Source::Flag { flag } => write!(f, "flag {flag}"),
+            Source::Input { input } => write!(f, "action input `with: {input}`"),
             Source::Env { name } => write!(f, "environment {name}"),
             Source::File { line } => write!(f, "project file line {line}"),
             Source::Default => write!(f, "default"),
@@ -170,10 +185,45 @@ impl<T> Value<T> {
     }
 }
 
+/// Who wrote the flags: a person (or script) on the command line, or the GitHub Action, which
+/// turns its inputs into flags. Errors and sources name what the user wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FlagOrigin {
+    /// The command line: errors name `--flag`.
+    #[default]
+    CommandLine,
+    /// The GitHub Action's inputs: errors name `with: input`.
+    ActionInputs,
+}
+
+impl FlagOrigin {
+    /// Where a value given as `flag` (`--target-dir`) came from.
+    pub fn source(self, flag: &str) -> Source {
+        match self {
+            FlagOrigin::CommandLine => Source::Flag {
+                flag: flag.to_owned(),
+            },
+            FlagOrigin::ActionInputs => Source::Input {
+                input: flag.trim_start_matches('-').to_owned(),
+            },
+        }
+    }
+
+    /// How a message names `flag`: `--target-dir`, or ``action input `with: target-dir` ``.
+    pub fn name(self, flag: &str) -> String {
+        match self {
+            FlagOrigin::CommandLine => flag.to_owned(),
+            origin => origin.source(flag).to_string(),
+        }
+    }
+}
+
 /// The raw flag values settings are resolved from (what `gensync sync` and `gensync config
 /// check` were given).
 #[derive(Debug, Clone, Default)]
 pub struct Flags {
+    /// Who wrote them.
+    pub origin: FlagOrigin,
     /// `--provider`.
     pub provider: Option<ProviderKind>,
     /// `--repository`.
@@ -203,6 +253,7 @@ pub struct Flags {
 impl From<&SyncArgs> for Flags {
     fn from(a: &SyncArgs) -> Self {
         Flags {
+            origin: FlagOrigin::CommandLine,
             provider: a.provider,
             repository: a.repository.clone(),
             base: a.base.clone(),
@@ -383,6 +434,7 @@ const COMMIT_MODE: Names = Names {
 
 /// What project-level settings are read from besides flags.
 struct Sources<'a> {
+    origin: FlagOrigin,
     env: Env<'a>,
     file: Option<&'a Loaded>,
 }
@@ -397,8 +449,7 @@ impl Sources<'_> {
         parse: impl Fn(&str) -> Result<T, String>,
     ) -> Result<Option<Value<T>>, Error> {
         if let Some(v) = flag {
-            let flag = names.flag.to_owned();
-            return Ok(Some(Value::new(v.clone(), Source::Flag { flag })));
+            return Ok(Some(Value::new(v.clone(), self.origin.source(names.flag))));
         }
         if let Some(text) = (self.env)(names.env).filter(|v| !v.trim().is_empty()) {
             let v = parse(&text).map_err(|message| Error::Invalid {
@@ -426,12 +477,11 @@ impl Sources<'_> {
             return self.pick(None, &AUTHOR, parse_author);
         };
         let author = parse_author(a).map_err(|message| Error::Invalid {
-            source_name: AUTHOR.flag.into(),
+            source_name: self.origin.name(AUTHOR.flag),
             value: a.clone(),
             message,
         })?;
-        let flag = AUTHOR.flag.to_owned();
-        Ok(Some(Value::new(author, Source::Flag { flag })))
+        Ok(Some(Value::new(author, self.origin.source(AUTHOR.flag))))
     }
 }
 
@@ -455,7 +505,11 @@ fn or_default<T>(value: Option<Value<T>>) -> Value<Option<T>> {
 
 /// Step 1: the project-level settings.
 fn project(flags: &Flags, env: Env<'_>, file: Option<&Loaded>) -> Result<Project, Error> {
-    let src = Sources { env, file };
+    let src = Sources {
+        origin: flags.origin,
+        env,
+        file,
+    };
     let provider = src
         .pick(
             flags.provider.as_ref(),
@@ -523,10 +577,19 @@ fn service_from_flags(flags: &Flags, project: &Project) -> Result<Resolved, Erro
             names: flags.services.clone(),
         });
     }
-    let output = flags.output.clone().ok_or(Error::MissingOutput)?;
+    let output = flags.output.clone().ok_or_else(|| Error::MissingOutput {
+        output: match flags.origin {
+            FlagOrigin::CommandLine => "--output DIR".into(),
+            origin => origin.name("--output"),
+        },
+        config: match flags.origin {
+            FlagOrigin::CommandLine => "--config gensync.toml".into(),
+            origin => origin.name("--config"),
+        },
+    })?;
     let repository = project.repository.clone().ok_or(Error::MissingRepository)?;
     let target_dir = normalise_target_dir(&flags.target_dir).map_err(|message| Error::Invalid {
-        source_name: "--target-dir".into(),
+        source_name: flags.origin.name("--target-dir"),
         value: flags.target_dir.clone(),
         message,
     })?;
@@ -556,7 +619,8 @@ fn services_from_file(
     ] {
         if given {
             return Err(Error::FlagWithConfig {
-                flag,
+                flag: flags.origin.name(flag),
+                config: flags.origin.name("--config"),
                 file: l.path.clone(),
             });
         }
@@ -569,6 +633,7 @@ fn services_from_file(
         .collect();
     if let Some(wanted) = flags.services.iter().find(|w| !names.contains(&w.as_str())) {
         return Err(Error::UnknownService {
+            flag: flags.origin.name("--service"),
             name: wanted.clone(),
             file: l.path.clone(),
             known: names.iter().map(|n| n.to_string()).collect(),
@@ -1018,6 +1083,112 @@ branch = "docs-{service}"
             .to_string();
         assert!(
             err.contains("line 2") && err.contains("project.author"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn errors_in_github_actions_name_the_input_not_the_flag() {
+        let action = |argv: &[&str]| Flags {
+            origin: FlagOrigin::ActionInputs,
+            ..flags(argv)
+        };
+        let err = resolve(
+            &action(&["--output", "o", "--repository", "nope"]),
+            &env(&[]),
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with(
+                "repository (action input `with: repository`): \"nope\" is not OWNER/REPO"
+            ),
+            "{err}"
+        );
+        let err = resolve(
+            &action(&[
+                "--output",
+                "o",
+                "--repository",
+                "a/b",
+                "--target-dir",
+                "../x",
+            ]),
+            &env(&[]),
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("action input `with: target-dir`: ") && !err.contains("--"),
+            "{err}"
+        );
+        let err = resolve(&action(&["--repository", "a/b"]), &env(&[]), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "action input `with: output` is required (or action input `with: config`"
+            ),
+            "{err}"
+        );
+        let err = resolve(&action(&["--output", "x"]), &env(&[]), Some(&file(THREE)))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "action input `with: output` cannot be combined with action input `with: config`"
+            ),
+            "{err}"
+        );
+        let plan = resolve(
+            &action(&["--service", "docs"]),
+            &env(&[]),
+            Some(&file(THREE)),
+        )
+        .unwrap();
+        let err = resolve(
+            &action(&["--service", "nope"]),
+            &env(&[]),
+            Some(&file(THREE)),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("action input `with: service`: \"nope\""),
+            "{err}"
+        );
+        assert_eq!(plan.targets[0].provider.source, Source::File { line: 20 });
+        let plan = resolve(
+            &action(&[
+                "--output",
+                "o",
+                "--repository",
+                "a/b",
+                "--author",
+                "A <a@b.c>",
+            ]),
+            &env(&[]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            plan.targets[0].repository.source,
+            Source::Input {
+                input: "repository".into()
+            }
+        );
+        assert_eq!(
+            plan.targets[0].author.source.to_string(),
+            "action input `with: author`"
+        );
+        // On the command line, the same values name the flags.
+        let err = resolve(&flags(&["--repository", "a/b"]), &env(&[]), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("--output DIR is required (or --config gensync.toml"),
             "{err}"
         );
     }

@@ -398,3 +398,26 @@ fn exit_statuses_tell_usage_errors_from_failures() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("no repository"), "{err}");
 }
+
+#[test]
+fn a_bad_input_of_the_action_is_named_as_the_input() {
+    let o = Command::new(env!("CARGO_BIN_EXE_gensync"))
+        .arg("github-action")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("INPUT_OUTPUT", "examples/build-1")
+        .env("INPUT_MESSAGE", "m")
+        .env("INPUT_REPOSITORY", "not-a-repository")
+        .current_dir(repo_root())
+        .output()
+        .expect("gensync runs");
+    let err = stderr_of_failure(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(
+            "repository (action input `with: repository`): \"not-a-repository\" is not OWNER/REPO"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("--repository"), "{err}");
+}

@@ -21,10 +21,18 @@ pub struct Runs {
     pub error: Option<anyhow::Error>,
 }
 
-/// Run the command. `token` overrides the environment (the Action's `token` input).
-pub fn run(args: &SyncArgs, token: Option<String>) -> anyhow::Result<Runs> {
+/// Run the command. `token` overrides the environment (the Action's `token` input); `origin`
+/// says who wrote `args` (the Action's inputs: errors name them).
+pub fn run(
+    args: &SyncArgs,
+    token: Option<String>,
+    origin: settings::FlagOrigin,
+) -> anyhow::Result<Runs> {
     let file = args.config.as_deref().map(config::load).transpose()?;
-    let mut flags = settings::Flags::from(args);
+    let mut flags = settings::Flags {
+        origin,
+        ..settings::Flags::from(args)
+    };
     // In Bitbucket Pipelines the pipeline's variables stand in for unset settings.
     let pipelines =
         crate::ci::bitbucket_pipelines::Defaults::from_env(&|name| std::env::var(name).ok());
