@@ -191,26 +191,7 @@ impl HttpClient {
         }
         super::secret::remember(&redactor);
         let shown = redactor.redact(&display_url(&api_base));
-        if !matches!(api_base.scheme(), "http" | "https") || api_base.host_str().is_none() {
-            return Err(Error::InvalidUrl {
-                url: shown,
-                reason: "the API URL must be an http(s) URL with a host".into(),
-            });
-        }
-        if api_base.query().is_some() || api_base.fragment().is_some() {
-            return Err(Error::InvalidUrl {
-                url: shown,
-                reason: "the API URL must not have a query or fragment".into(),
-            });
-        }
-        if !api_base.username().is_empty() || api_base.password().is_some() {
-            return Err(Error::InvalidUrl {
-                url: shown,
-                reason: "the API URL must not carry a user name or password; pass credentials \
-                         through the token options"
-                    .into(),
-            });
-        }
+        check_api_base(&api_base, &shown)?;
         let secret_headers = default_headers
             .iter()
             .any(|(name, _)| is_sensitive_header(name));
@@ -225,23 +206,7 @@ impl HttpClient {
             });
         }
 
-        let mut tls = ureq::tls::TlsConfig::builder();
-        if tls_roots == TlsRoots::Platform {
-            tls = tls.root_certs(ureq::tls::RootCerts::PlatformVerifier);
-        }
-        let agent = ureq::Agent::config_builder()
-            // Statuses are data for the caller, not errors.
-            .http_status_as_error(false)
-            // Redirects are followed here, where the credential rules live (module docs).
-            .max_redirects(0)
-            .user_agent(user_agent.as_str())
-            .timeout_resolve(Some(timeouts.connect))
-            .timeout_connect(Some(timeouts.connect))
-            .timeout_global(Some(timeouts.request))
-            .tls_config(tls.build())
-            .build()
-            .new_agent();
-
+        let agent = agent(&user_agent, &timeouts, tls_roots);
         let jitter = Jitter::new(retry.jitter_seed);
         Ok(HttpClient {
             agent,
@@ -677,31 +642,7 @@ impl HttpClient {
         body: Option<&(String, Vec<u8>)>,
         (credentials, limit): (bool, u64),
     ) -> Result<Received, Failure> {
-        let mut builder = ureq::http::Request::builder()
-            .method(method.as_str())
-            .uri(url.as_str());
-        let defaults = self
-            .default_headers
-            .iter()
-            .filter(|(name, _)| !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)));
-        let mut has_authorization = false;
-        for (name, value) in defaults.chain(headers) {
-            if is_sensitive_header(name) {
-                if !credentials {
-                    continue;
-                }
-                has_authorization |= name.eq_ignore_ascii_case("authorization");
-            }
-            builder = builder.header(name.as_str(), value.as_str());
-        }
-        if let (true, false, Some(authorization)) =
-            (credentials, has_authorization, &self.authorization)
-        {
-            builder = builder.header("authorization", authorization.expose());
-        }
-        if !defaults_or(headers, &self.default_headers, "accept-encoding") {
-            builder = builder.header("accept-encoding", "gzip");
-        }
+        let builder = self.request_head(method, url, headers, credentials);
         let built = match body {
             Some((content_type, data)) => builder
                 .header("content-type", content_type.as_str())
@@ -745,6 +686,62 @@ impl HttpClient {
                     }
                     error => self.failure(url, error),
                 })?;
+        let body = self.decode(method, url, &mut headers, raw, limit)?;
+        Ok(Received {
+            status: parts.status.as_u16(),
+            headers,
+            body,
+        })
+    }
+
+    /// The request line and headers: the defaults a request does not override, the credential
+    /// only where `credentials` allows it, gzip asked for unless a header says otherwise.
+    fn request_head(
+        &self,
+        method: Method,
+        url: &Url,
+        headers: &[(String, String)],
+        credentials: bool,
+    ) -> ureq::http::request::Builder {
+        let mut builder = ureq::http::Request::builder()
+            .method(method.as_str())
+            .uri(url.as_str());
+        let defaults = self
+            .default_headers
+            .iter()
+            .filter(|(name, _)| !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)));
+        let mut has_authorization = false;
+        for (name, value) in defaults.chain(headers) {
+            if is_sensitive_header(name) {
+                if !credentials {
+                    continue;
+                }
+                has_authorization |= name.eq_ignore_ascii_case("authorization");
+            }
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        if let (true, false, Some(authorization)) =
+            (credentials, has_authorization, &self.authorization)
+        {
+            builder = builder.header("authorization", authorization.expose());
+        }
+        if !defaults_or(headers, &self.default_headers, "accept-encoding") {
+            builder = builder.header("accept-encoding", "gzip");
+        }
+        builder
+    }
+
+    /// The body as the caller sees it: decompressed when the answer is gzip (then the
+    /// `content-encoding` and `content-length` headers, which describe the wire form, are
+    /// dropped), within `limit` either way.
+    fn decode(
+        &self,
+        method: Method,
+        url: &Url,
+        headers: &mut Vec<(String, String)>,
+        raw: Vec<u8>,
+        limit: u64,
+    ) -> Result<Vec<u8>, Failure> {
         let gzipped = headers.iter().any(|(name, value)| {
             name == "content-encoding"
                 && matches!(
@@ -752,31 +749,22 @@ impl HttpClient {
                     "gzip" | "x-gzip"
                 )
         });
-        let body = if gzipped {
-            let body = gunzip(&raw, limit).map_err(|cause| match cause {
-                Gunzip::TooLarge => Failure::Fatal(self.too_large(
-                    method,
-                    url,
-                    Some(("gzip", raw.len() as u64)),
-                    limit,
-                )),
-                Gunzip::Corrupt(cause) => Failure::Transport {
-                    kind: TransportKind::Dropped,
-                    url: self.shown(url),
-                    cause: format!("the gzip-compressed answer is corrupt: {cause}"),
-                },
-            })?;
-            // The body is handed over decompressed: these describe the wire form only.
-            headers.retain(|(name, _)| name != "content-encoding" && name != "content-length");
-            body
-        } else {
-            raw
-        };
-        Ok(Received {
-            status: parts.status.as_u16(),
-            headers,
-            body,
-        })
+        if !gzipped {
+            return Ok(raw);
+        }
+        let body = gunzip(&raw, limit).map_err(|cause| match cause {
+            Gunzip::TooLarge => {
+                Failure::Fatal(self.too_large(method, url, Some(("gzip", raw.len() as u64)), limit))
+            }
+            Gunzip::Corrupt(cause) => Failure::Transport {
+                kind: TransportKind::Dropped,
+                url: self.shown(url),
+                cause: format!("the gzip-compressed answer is corrupt: {cause}"),
+            },
+        })?;
+        // The body is handed over decompressed: these describe the wire form only.
+        headers.retain(|(name, _)| name != "content-encoding" && name != "content-length");
+        Ok(body)
     }
 
     fn failure(&self, url: &Url, error: ureq::Error) -> Failure {
@@ -968,4 +956,47 @@ pub(crate) fn scale_from(value: Option<String>) -> Result<Option<f64>, Error> {
             value,
             reason,
         })
+}
+
+/// The API root's own rules: http(s) with a host, no query or fragment, no user information.
+fn check_api_base(api_base: &Url, shown: &str) -> Result<(), Error> {
+    let invalid = |reason: &str| {
+        Err(Error::InvalidUrl {
+            url: shown.to_owned(),
+            reason: reason.into(),
+        })
+    };
+    if !matches!(api_base.scheme(), "http" | "https") || api_base.host_str().is_none() {
+        return invalid("the API URL must be an http(s) URL with a host");
+    }
+    if api_base.query().is_some() || api_base.fragment().is_some() {
+        return invalid("the API URL must not have a query or fragment");
+    }
+    if !api_base.username().is_empty() || api_base.password().is_some() {
+        return invalid(
+            "the API URL must not carry a user name or password; pass credentials \
+             through the token options",
+        );
+    }
+    Ok(())
+}
+
+/// The ureq agent: statuses as data, no redirects of its own, the timeouts and TLS roots.
+fn agent(user_agent: &str, timeouts: &super::Timeouts, tls_roots: TlsRoots) -> ureq::Agent {
+    let mut tls = ureq::tls::TlsConfig::builder();
+    if tls_roots == TlsRoots::Platform {
+        tls = tls.root_certs(ureq::tls::RootCerts::PlatformVerifier);
+    }
+    ureq::Agent::config_builder()
+        // Statuses are data for the caller, not errors.
+        .http_status_as_error(false)
+        // Redirects are followed here, where the credential rules live (module docs).
+        .max_redirects(0)
+        .user_agent(user_agent)
+        .timeout_resolve(Some(timeouts.connect))
+        .timeout_connect(Some(timeouts.connect))
+        .timeout_global(Some(timeouts.request))
+        .tls_config(tls.build())
+        .build()
+        .new_agent()
 }
