@@ -23,6 +23,7 @@ pub enum Command {
     Changes(ChangesArgs),
     /// Commit what changed since the last build onto the sync branch and open or update a pull
     /// request.
+    #[command(after_help = SYNC_ENVIRONMENT)]
     Sync(Box<SyncArgs>),
     /// Run as the GitHub Action: `gensync sync` with flags from the `INPUT_*` variables, outputs
     /// to `$GITHUB_OUTPUT` and a summary to `$GITHUB_STEP_SUMMARY` (see action.yml).
@@ -38,6 +39,18 @@ pub enum Command {
     #[command(subcommand)]
     Repo(RepoCommand),
 }
+
+/// The variables `gensync sync --help` lists besides those of its flags. A flag's own variable
+/// (`[env: GENSYNC_STRATEGY]`) is read by [`crate::settings`], not by clap, so that a bad value
+/// names the variable and its source stays known; a test checks that `--help` names every
+/// `GENSYNC_*` variable of [`crate::env`].
+const SYNC_ENVIRONMENT: &str = "Environment:
+  GENSYNC_HTTP_TIMEOUT           seconds allowed for one HTTP exchange (default 60)
+  GENSYNC_RETRY_SCALE            multiplies every retry wait (default 1; tests use 0.001)
+  GENSYNC_RESULTS_DIR            Bitbucket Pipelines: where gensync.env and gensync.json go
+  GENSYNC_WORKFLOW_TOKEN_IN_USE  set by action.yml: the token input is the workflow's GITHUB_TOKEN
+Precedence: flag > environment > gensync.toml > default. Exit statuses: 0 success, 1 failure,
+2 usage, 3 the commit landed but the pull-request step failed.";
 
 /// `gensync config`.
 #[derive(Debug, Subcommand)]
@@ -259,10 +272,11 @@ pub enum Strategy {
 /// `gensync sync`.
 #[derive(Debug, clap::Args)]
 pub struct SyncArgs {
-    /// The hosting service [default: github].
+    /// The hosting service [default: github] [env: GENSYNC_PROVIDER].
     #[arg(long, value_enum)]
     pub provider: Option<ProviderKind>,
-    /// The repository: `OWNER/REPO`, or the repository's path with `--provider local`.
+    /// The repository: `OWNER/REPO`, or the repository's path with `--provider local`
+    /// [env: GENSYNC_REPOSITORY].
     #[arg(long, value_name = "OWNER/REPO|PATH")]
     pub repository: Option<String>,
     /// The build output folder (without --config).
@@ -284,17 +298,19 @@ pub struct SyncArgs {
     /// A link to the build, put in a code block in the commit message and pull request.
     #[arg(long, value_name = "URL")]
     pub build_url: Option<String>,
-    /// The branch strategy [default: single].
+    /// The branch strategy [default: single] [env: GENSYNC_STRATEGY].
     #[arg(long, value_enum)]
     pub strategy: Option<Strategy>,
-    /// The sync branch name template (`{id}`, `{service}`); default per strategy.
+    /// The sync branch name template (`{id}`, `{service}`); default per strategy
+    /// [env: GENSYNC_BRANCH].
     #[arg(long, value_name = "TEMPLATE")]
     pub branch: Option<String>,
     /// A service name, for `{service}` in the branch template; with --config, the services to
     /// sync (repeatable; default: all).
     #[arg(long, value_name = "NAME")]
     pub service: Vec<String>,
-    /// The pull requests' base branch (default: the repository's default branch).
+    /// The pull requests' base branch (default: the repository's default branch)
+    /// [env: GENSYNC_BASE].
     #[arg(long, value_name = "BRANCH")]
     pub base: Option<String>,
     /// The REST API root [default: GitHub: $GITHUB_API_URL or `https://api.github.com`
@@ -305,11 +321,12 @@ pub struct SyncArgs {
     /// The GraphQL endpoint (default: derived from --api-url).
     #[arg(long, env = crate::env::GITHUB_GRAPHQL_URL, value_name = "URL")]
     pub graphql_url: Option<String>,
-    /// How commits are made [default: rest].
+    /// How commits are made [default: rest] [env: GENSYNC_COMMIT_MODE].
     #[arg(long, value_enum)]
     pub commit_mode: Option<crate::providers::github::CommitMode>,
     /// Commit author and committer, `Name <email>` (default: the token's identity, which
-    /// GitHub signs as verified; `gensync <gensync@localhost>` in a local repository).
+    /// GitHub signs as verified; `gensync <gensync@localhost>` in a local repository)
+    /// [env: GENSYNC_AUTHOR].
     #[arg(long, value_name = "NAME <EMAIL>")]
     pub author: Option<String>,
     /// Authenticate as this GitHub App (with its private key from --app-private-key-file or
@@ -400,6 +417,33 @@ mod tests {
             ["bug", "generated", "docs"]
         );
         assert!(super::comma_list(&[" , "]).is_empty());
+    }
+
+    #[test]
+    fn sync_help_names_every_gensync_variable() {
+        use clap::CommandFactory as _;
+        let help = super::Cli::command()
+            .find_subcommand_mut("sync")
+            .expect("sync")
+            .render_long_help()
+            .to_string();
+        // Help text wraps: compare with every run of white space as one space.
+        let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        let source = include_str!("env.rs");
+        let names: Vec<&str> = source
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .filter(|s| s.starts_with("GENSYNC_"))
+            .collect();
+        assert!(names.len() >= 11, "{names:?}");
+        for name in names {
+            let shown = format!("[env: {name}]");
+            assert!(
+                help.contains(&shown) || help.contains(&format!(" {name} ")),
+                "`gensync sync --help` does not name {name}:\n{help}"
+            );
+        }
     }
 
     #[test]
