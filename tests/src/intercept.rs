@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use crate::cors::CorsPolicy;
 use crate::fault::{FaultAction, Faults};
 use crate::git::{BareRepo, FileChange, Signature, MODE_FILE};
 use crate::http::{Reply, Request, Response};
@@ -31,10 +32,28 @@ pub trait Intercepted {
     ) -> Result<(), String>;
     /// Headers the provider puts on every answer (a request id), set on canned answers too.
     fn stamp(&self, _response: &mut Response, _seq: u64) {}
+    /// How the provider answers browsers ([`crate::cors`]).
+    fn cors(&self) -> &'static CorsPolicy;
 }
 
-/// Handles one request: faults first, then the provider's answer; both recorded.
+/// Handles one request: a CORS preflight is answered at once (recorded apart, no fault, no
+/// validation); otherwise faults first, then the provider's answer, both recorded, and the
+/// answer carries the provider's CORS headers.
 pub fn serve(emu: &impl Intercepted, request: Request) -> Reply {
+    if crate::cors::is_preflight(&request) {
+        let response = emu.cors().preflight();
+        emu.recorder().push_preflight(&request, response.status);
+        return Reply::Respond(response);
+    }
+    let mut reply = answer(emu, request);
+    if let Reply::Respond(response) = &mut reply {
+        emu.cors().decorate(response);
+    }
+    reply
+}
+
+/// Faults first, then the provider's answer; both recorded.
+fn answer(emu: &impl Intercepted, request: Request) -> Reply {
     let mut entry = RecordedRequest::capture(emu.recorder().next_seq(), &request);
     let mut notes = Vec::new();
     let mut early = None;
@@ -185,7 +204,13 @@ macro_rules! emulator_surface {
                 self.inner.recorder.entries()
             }
 
-            /// Forgets the recorded requests (the record file keeps them).
+            /// The CORS preflights (`OPTIONS`) answered so far: kept apart from
+            /// [`Self::requests`], numbered in their own sequence.
+            pub fn preflights(&self) -> Vec<$crate::record::RecordedRequest> {
+                self.inner.recorder.preflights()
+            }
+
+            /// Forgets the recorded requests and preflights (the record file keeps them).
             pub fn clear_requests(&self) {
                 self.inner.recorder.clear();
             }

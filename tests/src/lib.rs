@@ -8,6 +8,7 @@
 //! - [`record`]: the request record (JSON lines, secrets in `Authorization` never kept);
 //! - [`fault`]: fault-injection rules;
 //! - [`intercept`]: the request path every emulator shares (record, faults, answer);
+//! - [`cors`]: CORS answers to browsers, as each provider's API gives them;
 //! - [`forge`]: an emulator as the provider-neutral end-to-end scenarios see it;
 //! - [`validator`]: the sidecar that checks requests against the providers' official API
 //!   descriptions;
@@ -20,6 +21,7 @@
 
 pub mod bitbucket;
 pub mod cli;
+pub mod cors;
 pub mod fault;
 pub mod forge;
 pub mod git;

@@ -6,7 +6,8 @@
 //! | --- | --- |
 //! | `GET /_emulator/requests` | the request record (JSON array) |
 //! | `GET /_emulator/requests/invalid` | the requests that failed validation |
-//! | `DELETE /_emulator/requests` | forgets the record |
+//! | `GET /_emulator/preflights` | the CORS preflights answered (not in the record) |
+//! | `DELETE /_emulator/requests` | forgets the record (and the preflights) |
 //! | `POST /_emulator/faults` (a [`FaultRule`]) | adds a rule, answers `{"id"}` |
 //! | `DELETE /_emulator/faults` | removes every rule |
 //! | `POST /_emulator/repos` `{"full_name", "empty", "files": {path: text}}` | creates a repository |
@@ -357,6 +358,11 @@ pub fn handle_http(emu: &Emulator, request: &Request) -> Response {
             ("GET", ["requests", "invalid"]) => Ok(Response::json(
                 200,
                 &serde_json::to_value(emu.recorder.invalid()).map_err(|e| (500, e.to_string()))?,
+            )),
+            ("GET", ["preflights"]) => Ok(Response::json(
+                200,
+                &serde_json::to_value(emu.recorder.preflights())
+                    .map_err(|e| (500, e.to_string()))?,
             )),
             ("DELETE", ["requests"]) => {
                 emu.recorder.clear();

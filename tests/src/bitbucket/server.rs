@@ -713,6 +713,10 @@ impl crate::intercept::Intercepted for Emulator {
     ) -> Result<(), String> {
         self.as_another_writer(request, op)
     }
+
+    fn cors(&self) -> &'static crate::cors::CorsPolicy {
+        &crate::cors::BITBUCKET
+    }
 }
 
 #[cfg(test)]

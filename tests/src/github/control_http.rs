@@ -6,7 +6,8 @@
 //! | --- | --- |
 //! | `GET /_emulator/requests` | the request record (JSON array) |
 //! | `GET /_emulator/requests/invalid` | the requests that failed validation |
-//! | `DELETE /_emulator/requests` | forgets the record |
+//! | `GET /_emulator/preflights` | the CORS preflights answered (not in the record) |
+//! | `DELETE /_emulator/requests` | forgets the record (and the preflights) |
 //! | `POST /_emulator/faults` (a [`FaultRule`]) | adds a rule, answers `{"id"}` |
 //! | `GET /_emulator/faults/{id}` | `{"fired": n}` |
 //! | `DELETE /_emulator/faults[/{id}]` | removes all rules (or one) |
@@ -72,6 +73,10 @@ fn route(emu: &Emulator, request: &Request) -> Outcome {
         ("GET", ["requests", "invalid"]) => json(
             200,
             serde_json::to_value(emu.recorder.invalid()).map_err(bad)?,
+        ),
+        ("GET", ["preflights"]) => json(
+            200,
+            serde_json::to_value(emu.recorder.preflights()).map_err(bad)?,
         ),
         ("DELETE", ["requests"]) => {
             emu.recorder.clear();

@@ -563,4 +563,8 @@ impl crate::intercept::Intercepted for Emulator {
     fn stamp(&self, response: &mut Response, seq: u64) {
         response.set_header("x-github-request-id", format!("EMU0:{seq}"));
     }
+
+    fn cors(&self) -> &'static crate::cors::CorsPolicy {
+        &crate::cors::GITHUB
+    }
 }
