@@ -261,7 +261,7 @@ pub fn list_repos(ctx: &mut Ctx<'_>) -> ApiResult {
         .collect();
     let mut values = Vec::new();
     for r in &repos {
-        let git = BareRepo::open(&r.git_dir(&ctx.emu.root));
+        let git = BareRepo::open(&r.git_dir(&ctx.emu.core.root));
         let main = git.head_branch()?;
         values.push(repo_json(ctx, r, Some(&main)));
     }

@@ -169,7 +169,7 @@ impl Ctx<'_> {
     /// The bare repository named in the path.
     pub fn git(&self) -> Result<BareRepo, ApiError> {
         let repo = self.repo()?;
-        Ok(BareRepo::open(&repo.git_dir(&self.emu.root)))
+        Ok(BareRepo::open(&repo.git_dir(&self.emu.core.root)))
     }
 
     /// An API URL for `path` (`/repos/o/r/...`).

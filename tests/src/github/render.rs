@@ -43,7 +43,7 @@ fn is_organisation(ctx: &Ctx<'_>, login: &str) -> bool {
 /// The full repository object, with the caller's `permissions`.
 pub fn repo(ctx: &Ctx<'_>, repo: &RepoState) -> Value {
     let full_name = repo.full_name();
-    let git = crate::git::BareRepo::open(&repo.git_dir(&ctx.emu.root));
+    let git = crate::git::BareRepo::open(&repo.git_dir(&ctx.emu.core.root));
     let default_branch = git.head_branch().unwrap_or_else(|_| "main".into());
     let empty = git.is_empty().unwrap_or(true);
     let (push, admin) = match ctx.token() {
@@ -188,7 +188,7 @@ fn pull_side(ctx: &Ctx<'_>, repo: &RepoState, owner: &str, branch: &str, sha: &s
 pub fn pull(ctx: &Ctx<'_>, repo: &RepoState, pr: &PullRequest) -> Value {
     let full_name = repo.full_name();
     let n = pr.number;
-    let git = crate::git::BareRepo::open(&repo.git_dir(&ctx.emu.root));
+    let git = crate::git::BareRepo::open(&repo.git_dir(&ctx.emu.core.root));
     let head_sha = git
         .branch(&pr.head)
         .ok()

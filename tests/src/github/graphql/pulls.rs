@@ -82,7 +82,7 @@ pub(super) fn update_pull_request(
         }
     }
     let repo = &state.repos[&key];
-    let git = crate::git::BareRepo::open(&repo.git_dir(&emu.root));
+    let git = crate::git::BareRepo::open(&repo.git_dir(&emu.core.root));
     let internal =
         |e: crate::git::Error| FieldError::new("INTERNAL", format!("emulator failure: {e}"));
     let mut updated = repo.pull(number).expect("found above").clone();

@@ -161,7 +161,7 @@ impl<'a, 's> Reader<'a, 's> {
     }
 
     fn git(&self, repo: &RepoState) -> BareRepo {
-        BareRepo::open(&repo.git_dir(&self.emu.root))
+        BareRepo::open(&repo.git_dir(&self.emu.core.root))
     }
 
     fn repository_field(
@@ -396,7 +396,7 @@ fn tree_entry(git: &BareRepo, commit: &Oid, path: &str) -> Result<Value, FieldEr
 pub(super) fn pull_data(emu: &Emulator, repo: &RepoState, pr: &PullRequest) -> Value {
     let full = repo.full_name();
     let n = pr.number;
-    let git = BareRepo::open(&repo.git_dir(&emu.root));
+    let git = BareRepo::open(&repo.git_dir(&emu.core.root));
     let head = |branch: &str, fallback: &str| {
         git.branch(branch)
             .ok()
