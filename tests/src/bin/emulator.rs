@@ -259,3 +259,23 @@ fn bitbucket_config(cli: &Cli) -> anyhow::Result<BitbucketConfig> {
     }
     Ok(config)
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::ValueEnum as _;
+
+    /// The registry of emulators (`gensync_tests::emulator::PROVIDERS`) and the binary's
+    /// `--provider` values are the same list.
+    #[test]
+    fn every_registered_provider_can_be_run() {
+        let values: Vec<String> = super::Provider::value_variants()
+            .iter()
+            .filter_map(|p| p.to_possible_value().map(|v| v.get_name().to_owned()))
+            .collect();
+        let registered: Vec<&str> = gensync_tests::emulator::PROVIDERS
+            .iter()
+            .map(|(name, _)| *name)
+            .collect();
+        assert_eq!(values, registered);
+    }
+}

@@ -638,12 +638,7 @@ impl Provider for Emulator {
 mod tests {
     use super::*;
 
-    fn segments(path: &str) -> Vec<String> {
-        path.split('/')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect()
-    }
+    use crate::emulator::routes::segments;
 
     #[test]
     fn matches_templates() {

@@ -62,6 +62,14 @@ pub fn match_template(
     (segments.len() == parts.len()).then_some(params)
 }
 
+/// The non-empty segments of `path` as sent (not decoded): what route-table tests match.
+pub fn segments(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Path parameter `name` of `params` (empty when there is none of that name).
 pub fn param<'a>(params: &'a Params, name: &str) -> &'a str {
     params
@@ -73,13 +81,6 @@ pub fn param<'a>(params: &'a Params, name: &str) -> &'a str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn segments(path: &str) -> Vec<String> {
-        path.split('/')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect()
-    }
 
     #[test]
     fn a_greedy_parameter_takes_the_rest_and_may_be_empty_only_when_allowed() {

@@ -118,10 +118,7 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// Path parameter `name` (empty when the route has none of that name).
     pub fn param(&self, name: &str) -> &str {
-        self.params
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map_or("", |(_, v)| v.as_str())
+        crate::emulator::routes::param(&self.params, name)
     }
 
     /// Query parameter `name`.

@@ -377,12 +377,7 @@ pub fn find(method: &str, segments: &[String]) -> Option<(&'static Route, Params
 mod tests {
     use super::*;
 
-    fn segments(path: &str) -> Vec<String> {
-        path.split('/')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect()
-    }
+    use crate::emulator::routes::segments;
 
     #[test]
     fn matches_templates() {
