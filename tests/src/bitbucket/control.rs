@@ -19,6 +19,7 @@ use crate::emulator::control::{
     Outcome,
 };
 pub use crate::emulator::Error;
+use crate::emulator::RepoRecord as _;
 use crate::git::{FileChange, Oid, MODE_EXECUTABLE};
 use crate::http::Request;
 

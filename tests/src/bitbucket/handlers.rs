@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use super::server::{ApiError, ApiResult, Ctx, Emulator, FormBody};
 use super::state::{Comment, PullRequest, PullState, RepoState};
+use crate::emulator::RepoRecord as _;
 use crate::git::{
     BareRepo, Error as GitError, ObjectKind, Oid, RefExpectation, Signature, TreeEdit,
     MODE_EXECUTABLE, MODE_FILE, MODE_SYMLINK,

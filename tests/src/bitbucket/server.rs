@@ -13,6 +13,7 @@ use super::state::{RepoState, State, STATE_FILE};
 use crate::emulator::control::Outcome;
 use crate::emulator::cors::CorsPolicy;
 use crate::emulator::routes::{self, Greedy, Params};
+use crate::emulator::RepoRecord as _;
 use crate::emulator::{Core, Provider};
 use crate::git::{BareRepo, Signature};
 use crate::http::{Request, Response};
@@ -227,15 +228,7 @@ pub static ROUTES: &[Route] = &[
     ),
 ];
 
-impl crate::emulator::routes::Operation for Route {
-    fn method(&self) -> &'static str {
-        self.method
-    }
-
-    fn template(&self) -> &'static str {
-        self.template
-    }
-}
+crate::route_operation!(Route);
 
 /// Parameters that take the rest of the path, slashes included; `src/{commit}/` lists the root
 /// folder: an empty path.

@@ -2,8 +2,6 @@
 //! pull requests with their comments, kept in the core's state file
 //! ([`crate::emulator::State`]). No secret is kept here.
 
-use std::path::{Path, PathBuf};
-
 use serde::{Deserialize, Serialize};
 
 /// File name of the state in the root directory.
@@ -44,27 +42,12 @@ pub struct RepoState {
 }
 
 impl crate::emulator::RepoRecord for RepoState {
-    fn full_name(&self) -> String {
-        RepoState::full_name(self)
-    }
-
-    fn git_dir(&self, root: &Path) -> PathBuf {
-        RepoState::git_dir(self, root)
+    fn owner_and_name(&self) -> (&str, &str) {
+        (&self.workspace, &self.slug)
     }
 }
 
 impl RepoState {
-    /// `workspace/slug`.
-    pub fn full_name(&self) -> String {
-        format!("{}/{}", self.workspace, self.slug)
-    }
-
-    /// Where its bare repository lives under `root`.
-    pub fn git_dir(&self, root: &Path) -> PathBuf {
-        root.join(&self.workspace)
-            .join(format!("{}.git", self.slug))
-    }
-
     /// Pull request `id`.
     pub fn pull(&self, id: u64) -> Option<&PullRequest> {
         self.pulls.iter().find(|p| p.id == id)

@@ -13,6 +13,23 @@ pub trait Operation: Sync + 'static {
     fn template(&self) -> &'static str;
 }
 
+/// Implements [`Operation`] for a route type with `method` and `template` fields.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! route_operation {
+    ($route:ty) => {
+        impl $crate::emulator::routes::Operation for $route {
+            fn method(&self) -> &'static str {
+                self.method
+            }
+
+            fn template(&self) -> &'static str {
+                self.template
+            }
+        }
+    };
+}
+
 /// The parameters that take the rest of the path, slashes included (`heads/feature/x`), when
 /// they end a template.
 #[derive(Debug, Clone, Copy)]

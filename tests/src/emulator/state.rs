@@ -11,12 +11,18 @@ use serde::{Deserialize, Serialize};
 
 /// What the core needs of a provider's repository record.
 pub trait RepoRecord: Clone + Serialize + DeserializeOwned + Send + 'static {
+    /// Its owner (GitHub) or workspace (Bitbucket), and its name or slug, as created.
+    fn owner_and_name(&self) -> (&str, &str);
+
     /// `owner/name` (or `workspace/slug`), as created.
-    fn full_name(&self) -> String;
+    fn full_name(&self) -> String {
+        let (owner, name) = self.owner_and_name();
+        format!("{owner}/{name}")
+    }
+
     /// Where its bare repository lives under `root`: `{root}/{owner}/{name}.git`.
     fn git_dir(&self, root: &Path) -> PathBuf {
-        let full_name = self.full_name();
-        let (owner, name) = full_name.split_once('/').unwrap_or(("", &full_name));
+        let (owner, name) = self.owner_and_name();
         root.join(owner).join(format!("{name}.git"))
     }
 }

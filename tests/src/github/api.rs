@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use super::config::{AppConfig, TokenConfig};
 use super::server::Emulator;
 use super::state::{RepoState, State};
+use crate::emulator::RepoRecord as _;
 use crate::git::BareRepo;
 use crate::http::{Request, Response};
 

@@ -8,6 +8,7 @@ use super::server::Emulator;
 use super::state::{PullState, RepoState, State};
 use crate::emulator::control::{init_repo, split_name, Merge};
 use crate::emulator::Error;
+use crate::emulator::RepoRecord as _;
 use crate::git::{
     FileChange, Oid, RefExpectation, Signature, MODE_EXECUTABLE, MODE_FILE, MODE_SYMLINK,
 };

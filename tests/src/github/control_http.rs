@@ -23,6 +23,7 @@ use super::control::{self, MergeMethod, RepoSpec};
 use super::server::Emulator;
 use crate::emulator::control::{bad, changes, failed, json, unknown, Outcome};
 use crate::emulator::Error;
+use crate::emulator::RepoRecord as _;
 use crate::git::Oid;
 use crate::http::{Request, Response};
 

@@ -27,6 +27,7 @@ use super::config::{Access, TokenKind};
 use super::git_data::{decode_base64, web_flow};
 use super::server::Emulator;
 use super::state::State;
+use crate::emulator::RepoRecord as _;
 use crate::git::{BareRepo, EditError, Oid, RefExpectation, Signature, TreeEdit, MODE_FILE};
 
 /// One GraphQL request.

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use super::api::Ctx;
 use super::config::stable_id;
 use super::state::{Comment, PullRequest, RepoState};
+use crate::emulator::RepoRecord as _;
 use crate::git::{Commit, Signature};
 
 /// The simple user object of `login` (a bot, an organisation or a person).

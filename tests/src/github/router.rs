@@ -352,15 +352,7 @@ pub static ROUTES: &[Route] = &[
     ),
 ];
 
-impl crate::emulator::routes::Operation for Route {
-    fn method(&self) -> &'static str {
-        self.method
-    }
-
-    fn template(&self) -> &'static str {
-        self.template
-    }
-}
+crate::route_operation!(Route);
 
 /// Parameters that take the rest of the path, slashes included (`heads/feature/x`).
 const GREEDY: Greedy = Greedy {

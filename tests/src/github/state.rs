@@ -4,7 +4,6 @@
 //! memory only.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -44,26 +43,12 @@ pub struct RepoState {
 }
 
 impl crate::emulator::RepoRecord for RepoState {
-    fn full_name(&self) -> String {
-        RepoState::full_name(self)
-    }
-
-    fn git_dir(&self, root: &Path) -> PathBuf {
-        RepoState::git_dir(self, root)
+    fn owner_and_name(&self) -> (&str, &str) {
+        (&self.owner, &self.name)
     }
 }
 
 impl RepoState {
-    /// `owner/name`.
-    pub fn full_name(&self) -> String {
-        format!("{}/{}", self.owner, self.name)
-    }
-
-    /// Where its bare repository lives under `root`.
-    pub fn git_dir(&self, root: &Path) -> PathBuf {
-        root.join(&self.owner).join(format!("{}.git", self.name))
-    }
-
     /// Pull request `number`.
     pub fn pull(&self, number: u64) -> Option<&PullRequest> {
         self.pulls.iter().find(|p| p.number == number)

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use super::read::{actor, pull_data};
 use super::FieldError;
+use crate::emulator::RepoRecord as _;
 use crate::github::api::Caller;
 use crate::github::config::{Access, TokenConfig, TokenKind};
 use crate::github::server::Emulator;

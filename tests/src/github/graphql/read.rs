@@ -12,6 +12,7 @@ use graphql_parser::query::{Field, SelectionSet};
 use serde_json::{json, Map, Value};
 
 use super::{collect_fields, project, to_json, FieldError, Fragments};
+use crate::emulator::RepoRecord as _;
 use crate::git::{BareRepo, ObjectKind, Oid};
 use crate::github::api::Caller;
 use crate::github::config::stable_id;
