@@ -14,9 +14,13 @@
 //! 2. **Its API description**: [`Provider::SPEC`], the name under which the validator
 //!    (`tests/validator/validator.mjs`, installed by `tests/validator/install.sh`) finds the
 //!    official description requests are checked against.
-//! 3. **One line in the registry** [`PROVIDERS`] (which the emulator binary's `--provider`
-//!    lists), and an implementation of [`Provider`]: its name, its CORS policy, its repository
-//!    record type, how it answers a request and which repository a request is about.
+//! 3. **One line in the registry** [`PROVIDERS`], and an implementation of [`Provider`]: its
+//!    name, its CORS policy, its repository record ([`RepoRecord`]: owner and name), how it
+//!    answers a request, which repository a request is about, its own control routes. Its
+//!    public type is then `pub type XEmulator = Running<Emulator>` with its own seeding and
+//!    URL methods. Outside its module: `pub mod x;` in `lib.rs`, and in the emulator binary
+//!    (`src/bin/emulator.rs`) its `--provider` value (a test checks it against [`PROVIDERS`]),
+//!    its flags and a `Seed` impl.
 //!
 //! Everything else (starting on a port or a temporary root, the record, faults, preflights,
 //! the control endpoint's record and fault routes, seeding bare repositories, saving the state
