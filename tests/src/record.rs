@@ -90,6 +90,8 @@ pub struct Recorder {
     seq: AtomicU64,
     entries: Mutex<Vec<RecordedRequest>>,
     file: Option<Mutex<File>>,
+    /// CORS preflights: not API requests, so neither in `entries` nor in the file.
+    preflights: Mutex<Vec<RecordedRequest>>,
 }
 
 impl Recorder {
@@ -103,6 +105,7 @@ impl Recorder {
             seq: AtomicU64::new(0),
             entries: Mutex::new(Vec::new()),
             file,
+            preflights: Mutex::new(Vec::new()),
         })
     }
 
@@ -129,9 +132,13 @@ impl Recorder {
         entries
     }
 
-    /// Forgets the in-memory entries (the file keeps them).
+    /// Forgets the in-memory entries and preflights (the file keeps the entries).
     pub fn clear(&self) {
         self.lock().clear();
+        self.preflights
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     /// Entries that failed validation against the official description.
@@ -156,6 +163,23 @@ impl Recorder {
             entry.invalid = None;
         }
         taken
+    }
+
+    /// Keeps a CORS preflight (answered `status`) apart from the API requests: numbered from 1
+    /// in a sequence of its own, never in [`Recorder::entries`] nor in the record file.
+    pub fn push_preflight(&self, request: &Request, status: u16) {
+        let mut preflights = self.preflights.lock().unwrap_or_else(|p| p.into_inner());
+        let mut entry = RecordedRequest::capture(preflights.len() as u64 + 1, request);
+        entry.status = Some(status);
+        preflights.push(entry);
+    }
+
+    /// The CORS preflights answered so far, in arrival order.
+    pub fn preflights(&self) -> Vec<RecordedRequest> {
+        self.preflights
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<RecordedRequest>> {

@@ -15,6 +15,9 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
 use clap::{Parser, ValueEnum};
+use gensync_tests::bitbucket::{
+    BitbucketConfig, BitbucketEmulator, CredentialConfig, RepoSpec as BbRepoSpec, Scopes,
+};
 use gensync_tests::github::{
     AppConfig, GithubConfig, GithubEmulator, Permissions, RepoSpec, TokenConfig,
 };
@@ -76,11 +79,103 @@ struct Cli {
     no_validate: bool,
 }
 
+/// What the binary does with a started emulator, whichever the provider.
+trait Served {
+    /// Whether `full_name` exists.
+    fn has_repo(&self, full_name: &str) -> bool;
+    /// Creates `full_name` (`empty`: without commits).
+    fn seed(&self, full_name: &str, empty: bool) -> anyhow::Result<()>;
+    /// The client's base URL (printed first), then `(label, value)` lines for stderr.
+    fn urls(&self) -> (String, Vec<(&'static str, String)>);
+    /// The root directory and the validated descriptions.
+    fn about(&self) -> (PathBuf, Option<String>);
+}
+
+impl<P: gensync_tests::emulator::Provider> Served for gensync_tests::emulator::Running<P>
+where
+    Self: Seed,
+{
+    fn has_repo(&self, full_name: &str) -> bool {
+        self.git(full_name).is_ok()
+    }
+
+    fn seed(&self, full_name: &str, empty: bool) -> anyhow::Result<()> {
+        Seed::create(self, full_name, empty).with_context(|| format!("creating {full_name}"))
+    }
+
+    fn urls(&self) -> (String, Vec<(&'static str, String)>) {
+        Seed::urls(self)
+    }
+
+    fn about(&self) -> (PathBuf, Option<String>) {
+        (self.root().to_owned(), self.validator_versions())
+    }
+}
+
+/// The provider-specific part of [`Served`]: each provider's own repository spec and URLs.
+trait Seed {
+    fn create(&self, full_name: &str, empty: bool) -> Result<(), gensync_tests::emulator::Error>;
+    fn urls(&self) -> (String, Vec<(&'static str, String)>);
+}
+
+impl Seed for GithubEmulator {
+    fn create(&self, full_name: &str, empty: bool) -> Result<(), gensync_tests::emulator::Error> {
+        let spec = RepoSpec::new(full_name);
+        self.create_repo(&if empty { spec.empty() } else { spec })
+    }
+
+    fn urls(&self) -> (String, Vec<(&'static str, String)>) {
+        let lines = vec![
+            ("GraphQL", self.graphql_url().to_owned()),
+            ("web", self.web_url().to_owned()),
+        ];
+        (self.base_url().to_owned(), lines)
+    }
+}
+
+impl Seed for BitbucketEmulator {
+    fn create(&self, full_name: &str, empty: bool) -> Result<(), gensync_tests::emulator::Error> {
+        let spec = BbRepoSpec::new(full_name);
+        self.create_repo(&if empty { spec.empty() } else { spec })
+    }
+
+    fn urls(&self) -> (String, Vec<(&'static str, String)>) {
+        (self.api_url().to_owned(), vec![("OAuth", self.token_url())])
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    match cli.provider {
-        Provider::Github => run_github(cli),
-        Provider::Bitbucket => run_bitbucket(cli),
+    let emulator: Box<dyn Served> = match cli.provider {
+        Provider::Github => Box::new(
+            GithubEmulator::start(github_config(&cli)?).context("starting the GitHub emulator")?,
+        ),
+        Provider::Bitbucket => Box::new(
+            BitbucketEmulator::start(bitbucket_config(&cli)?)
+                .context("starting the Bitbucket emulator")?,
+        ),
+    };
+    for spec in &cli.repos {
+        let (name, empty) = match spec.strip_suffix(":empty") {
+            Some(name) => (name, true),
+            None => (spec.as_str(), false),
+        };
+        if !emulator.has_repo(name) {
+            emulator.seed(name, empty)?;
+        }
+    }
+    let (base, lines) = emulator.urls();
+    println!("{base}");
+    for (label, url) in lines {
+        eprintln!("{:<9}{url}", format!("{label}:"));
+    }
+    let (root, versions) = emulator.about();
+    eprintln!("root:    {}", root.display());
+    if let Some(versions) = versions {
+        eprintln!("validating against {versions}");
+    }
+    loop {
+        std::thread::park();
     }
 }
 
@@ -94,7 +189,7 @@ fn split_permissions(spec: &str) -> anyhow::Result<(&str, Permissions)> {
     }
 }
 
-fn run_github(cli: Cli) -> anyhow::Result<()> {
+fn github_config(cli: &Cli) -> anyhow::Result<GithubConfig> {
     let mut config = GithubConfig::default().root(&cli.root);
     config.port = cli.port;
     config.record = cli.record.clone();
@@ -128,39 +223,10 @@ fn run_github(cli: Cli) -> anyhow::Result<()> {
             .with_context(|| format!("reading the App key {keyfile}"))?;
         config.apps.push(AppConfig::new(id, slug, &key, account));
     }
-    let emulator = GithubEmulator::start(config).context("starting the GitHub emulator")?;
-    for spec in &cli.repos {
-        let (name, empty) = match spec.strip_suffix(":empty") {
-            Some(name) => (name, true),
-            None => (spec.as_str(), false),
-        };
-        if emulator.git(name).is_ok() {
-            continue;
-        }
-        let mut repo = RepoSpec::new(name);
-        if empty {
-            repo = repo.empty();
-        }
-        emulator
-            .create_repo(&repo)
-            .with_context(|| format!("creating {name}"))?;
-    }
-    println!("{}", emulator.base_url());
-    eprintln!("GraphQL: {}", emulator.graphql_url());
-    eprintln!("web:     {}", emulator.web_url());
-    eprintln!("root:    {}", emulator.root().display());
-    if let Some(versions) = emulator.validator_versions() {
-        eprintln!("validating against {versions}");
-    }
-    loop {
-        std::thread::park();
-    }
+    Ok(config)
 }
 
-fn run_bitbucket(cli: Cli) -> anyhow::Result<()> {
-    use gensync_tests::bitbucket::{
-        BitbucketConfig, BitbucketEmulator, CredentialConfig, RepoSpec as BbRepoSpec, Scopes,
-    };
+fn bitbucket_config(cli: &Cli) -> anyhow::Result<BitbucketConfig> {
     let mut config = BitbucketConfig::default().root(&cli.root);
     config.port = cli.port;
     config.record = cli.record.clone();
@@ -191,30 +257,25 @@ fn run_bitbucket(cli: Cli) -> anyhow::Result<()> {
             .credentials
             .push(CredentialConfig::oauth_consumer(key, secret));
     }
-    let emulator = BitbucketEmulator::start(config).context("starting the Bitbucket emulator")?;
-    for spec in &cli.repos {
-        let (name, empty) = match spec.strip_suffix(":empty") {
-            Some(name) => (name, true),
-            None => (spec.as_str(), false),
-        };
-        if emulator.git(name).is_ok() {
-            continue;
-        }
-        let mut repo = BbRepoSpec::new(name);
-        if empty {
-            repo = repo.empty();
-        }
-        emulator
-            .create_repo(&repo)
-            .with_context(|| format!("creating {name}"))?;
-    }
-    println!("{}", emulator.api_url());
-    eprintln!("OAuth:   {}", emulator.token_url());
-    eprintln!("root:    {}", emulator.root().display());
-    if let Some(versions) = emulator.validator_versions() {
-        eprintln!("validating against {versions}");
-    }
-    loop {
-        std::thread::park();
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::ValueEnum as _;
+
+    /// The registry of emulators (`gensync_tests::emulator::PROVIDERS`) and the binary's
+    /// `--provider` values are the same list.
+    #[test]
+    fn every_registered_provider_can_be_run() {
+        let values: Vec<String> = super::Provider::value_variants()
+            .iter()
+            .filter_map(|p| p.to_possible_value().map(|v| v.get_name().to_owned()))
+            .collect();
+        let registered: Vec<&str> = gensync_tests::emulator::PROVIDERS
+            .iter()
+            .map(|(name, _)| *name)
+            .collect();
+        assert_eq!(values, registered);
     }
 }

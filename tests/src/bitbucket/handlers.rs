@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use super::server::{ApiError, ApiResult, Ctx, Emulator, FormBody};
 use super::state::{Comment, PullRequest, PullState, RepoState};
+use crate::emulator::RepoRecord as _;
 use crate::git::{
     BareRepo, Error as GitError, ObjectKind, Oid, RefExpectation, Signature, TreeEdit,
     MODE_EXECUTABLE, MODE_FILE, MODE_SYMLINK,
@@ -261,7 +262,7 @@ pub fn list_repos(ctx: &mut Ctx<'_>) -> ApiResult {
         .collect();
     let mut values = Vec::new();
     for r in &repos {
-        let git = BareRepo::open(&r.git_dir(&ctx.emu.root));
+        let git = BareRepo::open(&r.git_dir(&ctx.emu.core.root));
         let main = git.head_branch()?;
         values.push(repo_json(ctx, r, Some(&main)));
     }

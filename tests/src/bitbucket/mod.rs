@@ -43,75 +43,32 @@ pub mod multipart;
 mod server;
 pub mod state;
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
 pub use config::{BitbucketConfig, CredentialConfig, CredentialKind, Scopes};
 pub use control::{Error, MergeMethod, RepoSpec};
+pub use server::Emulator;
 pub use state::{Comment, PullRequest, PullState};
 
-use crate::git::{BareRepo, FileChange, Oid, RefExpectation, Signature};
-use crate::http::Server;
-use crate::record::Recorder;
-use crate::validator::Validator;
-use server::Emulator;
+use crate::emulator::{Running, Setup};
+use crate::git::{FileChange, Oid, RefExpectation};
 
-/// A running Bitbucket emulator. Stops serving when dropped; a temporary root is removed then.
-pub struct BitbucketEmulator {
-    server: Server,
-    inner: Arc<Emulator>,
-    _temp: Option<tempfile::TempDir>,
-}
+/// A running Bitbucket emulator ([`Running`] has the record, faults and repository access every
+/// emulator shares). Stops serving when dropped; a temporary root is removed then.
+pub type BitbucketEmulator = Running<Emulator>;
 
 /// Starting and addresses.
-impl BitbucketEmulator {
+impl Running<Emulator> {
     /// Starts serving on `127.0.0.1` with `config`. Fails when validation is on and the
     /// validator (with Bitbucket's description) is not installed (run `tests/validator/install.sh`).
     pub fn start(config: BitbucketConfig) -> Result<BitbucketEmulator, Error> {
-        let (root, temp) = match &config.root {
-            Some(root) => (root.clone(), None),
-            None => {
-                let temp = tempfile::Builder::new()
-                    .prefix("bitbucket-emulator")
-                    .tempdir()
-                    .map_err(|source| Error::Root {
-                        path: std::env::temp_dir(),
-                        source,
-                    })?;
-                (temp.path().to_owned(), Some(temp))
-            }
+        let setup = Setup {
+            root: config.root.as_deref(),
+            port: config.port,
+            record: config.record.as_deref(),
+            validate: config.validate,
+            validator_dir: &config.validator_dir,
         };
-        std::fs::create_dir_all(&root).map_err(|source| Error::Root {
-            path: root.clone(),
-            source,
-        })?;
-        let validator = if config.validate {
-            let v = Validator::shared(&config.validator_dir)?;
-            v.require("bitbucket")?;
-            Some(v)
-        } else {
-            None
-        };
-        let recorder = Recorder::new(config.record.as_deref()).map_err(|source| Error::Record {
-            path: config.record.clone().unwrap_or_default(),
-            source,
-        })?;
-        let port = config.port;
-        let listen = |source| Error::Listen { port, source };
-        let listener = TcpListener::bind(("127.0.0.1", port)).map_err(listen)?;
-        let port = listener.local_addr().map_err(listen)?.port();
-        let inner = Arc::new(
-            Emulator::new(config, root.clone(), port, recorder, validator)
-                .map_err(|source| Error::Root { path: root, source })?,
-        );
-        let handler = Arc::clone(&inner);
-        let server = Server::start(listener, Arc::new(move |request| handler.handle(request)))
-            .map_err(listen)?;
-        Ok(BitbucketEmulator {
-            server,
-            inner,
-            _temp: temp,
+        Running::serve(setup, |core, port| {
+            Emulator::new(config.clone(), core, port)
         })
     }
 
@@ -129,47 +86,14 @@ impl BitbucketEmulator {
     pub fn web_url(&self) -> &str {
         &self.inner.web
     }
-
-    /// The port served on.
-    pub fn port(&self) -> u16 {
-        self.server.addr().port()
-    }
-
-    /// The root directory of repositories and state.
-    pub fn root(&self) -> &Path {
-        &self.inner.root
-    }
-
-    /// The version of Bitbucket's description requests are validated against.
-    pub fn validator_versions(&self) -> Option<String> {
-        self.inner
-            .validator
-            .as_ref()
-            .map(|v| v.versions().to_owned())
-    }
 }
 
 /// Seeding and acting as other people (test control).
-impl BitbucketEmulator {
+impl Running<Emulator> {
     /// Creates a repository.
     pub fn create_repo(&self, spec: &RepoSpec) -> Result<(), Error> {
-        let mut state = self.inner.lock_state();
+        let mut state = self.inner.core.lock_state();
         control::create_repo(&self.inner, &mut state, spec).map(drop)
-    }
-
-    /// The bare repository of `full_name`, for checks with git.
-    pub fn git(&self, full_name: &str) -> Result<BareRepo, Error> {
-        control::git(&self.inner, &self.inner.lock_state(), full_name)
-    }
-
-    /// The directory of `full_name`'s bare repository.
-    pub fn git_dir(&self, full_name: &str) -> Result<PathBuf, Error> {
-        Ok(self.git(full_name)?.git_dir().to_owned())
-    }
-
-    /// The head of `branch`, if it exists.
-    pub fn branch_head(&self, full_name: &str, branch: &str) -> Result<Option<Oid>, Error> {
-        Ok(self.git(full_name)?.branch(branch)?)
     }
 
     /// "Another Person" commits `changes` on `branch`; returns the commit.
@@ -180,7 +104,7 @@ impl BitbucketEmulator {
         changes: &[FileChange],
         message: &str,
     ) -> Result<Oid, Error> {
-        let author = Signature::now("Another Person", "another.person@example.com");
+        let author = crate::emulator::control::person_signature();
         Ok(self
             .git(full_name)?
             .commit_files(branch, changes, message, &author)?)
@@ -198,14 +122,14 @@ impl BitbucketEmulator {
     /// Adds a branch restriction: nobody may push to (nor create) branches matching
     /// `pattern` (`*` wildcards) through the API.
     pub fn restrict_pushes(&self, full_name: &str, pattern: &str) -> Result<(), Error> {
-        let mut state = self.inner.lock_state();
+        let mut state = self.inner.core.lock_state();
         let repo = state
             .repo_mut(full_name)
             .ok_or_else(|| Error::UnknownRepo {
                 name: full_name.to_owned(),
             })?;
         repo.push_restrictions.push(pattern.to_owned());
-        self.inner.save(&state).map_err(Error::Save)
+        self.inner.core.save(&state).map_err(Error::Save)
     }
 
     /// Deletes `branch` (as after merging its pull request).
@@ -224,7 +148,7 @@ impl BitbucketEmulator {
     pub fn merge_pull(&self, full_name: &str, id: u64, method: MergeMethod) -> Result<Oid, Error> {
         control::merge_pull(
             &self.inner,
-            &mut self.inner.lock_state(),
+            &mut self.inner.core.lock_state(),
             full_name,
             id,
             method,
@@ -233,26 +157,20 @@ impl BitbucketEmulator {
 
     /// The pull requests of `full_name`, oldest first.
     pub fn pulls(&self, full_name: &str) -> Result<Vec<PullRequest>, Error> {
-        let state = self.inner.lock_state();
+        let state = self.inner.core.lock_state();
         let repo = state.repo(full_name).ok_or_else(|| Error::UnknownRepo {
             name: full_name.to_owned(),
         })?;
         Ok(repo.pulls.clone())
     }
 
-    /// The repositories, as `workspace/slug`.
-    pub fn repos(&self) -> Vec<String> {
-        self.inner
-            .lock_state()
-            .repos
-            .values()
-            .map(|r| r.full_name())
-            .collect()
-    }
-
     /// Whether `full_name` is private.
     pub fn is_private(&self, full_name: &str) -> Option<bool> {
-        self.inner.lock_state().repo(full_name).map(|r| r.private)
+        self.inner
+            .core
+            .lock_state()
+            .repo(full_name)
+            .map(|r| r.private)
     }
 
     /// Accepts one more credential.
@@ -264,9 +182,3 @@ impl BitbucketEmulator {
             .push(credential);
     }
 }
-
-crate::intercept::emulator_surface!(
-    BitbucketEmulator,
-    "Bitbucket",
-    "Bitbucket's API description or documented rules"
-);

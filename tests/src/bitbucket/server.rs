@@ -2,20 +2,22 @@
 //! validate against the official description (and the documented `/src` form rules) → scopes →
 //! handler.
 
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Mutex;
 
 use base64::Engine as _;
 use serde_json::{json, Value};
 
 use super::config::{BitbucketConfig, CredentialConfig, CredentialKind, Scopes};
 use super::handlers;
-use super::state::State;
-use crate::fault::Faults;
+use super::state::{RepoState, State, STATE_FILE};
+use crate::emulator::control::Outcome;
+use crate::emulator::cors::CorsPolicy;
+use crate::emulator::routes::{self, Greedy, Params};
+use crate::emulator::RepoRecord as _;
+use crate::emulator::{Core, Provider};
 use crate::git::{BareRepo, Signature};
-use crate::http::{Reply, Request, Response};
-use crate::record::Recorder;
-use crate::validator::{Check, Validator};
+use crate::http::{Request, Response};
+use crate::validator::Check;
 
 /// The API root's path.
 pub const API_PREFIX: &str = "/2.0";
@@ -226,43 +228,18 @@ pub static ROUTES: &[Route] = &[
     ),
 ];
 
-/// Parameters that take the rest of the path, slashes included.
-const GREEDY: &[&str] = &["name", "revision", "path", "spec"];
+crate::route_operation!(Route);
+
+/// Parameters that take the rest of the path, slashes included; `src/{commit}/` lists the root
+/// folder: an empty path.
+const GREEDY: Greedy = Greedy {
+    names: &["name", "revision", "path", "spec"],
+    may_be_empty: &["path"],
+};
 
 /// The route for `method` and the decoded path segments below `/2.0`, with its parameters.
-pub fn find(
-    method: &str,
-    segments: &[String],
-) -> Option<(&'static Route, Vec<(&'static str, String)>)> {
-    ROUTES
-        .iter()
-        .filter(|r| r.method.eq_ignore_ascii_case(method))
-        .find_map(|r| match_template(r.template, segments).map(|p| (r, p)))
-}
-
-fn match_template(
-    template: &'static str,
-    segments: &[String],
-) -> Option<Vec<(&'static str, String)>> {
-    let parts: Vec<&'static str> = template.split('/').filter(|s| !s.is_empty()).collect();
-    let mut params = Vec::new();
-    for (i, part) in parts.iter().enumerate() {
-        if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-            if GREEDY.contains(&name) && i == parts.len() - 1 {
-                // `src/{commit}/` lists the root folder: an empty path.
-                let rest = segments.get(i..).unwrap_or_default();
-                if rest.is_empty() && name != "path" {
-                    return None;
-                }
-                params.push((name, rest.join("/")));
-                return Some(params);
-            }
-            params.push((name, segments.get(i)?.clone()));
-        } else if segments.get(i).map(String::as_str) != Some(part) {
-            return None;
-        }
-    }
-    (segments.len() == parts.len()).then_some(params)
+pub fn find(method: &str, segments: &[String]) -> Option<(&'static Route, Params)> {
+    routes::find(ROUTES, &GREEDY, method, segments)
 }
 
 /// Who is calling.
@@ -313,10 +290,7 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// Path parameter `name` (empty when the route has none of that name).
     pub fn param(&self, name: &str) -> &str {
-        self.params
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map_or("", |(_, v)| v.as_str())
+        routes::param(&self.params, name)
     }
 
     /// `workspace/slug` of the request.
@@ -337,7 +311,7 @@ impl Ctx<'_> {
     /// The request's bare repository.
     pub fn git(&self) -> Result<BareRepo, ApiError> {
         let repo = self.repo()?;
-        Ok(BareRepo::open(&repo.git_dir(&self.emu.root)))
+        Ok(BareRepo::open(&repo.git_dir(&self.emu.core.root)))
     }
 
     /// The API URL of `path` (below `/2.0`).
@@ -351,24 +325,16 @@ impl Ctx<'_> {
     }
 }
 
-/// The emulator's shared internals, used from every connection thread.
+/// The Bitbucket emulator's internals, used from every connection thread.
 pub struct Emulator {
     /// The configuration it was started with.
     pub config: BitbucketConfig,
-    /// Root directory of repositories and state.
-    pub root: PathBuf,
     /// `http://127.0.0.1:PORT`.
     pub web: String,
     /// `{web}/2.0`.
     pub api: String,
-    /// Repositories and pull requests (held for the whole of a request).
-    pub state: Mutex<State>,
-    /// The request record.
-    pub recorder: Recorder,
-    /// Fault rules.
-    pub faults: Faults,
-    /// The validator, unless validation is off.
-    pub validator: Option<Arc<Validator>>,
+    /// Root, state (repositories, pull requests), request record, faults and validator.
+    pub core: Core<RepoState>,
     /// Accepted credentials (configured and added later).
     pub credentials: Mutex<Vec<CredentialConfig>>,
     /// Access tokens issued to OAuth consumers: (token, consumer credential).
@@ -376,69 +342,29 @@ pub struct Emulator {
 }
 
 impl Emulator {
-    /// Internals for `config`, serving on `port`, with state loaded from `root`.
-    pub fn new(
-        config: BitbucketConfig,
-        root: PathBuf,
-        port: u16,
-        recorder: Recorder,
-        validator: Option<Arc<Validator>>,
-    ) -> std::io::Result<Emulator> {
-        let state = State::load(&root)?;
+    /// Internals for `config` over `core`, serving on `port`.
+    pub fn new(config: BitbucketConfig, core: Core<RepoState>, port: u16) -> Emulator {
         let web = format!("http://127.0.0.1:{port}");
-        Ok(Emulator {
+        Emulator {
             credentials: Mutex::new(config.credentials.clone()),
             config,
-            root,
             api: format!("{web}{API_PREFIX}"),
             web,
-            state: Mutex::new(state),
-            recorder,
-            faults: Faults::default(),
-            validator,
+            core,
             issued: Mutex::new(Vec::new()),
-        })
-    }
-
-    /// Locks the state.
-    pub fn lock_state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Persists `state`.
-    pub fn save(&self, state: &State) -> std::io::Result<()> {
-        state.save(&self.root)
-    }
-
-    /// Handles one request: the entry point of the HTTP server.
-    pub fn handle(&self, request: Request) -> Reply {
-        if request.path == "/_emulator" || request.path.starts_with("/_emulator/") {
-            return Reply::Respond(super::control::handle_http(self, &request));
         }
-        crate::intercept::serve(self, request)
     }
 
     /// Answers a request; also says why it is invalid, if it is. A handler panic becomes a 500
     /// and an invalid request.
     fn answer_request(&self, request: &Request) -> (Response, Option<String>) {
-        let mut invalid = None;
-        let routed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.route(request, &mut invalid)
-        }));
-        let response = match routed {
-            Ok(Ok(response)) => response,
-            Ok(Err(error)) => error.into_response(),
-            Err(panic) => {
-                let what = panic
-                    .downcast_ref::<String>()
-                    .map(String::as_str)
-                    .or_else(|| panic.downcast_ref::<&str>().copied())
-                    .unwrap_or("a panic");
-                invalid = Some(format!("the emulator panicked: {what}"));
-                ApiError::internal(format!("the emulator panicked: {what}")).into_response()
-            }
-        };
-        (response, invalid)
+        crate::emulator::catching(
+            |invalid| {
+                self.route(request, invalid)
+                    .unwrap_or_else(ApiError::into_response)
+            },
+            |why| ApiError::internal(why).into_response(),
+        )
     }
 
     /// The segments below `/2.0`, or `None` for a path outside the API.
@@ -503,14 +429,14 @@ impl Emulator {
                 Err(_) => problems.push("the body is not JSON".into()),
             }
         }
-        if let Some(validator) = &self.validator {
+        if let Some(validator) = &self.core.validator {
             let check = Check::Rest {
                 method: &request.method,
                 template: route.template,
                 query: &query,
                 body: body.as_ref(),
             };
-            match validator.check("bitbucket", check) {
+            match validator.check(<Emulator as Provider>::SPEC, check) {
                 Ok(errors) => problems.extend(errors),
                 Err(e) => problems.push(format!("the validator failed: {e}")),
             }
@@ -541,7 +467,7 @@ impl Emulator {
             None => serde_json::from_slice(&request.body)
                 .map_err(|_| ApiError::bad_request("The body is not valid JSON"))?,
         };
-        let mut state = self.lock_state();
+        let mut state = self.core.lock_state();
         let mut ctx = Ctx {
             emu: self,
             state: &mut state,
@@ -552,7 +478,7 @@ impl Emulator {
         };
         let result = (route.handler)(&mut ctx);
         if request.method != "GET" && result.is_ok() {
-            self.save(&state).map_err(ApiError::internal)?;
+            self.core.save(&state).map_err(ApiError::internal)?;
         }
         result
     }
@@ -607,31 +533,14 @@ impl Emulator {
         Err(unauthorized())
     }
 
-    /// "Another writer" commits a change on `branch` of the request's repository.
-    fn as_another_writer(
-        &self,
-        request: &Request,
-        op: &dyn Fn(&BareRepo) -> Result<(), String>,
-    ) -> Result<(), String> {
-        let segments = request.path_segments();
-        let state = self.lock_state();
-        let full_name = match segments.as_slice() {
+    /// The repository a request's path names (`/2.0/repositories/{workspace}/{slug}/…`).
+    fn repository_of(request: &Request) -> Option<String> {
+        match request.path_segments().as_slice() {
             [v, repositories, ws, slug, ..] if v == "2.0" && repositories == "repositories" => {
-                format!("{ws}/{slug}")
+                Some(format!("{ws}/{slug}"))
             }
-            _ if state.repos.len() == 1 => state
-                .repos
-                .values()
-                .next()
-                .map(|r| r.full_name())
-                .unwrap_or_default(),
-            _ => return Err("no repository in the request".into()),
-        };
-        let repo = state
-            .repo(&full_name)
-            .ok_or_else(|| format!("no repository {full_name}"))?;
-        let git = BareRepo::open(&repo.git_dir(&self.root));
-        op(&git)
+            _ => None,
+        }
     }
 }
 
@@ -688,13 +597,16 @@ fn permit(caller: &Caller, need: Need) -> Result<(), ApiError> {
     ))
 }
 
-impl crate::intercept::Intercepted for Emulator {
-    fn recorder(&self) -> &Recorder {
-        &self.recorder
-    }
+impl Provider for Emulator {
+    type Repo = RepoState;
+    const NAME: &'static str = "Bitbucket";
+    const JUDGE: &'static str = "Bitbucket's API description or documented rules";
+    const SPEC: &'static str = "bitbucket";
+    const STATE_FILE: &'static str = STATE_FILE;
+    const CORS: CorsPolicy = crate::emulator::cors::BITBUCKET;
 
-    fn faults(&self) -> &Faults {
-        &self.faults
+    fn core(&self) -> &Core<RepoState> {
+        &self.core
     }
 
     fn answer(&self, request: &Request, _seq: u64) -> (Response, Option<String>) {
@@ -706,12 +618,12 @@ impl crate::intercept::Intercepted for Emulator {
         (!problems.is_empty()).then(|| problems.join("; "))
     }
 
-    fn another_writer(
-        &self,
-        request: &Request,
-        op: &dyn Fn(&BareRepo) -> Result<(), String>,
-    ) -> Result<(), String> {
-        self.as_another_writer(request, op)
+    fn repo_of(&self, request: &Request) -> Option<String> {
+        Emulator::repository_of(request)
+    }
+
+    fn control(&self, request: &Request, parts: &[&str], body: &Value) -> Outcome {
+        super::control::route(self, request, parts, body)
     }
 }
 
@@ -719,12 +631,7 @@ impl crate::intercept::Intercepted for Emulator {
 mod tests {
     use super::*;
 
-    fn segments(path: &str) -> Vec<String> {
-        path.split('/')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect()
-    }
+    use crate::emulator::routes::segments;
 
     #[test]
     fn matches_templates() {

@@ -1,21 +1,19 @@
-//! What the Bitbucket emulator knows besides the git repositories: repository settings and pull
-//! requests with their comments, kept as one JSON file in the root. No secret is kept here.
-
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+//! What the Bitbucket emulator knows of a repository besides its git repository: settings and
+//! pull requests with their comments, kept in the core's state file
+//! ([`crate::emulator::State`]). No secret is kept here.
 
 use serde::{Deserialize, Serialize};
 
 /// File name of the state in the root directory.
 pub const STATE_FILE: &str = "bitbucket-emulator.json";
 
-/// The whole state.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct State {
-    /// Last number handed out for UUIDs.
-    pub last_id: u64,
-    /// Repositories by lower-case `workspace/slug`.
-    pub repos: BTreeMap<String, RepoState>,
+/// The whole state: repositories by lower-case `workspace/slug`, and the sequence UUIDs are
+/// made from ([`next_uuid`]).
+pub type State = crate::emulator::State<RepoState>;
+
+/// A fresh `{uuid}` from `state`'s id sequence.
+pub fn next_uuid(state: &mut State) -> String {
+    format!("{{00000000-0000-4000-8000-{:012x}}}", state.next_id())
 }
 
 /// One repository.
@@ -43,18 +41,13 @@ pub struct RepoState {
     pub push_restrictions: Vec<String>,
 }
 
+impl crate::emulator::RepoRecord for RepoState {
+    fn owner_and_name(&self) -> (&str, &str) {
+        (&self.workspace, &self.slug)
+    }
+}
+
 impl RepoState {
-    /// `workspace/slug`.
-    pub fn full_name(&self) -> String {
-        format!("{}/{}", self.workspace, self.slug)
-    }
-
-    /// Where its bare repository lives under `root`.
-    pub fn git_dir(&self, root: &Path) -> PathBuf {
-        root.join(&self.workspace)
-            .join(format!("{}.git", self.slug))
-    }
-
     /// Pull request `id`.
     pub fn pull(&self, id: u64) -> Option<&PullRequest> {
         self.pulls.iter().find(|p| p.id == id)
@@ -131,40 +124,4 @@ pub struct PullRequest {
     pub updated_on: String,
     /// The merge commit, once merged.
     pub merge_commit: Option<String>,
-}
-
-impl State {
-    /// Loads the state of `root` (empty when there is none yet).
-    pub fn load(root: &Path) -> std::io::Result<State> {
-        match std::fs::read(root.join(STATE_FILE)) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::default()),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Writes the state to `root`.
-    pub fn save(&self, root: &Path) -> std::io::Result<()> {
-        let bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
-        let tmp = root.join(format!("{STATE_FILE}.tmp"));
-        std::fs::write(&tmp, bytes)?;
-        std::fs::rename(tmp, root.join(STATE_FILE))
-    }
-
-    /// A fresh `{uuid}`.
-    pub fn next_uuid(&mut self) -> String {
-        self.last_id += 1;
-        format!("{{00000000-0000-4000-8000-{:012x}}}", self.last_id)
-    }
-
-    /// Repository `workspace/slug` (case-insensitive).
-    pub fn repo(&self, full_name: &str) -> Option<&RepoState> {
-        self.repos.get(&full_name.to_ascii_lowercase())
-    }
-
-    /// Repository `workspace/slug`, mutable.
-    pub fn repo_mut(&mut self, full_name: &str) -> Option<&mut RepoState> {
-        self.repos.get_mut(&full_name.to_ascii_lowercase())
-    }
 }

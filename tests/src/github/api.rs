@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use super::config::{AppConfig, TokenConfig};
 use super::server::Emulator;
 use super::state::{RepoState, State};
+use crate::emulator::RepoRecord as _;
 use crate::git::BareRepo;
 use crate::http::{Request, Response};
 
@@ -118,10 +119,7 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// Path parameter `name` (empty when the route has none of that name).
     pub fn param(&self, name: &str) -> &str {
-        self.params
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map_or("", |(_, v)| v.as_str())
+        crate::emulator::routes::param(&self.params, name)
     }
 
     /// Query parameter `name`.
@@ -169,7 +167,7 @@ impl Ctx<'_> {
     /// The bare repository named in the path.
     pub fn git(&self) -> Result<BareRepo, ApiError> {
         let repo = self.repo()?;
-        Ok(BareRepo::open(&repo.git_dir(&self.emu.root)))
+        Ok(BareRepo::open(&repo.git_dir(&self.emu.core.root)))
     }
 
     /// An API URL for `path` (`/repos/o/r/...`).

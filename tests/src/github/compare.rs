@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use super::api::{ok, ApiError, ApiResult, Ctx};
 use super::render;
+use crate::emulator::RepoRecord as _;
 use crate::git::{BareRepo, ObjectKind, Oid};
 
 /// GitHub lists at most this many files in a comparison.

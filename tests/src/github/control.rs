@@ -2,26 +2,18 @@
 //! (someone pushing to the bot branch, deleting it, protecting a branch, merging the pull
 //! request). Used by [`super::GithubEmulator`]'s methods and by the HTTP control endpoint.
 
-use std::path::Path;
-
 use serde::{Deserialize, Serialize};
 
-use super::error::Error;
 use super::server::Emulator;
 use super::state::{PullState, RepoState, State};
+use crate::emulator::control::{init_repo, split_name, Merge};
+use crate::emulator::Error;
+use crate::emulator::RepoRecord as _;
 use crate::git::{
-    BareRepo, FileChange, Oid, RefExpectation, Signature, MODE_EXECUTABLE, MODE_FILE, MODE_SYMLINK,
+    FileChange, Oid, RefExpectation, Signature, MODE_EXECUTABLE, MODE_FILE, MODE_SYMLINK,
 };
 
-/// The person who seeds repositories.
-pub fn owner_signature() -> Signature {
-    Signature::now("Repository Owner", "owner@example.com")
-}
-
-/// The person who edits branches "by hand" in tests.
-pub fn person_signature() -> Signature {
-    Signature::now("Another Person", "another.person@example.com")
-}
+pub use crate::emulator::control::{owner_signature, person_signature};
 
 /// A repository to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,36 +97,15 @@ pub enum MergeMethod {
     Squash,
 }
 
-fn split_name(full_name: &str) -> Result<(&str, &str), Error> {
-    let valid_part = |s: &str| {
-        !s.is_empty()
-            && s != "."
-            && s != ".."
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-    };
-    match full_name.split_once('/') {
-        Some((owner, name)) if valid_part(owner) && valid_part(name) => Ok((owner, name)),
-        _ => Err(Error::BadRepoName {
-            name: full_name.to_owned(),
-        }),
-    }
-}
-
 fn repo<'a>(state: &'a State, full_name: &str) -> Result<&'a RepoState, Error> {
     state.repo(full_name).ok_or_else(|| Error::UnknownRepo {
         name: full_name.to_owned(),
     })
 }
 
-/// The bare repository of `full_name`.
-pub fn git(root: &Path, state: &State, full_name: &str) -> Result<BareRepo, Error> {
-    Ok(BareRepo::open(&repo(state, full_name)?.git_dir(root)))
-}
-
 /// Creates a repository as `spec` says; answers its state.
 pub fn create_repo(emu: &Emulator, state: &mut State, spec: &RepoSpec) -> Result<RepoState, Error> {
-    let (owner, name) = split_name(&spec.full_name)?;
+    let (owner, name) = split_name(&spec.full_name, "OWNER/NAME")?;
     if state.repo(&spec.full_name).is_some() {
         return Err(Error::RepoExists {
             name: spec.full_name.clone(),
@@ -153,35 +124,15 @@ pub fn create_repo(emu: &Emulator, state: &mut State, spec: &RepoSpec) -> Result
         pulls: Vec::new(),
         verified_commits: Default::default(),
     };
-    let git_dir = repo.git_dir(&emu.root);
-    std::fs::create_dir_all(
-        git_dir
-            .parent()
-            .expect("a repository directory has a parent"),
-    )
-    .map_err(|source| Error::Root {
-        path: emu.root.clone(),
-        source,
-    })?;
-    let git = BareRepo::init(&git_dir, &spec.default_branch)?;
-    if let Some(files) = &spec.files {
-        let readme = [FileChange::write("README.md", format!("# {name}\n"))];
-        let files = if files.is_empty() {
-            &readme[..]
-        } else {
-            &files[..]
-        };
-        git.commit_files(
-            &spec.default_branch,
-            files,
-            "Initial commit\n",
-            &owner_signature(),
-        )?;
-    }
-    state
-        .repos
-        .insert(spec.full_name.to_ascii_lowercase(), repo.clone());
-    emu.save(state).map_err(Error::Save)?;
+    init_repo(
+        &emu.core.root,
+        &repo.git_dir(&emu.core.root),
+        &spec.default_branch,
+        spec.files.as_deref(),
+        name,
+    )?;
+    state.insert(repo.clone());
+    emu.core.save(state).map_err(Error::Save)?;
     Ok(repo)
 }
 
@@ -196,7 +147,7 @@ pub fn commit_files(
     message: &str,
     author: Option<Signature>,
 ) -> Result<Oid, Error> {
-    let git = git(&emu.root, state, full_name)?;
+    let git = emu.core.git(state, full_name)?;
     if git.branch(branch)?.is_none() && !git.is_empty()? {
         return Err(Error::UnknownBranch {
             repo: full_name.to_owned(),
@@ -219,7 +170,7 @@ pub fn create_branch(
     branch: &str,
     at: &Oid,
 ) -> Result<(), Error> {
-    let git = git(&emu.root, state, full_name)?;
+    let git = emu.core.git(state, full_name)?;
     Ok(git.update_ref(&format!("refs/heads/{branch}"), at, &RefExpectation::Absent)?)
 }
 
@@ -230,7 +181,7 @@ pub fn delete_branch(
     full_name: &str,
     branch: &str,
 ) -> Result<(), Error> {
-    let git = git(&emu.root, state, full_name)?;
+    let git = emu.core.git(state, full_name)?;
     let Some(head) = git.branch(branch)? else {
         return Err(Error::UnknownBranch {
             repo: full_name.to_owned(),
@@ -247,7 +198,7 @@ pub fn set_default_branch(
     full_name: &str,
     branch: &str,
 ) -> Result<(), Error> {
-    Ok(git(&emu.root, state, full_name)?.set_head_branch(branch)?)
+    Ok(emu.core.git(state, full_name)?.set_head_branch(branch)?)
 }
 
 /// Protects (or unprotects) `branch`: ref updates to it are refused.
@@ -265,7 +216,7 @@ pub fn protect_branch(
     } else {
         repo.protected_branches.remove(branch);
     }
-    emu.save(state).map_err(Error::Save)
+    emu.core.save(state).map_err(Error::Save)
 }
 
 /// Sets "Allow GitHub Actions to create and approve pull requests".
@@ -280,7 +231,7 @@ pub fn set_actions_can_create_pull_requests(
         .repo_mut(full_name)
         .expect("checked above")
         .actions_can_create_pull_requests = allowed;
-    emu.save(state).map_err(Error::Save)
+    emu.core.save(state).map_err(Error::Save)
 }
 
 /// Merges open pull request `number` into its base like GitHub's button does, closes it and
@@ -292,7 +243,7 @@ pub fn merge_pull(
     number: u64,
     method: MergeMethod,
 ) -> Result<Oid, Error> {
-    let git = git(&emu.root, state, full_name)?;
+    let git = emu.core.git(state, full_name)?;
     let repo = repo(state, full_name)?;
     let pull = repo.pull(number).ok_or_else(|| Error::UnknownPull {
         repo: full_name.to_owned(),
@@ -304,20 +255,9 @@ pub fn merge_pull(
             number,
         });
     }
-    let missing = |branch: &str| Error::UnknownBranch {
-        repo: full_name.to_owned(),
-        branch: branch.to_owned(),
-    };
-    let base = git.branch(&pull.base)?.ok_or_else(|| missing(&pull.base))?;
-    let head = git.branch(&pull.head)?.ok_or_else(|| missing(&pull.head))?;
-    let tree = git
-        .merge_trees(&base, &head)?
-        .map_err(|paths| Error::MergeConflict {
-            head: pull.head.clone(),
-            base: pull.base.clone(),
-            paths,
-        })?;
-    let merger = Signature::now("Repository Owner", "owner@example.com");
+    let merge = Merge::prepare(&git, full_name, &pull.base, &pull.head)?;
+    let (base, head) = (merge.base.clone(), merge.head.clone());
+    let merger = owner_signature();
     let (parents, message) = match method {
         MergeMethod::Merge => (
             vec![base.clone(), head.clone()],
@@ -329,17 +269,13 @@ pub fn merge_pull(
         MergeMethod::Squash => (vec![base.clone()], format!("{} (#{number})\n", pull.title)),
     };
     let commit = git.write_commit(
-        &tree,
+        &merge.tree,
         &parents,
         &message,
         &merger,
         &super::git_data::web_flow(),
     )?;
-    git.update_ref(
-        &format!("refs/heads/{}", pull.base),
-        &commit,
-        &RefExpectation::At(base),
-    )?;
+    merge.land(&git, &pull.base, &commit)?;
     let now = crate::time::now_rfc3339();
     let repo = state.repo_mut(full_name).expect("checked above");
     repo.verified_commits.insert(commit.to_string());
@@ -351,6 +287,6 @@ pub fn merge_pull(
     pull.closed_at = Some(now.clone());
     pull.merged_at = Some(now.clone());
     pull.updated_at = now;
-    emu.save(state).map_err(Error::Save)?;
+    emu.core.save(state).map_err(Error::Save)?;
     Ok(commit)
 }

@@ -4,12 +4,7 @@
 //!
 //! | request | effect |
 //! | --- | --- |
-//! | `GET /_emulator/requests` | the request record (JSON array) |
-//! | `GET /_emulator/requests/invalid` | the requests that failed validation |
-//! | `DELETE /_emulator/requests` | forgets the record |
-//! | `POST /_emulator/faults` (a [`FaultRule`]) | adds a rule, answers `{"id"}` |
-//! | `GET /_emulator/faults/{id}` | `{"fired": n}` |
-//! | `DELETE /_emulator/faults[/{id}]` | removes all rules (or one) |
+//! | (the record, preflights and fault rules) | see [`crate::emulator::control`] |
 //! | `POST /_emulator/repos` `{"full_name", "empty", "private", "default_branch", "files": {path: text}}` | creates a repository |
 //! | `POST /_emulator/repos/{o}/{r}/commits` `{"branch", "message", "files": {path: text or null}}` | another person commits; `{"sha"}` |
 //! | `POST /_emulator/repos/{o}/{r}/branches` `{"branch", "sha"}` | creates a branch |
@@ -25,71 +20,17 @@ use serde_json::{json, Value};
 
 use super::config::TokenConfig;
 use super::control::{self, MergeMethod, RepoSpec};
-use super::error::Error;
 use super::server::Emulator;
-use crate::fault::{FaultId, FaultRule};
-use crate::git::{FileChange, Oid};
+use crate::emulator::control::{bad, changes, failed, json, unknown, Outcome};
+use crate::emulator::Error;
+use crate::emulator::RepoRecord as _;
+use crate::git::Oid;
 use crate::http::{Request, Response};
 
-/// Answers one control request.
-pub fn handle(emu: &Emulator, request: &Request) -> Response {
-    match route(emu, request) {
-        Ok(response) => response,
-        Err((status, message)) => Response::json(status, &json!({ "error": message })),
-    }
-}
-
-type Outcome = Result<Response, (u16, String)>;
-
-fn bad(message: impl std::fmt::Display) -> (u16, String) {
-    (400, message.to_string())
-}
-
-fn failed(error: Error) -> (u16, String) {
-    let status = match error {
-        Error::UnknownRepo { .. } | Error::UnknownBranch { .. } | Error::UnknownPull { .. } => 404,
-        Error::RepoExists { .. } | Error::PullNotOpen { .. } | Error::MergeConflict { .. } => 409,
-        Error::BadRepoName { .. } => 400,
-        _ => 500,
-    };
-    (status, error.to_string())
-}
-
-fn route(emu: &Emulator, request: &Request) -> Outcome {
-    let segments = request.path_segments();
-    let parts: Vec<&str> = segments.iter().skip(1).map(String::as_str).collect();
-    let body: Value = if request.body.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&request.body).map_err(bad)?
-    };
-    let json = |status: u16, value: Value| Ok(Response::json(status, &value));
-    match (request.method.as_str(), parts.as_slice()) {
-        ("GET", ["requests"]) => json(
-            200,
-            serde_json::to_value(emu.recorder.entries()).map_err(bad)?,
-        ),
-        ("GET", ["requests", "invalid"]) => json(
-            200,
-            serde_json::to_value(emu.recorder.invalid()).map_err(bad)?,
-        ),
-        ("DELETE", ["requests"]) => {
-            emu.recorder.clear();
-            Ok(Response::empty(204))
-        }
-        ("POST", ["faults"]) => {
-            let rule: FaultRule = serde_json::from_value(body).map_err(bad)?;
-            json(201, json!({ "id": emu.faults.add(rule).0 }))
-        }
-        ("GET", ["faults", id]) => json(200, json!({ "fired": emu.faults.fired(fault_id(id)?) })),
-        ("DELETE", ["faults"]) => {
-            emu.faults.clear();
-            Ok(Response::empty(204))
-        }
-        ("DELETE", ["faults", id]) => {
-            emu.faults.remove(fault_id(id)?);
-            Ok(Response::empty(204))
-        }
+/// Answers the GitHub emulator's own control requests (`parts`: the path below `/_emulator`).
+pub fn route(emu: &Emulator, request: &Request, parts: &[&str], body: &Value) -> Outcome {
+    let body = body.clone();
+    match (request.method.as_str(), parts) {
         ("POST", ["tokens"]) => {
             let token: TokenConfig = serde_json::from_value(body).map_err(bad)?;
             emu.tokens
@@ -106,7 +47,7 @@ fn route(emu: &Emulator, request: &Request) -> Outcome {
                 .ok_or_else(|| bad("`branch` is required"))?;
             let message = body["message"].as_str().unwrap_or("A person's change\n");
             let changes = changes(&body["files"])?;
-            let state = emu.lock_state();
+            let state = emu.core.lock_state();
             let sha =
                 control::commit_files(emu, &state, &full_name, branch, &changes, message, None)
                     .map_err(failed)?;
@@ -121,12 +62,12 @@ fn route(emu: &Emulator, request: &Request) -> Outcome {
                 .as_str()
                 .and_then(Oid::parse)
                 .ok_or_else(|| bad("`sha` must be a commit id"))?;
-            let state = emu.lock_state();
+            let state = emu.core.lock_state();
             control::create_branch(emu, &state, &full_name, branch, &sha).map_err(failed)?;
             Ok(Response::empty(201))
         }
         ("DELETE", ["repos", owner, name, "branches", branch @ ..]) if !branch.is_empty() => {
-            let state = emu.lock_state();
+            let state = emu.core.lock_state();
             control::delete_branch(emu, &state, &format!("{owner}/{name}"), &branch.join("/"))
                 .map_err(failed)?;
             Ok(Response::empty(204))
@@ -135,7 +76,7 @@ fn route(emu: &Emulator, request: &Request) -> Outcome {
             let branch = body["branch"]
                 .as_str()
                 .ok_or_else(|| bad("`branch` is required"))?;
-            let state = emu.lock_state();
+            let state = emu.core.lock_state();
             control::set_default_branch(emu, &state, &format!("{owner}/{name}"), branch)
                 .map_err(failed)?;
             Ok(Response::empty(204))
@@ -143,7 +84,7 @@ fn route(emu: &Emulator, request: &Request) -> Outcome {
         (method @ ("PUT" | "DELETE"), ["repos", owner, name, "protected", branch @ ..])
             if !branch.is_empty() =>
         {
-            let mut state = emu.lock_state();
+            let mut state = emu.core.lock_state();
             control::protect_branch(
                 emu,
                 &mut state,
@@ -158,7 +99,7 @@ fn route(emu: &Emulator, request: &Request) -> Outcome {
             let allowed = body["actions_can_create_pull_requests"]
                 .as_bool()
                 .ok_or_else(|| bad("`actions_can_create_pull_requests` must be a boolean"))?;
-            let mut state = emu.lock_state();
+            let mut state = emu.core.lock_state();
             control::set_actions_can_create_pull_requests(
                 emu,
                 &mut state,
@@ -169,7 +110,7 @@ fn route(emu: &Emulator, request: &Request) -> Outcome {
             Ok(Response::empty(204))
         }
         ("GET", ["repos", owner, name, "pulls"]) => {
-            let state = emu.lock_state();
+            let state = emu.core.lock_state();
             let full_name = format!("{owner}/{name}");
             let repo = state.repo(&full_name).ok_or_else(|| {
                 failed(Error::UnknownRepo {
@@ -182,21 +123,14 @@ fn route(emu: &Emulator, request: &Request) -> Outcome {
             let number: u64 = number.parse().map_err(bad)?;
             let method: MergeMethod =
                 serde_json::from_value(body["method"].clone()).unwrap_or(MergeMethod::Merge);
-            let mut state = emu.lock_state();
+            let mut state = emu.core.lock_state();
             let sha =
                 control::merge_pull(emu, &mut state, &format!("{owner}/{name}"), number, method)
                     .map_err(failed)?;
             json(200, json!({ "sha": sha }))
         }
-        _ => Err((
-            404,
-            format!("no control operation {} {}", request.method, request.path),
-        )),
+        _ => Err(unknown(request)),
     }
-}
-
-fn fault_id(text: &str) -> Result<FaultId, (u16, String)> {
-    text.parse().map(FaultId).map_err(bad)
 }
 
 fn create_repo(emu: &Emulator, body: &Value) -> Outcome {
@@ -216,27 +150,10 @@ fn create_repo(emu: &Emulator, body: &Value) -> Outcome {
             }
         }
     }
-    let mut state = emu.lock_state();
+    let mut state = emu.core.lock_state();
     let repo = control::create_repo(emu, &mut state, &spec).map_err(failed)?;
     Ok(Response::json(
         201,
-        &json!({"full_name": repo.full_name(), "git_dir": repo.git_dir(&emu.root)}),
+        &json!({"full_name": repo.full_name(), "git_dir": repo.git_dir(&emu.core.root)}),
     ))
-}
-
-/// `{"path": "text" | null}` as file changes.
-fn changes(files: &Value) -> Result<Vec<FileChange>, (u16, String)> {
-    let Some(files) = files.as_object() else {
-        return Ok(Vec::new());
-    };
-    files
-        .iter()
-        .map(|(path, content)| match content {
-            Value::String(text) => Ok(FileChange::write(path, text)),
-            Value::Null => Ok(FileChange::delete(path)),
-            _ => Err(bad(format!(
-                "the content of {path} must be a string or null"
-            ))),
-        })
-        .collect()
 }

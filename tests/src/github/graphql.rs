@@ -27,6 +27,7 @@ use super::config::{Access, TokenKind};
 use super::git_data::{decode_base64, web_flow};
 use super::server::Emulator;
 use super::state::State;
+use crate::emulator::RepoRecord as _;
 use crate::git::{BareRepo, EditError, Oid, RefExpectation, Signature, TreeEdit, MODE_FILE};
 
 /// One GraphQL request.
@@ -432,7 +433,7 @@ fn create_commit_on_branch(
         .trim_start_matches("refs/heads/")
         .to_owned();
     let ref_name = format!("refs/heads/{branch_name}");
-    let git = BareRepo::open(&repo.git_dir(&emu.root));
+    let git = BareRepo::open(&repo.git_dir(&emu.core.root));
     let internal =
         |e: crate::git::Error| FieldError::new("INTERNAL", format!("emulator failure: {e}"));
     let head = git.branch(&branch_name).map_err(internal)?.ok_or_else(|| {
@@ -603,7 +604,7 @@ fn update_refs(
         };
         return Err(FieldError::new("FORBIDDEN", message));
     }
-    let git = BareRepo::open(&repo.git_dir(&emu.root));
+    let git = BareRepo::open(&repo.git_dir(&emu.core.root));
     let internal =
         |e: crate::git::Error| FieldError::new("INTERNAL", format!("emulator failure: {e}"));
     let unprocessable = |m: String| FieldError::new("UNPROCESSABLE", m);

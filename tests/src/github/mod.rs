@@ -36,7 +36,6 @@ pub mod config;
 mod contents;
 mod control;
 mod control_http;
-mod error;
 pub mod faults;
 mod git_data;
 mod graphql;
@@ -47,22 +46,17 @@ mod router;
 mod server;
 pub mod state;
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
+pub use crate::emulator::Error;
 pub use auth::AppKey;
 pub use config::{Access, AppConfig, GithubConfig, Identity, Permissions, TokenConfig, TokenKind};
 pub use control::{MergeMethod, RepoSpec};
-pub use error::Error;
 pub use pulls::ACTIONS_NOT_PERMITTED;
+pub use server::Emulator;
 pub use state::{Comment, PullRequest, PullState};
 
-use crate::git::{BareRepo, FileChange, Oid};
-use crate::http::Server;
-use crate::record::Recorder;
-use crate::validator::Validator;
-use server::{Emulator, Urls};
+use crate::emulator::{Running, Setup};
+use crate::git::{FileChange, Oid};
+use server::Urls;
 
 /// The REST operations the emulator implements, as `(method, OpenAPI path template)`.
 pub fn rest_operations() -> Vec<(&'static str, &'static str)> {
@@ -72,66 +66,25 @@ pub fn rest_operations() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-/// A running GitHub emulator. Stops serving when dropped; a temporary root is removed then.
-pub struct GithubEmulator {
-    // Field order matters: the server stops before the internals and the directory go.
-    server: Server,
-    inner: Arc<Emulator>,
-    _temp: Option<tempfile::TempDir>,
-}
+/// A running GitHub emulator ([`Running`] has the record, faults and repository access every
+/// emulator shares). Stops serving when dropped; a temporary root is removed then.
+pub type GithubEmulator = Running<Emulator>;
 
 /// Starting and addresses.
-impl GithubEmulator {
+impl Running<Emulator> {
     /// Starts serving on `127.0.0.1` with `config`. Fails when validation is on and the
     /// validator's npm packages are not installed (run `tests/validator/install.sh`).
     pub fn start(config: GithubConfig) -> Result<GithubEmulator, Error> {
-        let (root, temp) = match &config.root {
-            Some(root) => (root.clone(), None),
-            None => {
-                let temp = tempfile::Builder::new()
-                    .prefix("github-emulator")
-                    .tempdir()
-                    .map_err(|source| Error::Root {
-                        path: std::env::temp_dir(),
-                        source,
-                    })?;
-                (temp.path().to_owned(), Some(temp))
-            }
+        let setup = Setup {
+            root: config.root.as_deref(),
+            port: config.port,
+            record: config.record.as_deref(),
+            validate: config.validate,
+            validator_dir: &config.validator_dir,
         };
-        std::fs::create_dir_all(&root).map_err(|source| Error::Root {
-            path: root.clone(),
-            source,
-        })?;
-        let validator = if config.validate {
-            Some(Validator::shared(&config.validator_dir)?)
-        } else {
-            None
-        };
-        let recorder = Recorder::new(config.record.as_deref()).map_err(|source| Error::Record {
-            path: config.record.clone().unwrap_or_default(),
-            source,
-        })?;
-        let port = config.port;
-        let listen = |source| Error::Listen { port, source };
-        let listener = TcpListener::bind(("127.0.0.1", port)).map_err(listen)?;
-        let urls = Urls::new(
-            listener.local_addr().map_err(listen)?.port(),
-            config.enterprise,
-        );
-        let inner = Arc::new(
-            Emulator::new(config, root.clone(), urls, recorder, validator)
-                .map_err(|source| Error::Root { path: root, source })?,
-        );
-        let handler_inner = Arc::clone(&inner);
-        let server = Server::start(
-            listener,
-            Arc::new(move |request| handler_inner.handle(request)),
-        )
-        .map_err(listen)?;
-        Ok(GithubEmulator {
-            server,
-            inner,
-            _temp: temp,
+        Running::serve(setup, |core, port| {
+            let urls = Urls::new(port, config.enterprise);
+            Emulator::new(config.clone(), core, urls)
         })
     }
 
@@ -149,48 +102,14 @@ impl GithubEmulator {
     pub fn web_url(&self) -> &str {
         &self.inner.urls.web
     }
-
-    /// The port served on.
-    pub fn port(&self) -> u16 {
-        self.server.addr().port()
-    }
-
-    /// The root directory of repositories and state.
-    pub fn root(&self) -> &Path {
-        &self.inner.root
-    }
-
-    /// The versions of GitHub's descriptions requests are validated against (`None` when
-    /// validation is off).
-    pub fn validator_versions(&self) -> Option<String> {
-        self.inner
-            .validator
-            .as_ref()
-            .map(|v| v.versions().to_owned())
-    }
 }
 
 /// Seeding and acting as other people (test control).
-impl GithubEmulator {
+impl Running<Emulator> {
     /// Creates a repository.
     pub fn create_repo(&self, spec: &RepoSpec) -> Result<(), Error> {
-        let mut state = self.inner.lock_state();
+        let mut state = self.inner.core.lock_state();
         control::create_repo(&self.inner, &mut state, spec).map(drop)
-    }
-
-    /// The bare repository of `full_name`, for checks with git.
-    pub fn git(&self, full_name: &str) -> Result<BareRepo, Error> {
-        control::git(&self.inner.root, &self.inner.lock_state(), full_name)
-    }
-
-    /// The directory of `full_name`'s bare repository.
-    pub fn git_dir(&self, full_name: &str) -> Result<PathBuf, Error> {
-        Ok(self.git(full_name)?.git_dir().to_owned())
-    }
-
-    /// The head of `branch`, if it exists.
-    pub fn branch_head(&self, full_name: &str, branch: &str) -> Result<Option<Oid>, Error> {
-        Ok(self.git(full_name)?.branch(branch)?)
     }
 
     /// "Another Person" commits `changes` on `branch` (which must exist, unless the repository
@@ -202,7 +121,7 @@ impl GithubEmulator {
         changes: &[FileChange],
         message: &str,
     ) -> Result<Oid, Error> {
-        let state = self.inner.lock_state();
+        let state = self.inner.core.lock_state();
         control::commit_files(
             &self.inner,
             &state,
@@ -216,24 +135,40 @@ impl GithubEmulator {
 
     /// Creates `branch` at commit `at`.
     pub fn create_branch(&self, full_name: &str, branch: &str, at: &Oid) -> Result<(), Error> {
-        control::create_branch(&self.inner, &self.inner.lock_state(), full_name, branch, at)
+        control::create_branch(
+            &self.inner,
+            &self.inner.core.lock_state(),
+            full_name,
+            branch,
+            at,
+        )
     }
 
     /// Deletes `branch` (as after merging its pull request).
     pub fn delete_branch(&self, full_name: &str, branch: &str) -> Result<(), Error> {
-        control::delete_branch(&self.inner, &self.inner.lock_state(), full_name, branch)
+        control::delete_branch(
+            &self.inner,
+            &self.inner.core.lock_state(),
+            full_name,
+            branch,
+        )
     }
 
     /// Makes `branch` the default branch.
     pub fn set_default_branch(&self, full_name: &str, branch: &str) -> Result<(), Error> {
-        control::set_default_branch(&self.inner, &self.inner.lock_state(), full_name, branch)
+        control::set_default_branch(
+            &self.inner,
+            &self.inner.core.lock_state(),
+            full_name,
+            branch,
+        )
     }
 
     /// Protects `branch`: the API refuses to move or delete it.
     pub fn protect_branch(&self, full_name: &str, branch: &str) -> Result<(), Error> {
         control::protect_branch(
             &self.inner,
-            &mut self.inner.lock_state(),
+            &mut self.inner.core.lock_state(),
             full_name,
             branch,
             true,
@@ -244,7 +179,7 @@ impl GithubEmulator {
     pub fn unprotect_branch(&self, full_name: &str, branch: &str) -> Result<(), Error> {
         control::protect_branch(
             &self.inner,
-            &mut self.inner.lock_state(),
+            &mut self.inner.core.lock_state(),
             full_name,
             branch,
             false,
@@ -260,7 +195,7 @@ impl GithubEmulator {
     ) -> Result<(), Error> {
         control::set_actions_can_create_pull_requests(
             &self.inner,
-            &mut self.inner.lock_state(),
+            &mut self.inner.core.lock_state(),
             full_name,
             allowed,
         )
@@ -276,7 +211,7 @@ impl GithubEmulator {
     ) -> Result<Oid, Error> {
         control::merge_pull(
             &self.inner,
-            &mut self.inner.lock_state(),
+            &mut self.inner.core.lock_state(),
             full_name,
             number,
             method,
@@ -285,7 +220,7 @@ impl GithubEmulator {
 
     /// The pull requests of `full_name`, oldest first.
     pub fn pulls(&self, full_name: &str) -> Result<Vec<PullRequest>, Error> {
-        let state = self.inner.lock_state();
+        let state = self.inner.core.lock_state();
         let repo = state.repo(full_name).ok_or_else(|| Error::UnknownRepo {
             name: full_name.to_owned(),
         })?;
@@ -295,6 +230,7 @@ impl GithubEmulator {
     /// Whether GitHub would show `commit` as verified (signed by GitHub).
     pub fn is_verified(&self, full_name: &str, commit: &Oid) -> bool {
         self.inner
+            .core
             .lock_state()
             .repo(full_name)
             .is_some_and(|r| r.verified_commits.contains(commit.as_str()))
@@ -309,9 +245,3 @@ impl GithubEmulator {
             .push(token);
     }
 }
-
-crate::intercept::emulator_surface!(
-    GithubEmulator,
-    "GitHub",
-    "GitHub's official API description"
-);

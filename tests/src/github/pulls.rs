@@ -7,6 +7,7 @@ use super::api::{created, ok, ApiError, ApiResult, Ctx};
 use super::config::TokenKind;
 use super::render;
 use super::state::{Comment, PullRequest, PullState};
+use crate::emulator::RepoRecord as _;
 use crate::http::Response;
 
 /// GitHub's 403 when the repository or organisation setting forbids Actions to open pull

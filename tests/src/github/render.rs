@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use super::api::Ctx;
 use super::config::stable_id;
 use super::state::{Comment, PullRequest, RepoState};
+use crate::emulator::RepoRecord as _;
 use crate::git::{Commit, Signature};
 
 /// The simple user object of `login` (a bot, an organisation or a person).
@@ -43,7 +44,7 @@ fn is_organisation(ctx: &Ctx<'_>, login: &str) -> bool {
 /// The full repository object, with the caller's `permissions`.
 pub fn repo(ctx: &Ctx<'_>, repo: &RepoState) -> Value {
     let full_name = repo.full_name();
-    let git = crate::git::BareRepo::open(&repo.git_dir(&ctx.emu.root));
+    let git = crate::git::BareRepo::open(&repo.git_dir(&ctx.emu.core.root));
     let default_branch = git.head_branch().unwrap_or_else(|_| "main".into());
     let empty = git.is_empty().unwrap_or(true);
     let (push, admin) = match ctx.token() {
@@ -188,7 +189,7 @@ fn pull_side(ctx: &Ctx<'_>, repo: &RepoState, owner: &str, branch: &str, sha: &s
 pub fn pull(ctx: &Ctx<'_>, repo: &RepoState, pr: &PullRequest) -> Value {
     let full_name = repo.full_name();
     let n = pr.number;
-    let git = crate::git::BareRepo::open(&repo.git_dir(&ctx.emu.root));
+    let git = crate::git::BareRepo::open(&repo.git_dir(&ctx.emu.core.root));
     let head_sha = git
         .branch(&pr.head)
         .ok()

@@ -7,6 +7,7 @@ use super::api::{ok, ApiError, ApiResult, Caller, Ctx};
 use super::config::TokenKind;
 use super::control::{self, RepoSpec};
 use super::render;
+use crate::emulator::RepoRecord as _;
 use crate::http::Response;
 
 const INTEGRATION: &str = "Resource not accessible by integration";

@@ -3,6 +3,7 @@
 
 use super::api::{ApiResult, Ctx};
 use super::{apps, compare, contents, git_data, pulls, repos};
+use crate::emulator::routes::{self, Greedy, Params};
 
 /// A REST handler.
 pub type Handler = fn(&mut Ctx<'_>) -> ApiResult;
@@ -351,53 +352,24 @@ pub static ROUTES: &[Route] = &[
     ),
 ];
 
+crate::route_operation!(Route);
+
 /// Parameters that take the rest of the path, slashes included (`heads/feature/x`).
-const GREEDY: &[&str] = &["ref", "path", "basehead", "branch"];
+const GREEDY: Greedy = Greedy {
+    names: &["ref", "path", "basehead", "branch"],
+    may_be_empty: &[],
+};
 
 /// The route for `method` and decoded path `segments`, with its parameters.
-pub fn find(
-    method: &str,
-    segments: &[String],
-) -> Option<(&'static Route, Vec<(&'static str, String)>)> {
-    ROUTES
-        .iter()
-        .filter(|r| r.method.eq_ignore_ascii_case(method))
-        .find_map(|r| match_template(r.template, segments).map(|params| (r, params)))
-}
-
-/// Matches `segments` against `template`; the parameters on success.
-pub fn match_template(
-    template: &'static str,
-    segments: &[String],
-) -> Option<Vec<(&'static str, String)>> {
-    let parts: Vec<&'static str> = template.split('/').filter(|s| !s.is_empty()).collect();
-    let mut params = Vec::new();
-    for (i, part) in parts.iter().enumerate() {
-        if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-            if GREEDY.contains(&name) && i == parts.len() - 1 {
-                let rest = segments.get(i..).filter(|r| !r.is_empty())?;
-                params.push((name, rest.join("/")));
-                return Some(params);
-            }
-            let value = segments.get(i)?;
-            params.push((name, value.clone()));
-        } else if segments.get(i).map(String::as_str) != Some(part) {
-            return None;
-        }
-    }
-    (segments.len() == parts.len()).then_some(params)
+pub fn find(method: &str, segments: &[String]) -> Option<(&'static Route, Params)> {
+    routes::find(ROUTES, &GREEDY, method, segments)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn segments(path: &str) -> Vec<String> {
-        path.split('/')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect()
-    }
+    use crate::emulator::routes::segments;
 
     #[test]
     fn matches_templates() {

@@ -3,8 +3,7 @@
 //! GitHub's response headers.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Mutex;
 
 use serde_json::{json, Value};
 
@@ -12,13 +11,13 @@ use super::api::{ApiError, Caller, Ctx};
 use super::auth::{credential, looks_like_jwt, verify_jwt, Credential};
 use super::config::{Access, GithubConfig, TokenConfig, TokenKind};
 use super::router::{self, Need};
-use super::state::State;
+use super::state::{RepoState, STATE_FILE};
 use super::{control_http, graphql};
-use crate::fault::Faults;
-use crate::git::BareRepo;
-use crate::http::{Reply, Request, Response};
-use crate::record::Recorder;
-use crate::validator::{Check, Validator};
+use crate::emulator::control::Outcome;
+use crate::emulator::cors::CorsPolicy;
+use crate::emulator::{Core, Provider};
+use crate::http::{Request, Response};
+use crate::validator::Check;
 
 /// The URLs the emulator answers on.
 #[derive(Debug, Clone)]
@@ -66,58 +65,29 @@ struct RateWindow {
     reset: i64,
 }
 
-/// The emulator's shared internals, used from every connection thread.
+/// The GitHub emulator's internals, used from every connection thread.
 pub struct Emulator {
     /// The configuration it was started with.
     pub config: GithubConfig,
-    /// Root directory of repositories and state.
-    pub root: PathBuf,
     /// Its URLs.
     pub urls: Urls,
-    /// Settings, pull requests and issued tokens (held for the whole of a request).
-    pub state: Mutex<State>,
-    /// The request record.
-    pub recorder: Recorder,
-    /// Fault rules.
-    pub faults: Faults,
-    /// The validator, unless validation is off.
-    pub validator: Option<Arc<Validator>>,
+    /// Root, state (settings, pull requests), request record, faults and validator.
+    pub core: Core<RepoState>,
     /// Accepted tokens: the configured ones, those added later and those issued to Apps.
     pub tokens: Mutex<Vec<TokenConfig>>,
     rate: Mutex<HashMap<String, RateWindow>>,
 }
 
 impl Emulator {
-    /// Internals for `config`, serving at `urls`, with state loaded from `root`.
-    pub fn new(
-        config: GithubConfig,
-        root: PathBuf,
-        urls: Urls,
-        recorder: Recorder,
-        validator: Option<Arc<Validator>>,
-    ) -> std::io::Result<Emulator> {
-        let state = State::load(&root)?;
-        Ok(Emulator {
+    /// Internals for `config` over `core`, serving at `urls`.
+    pub fn new(config: GithubConfig, core: Core<RepoState>, urls: Urls) -> Emulator {
+        Emulator {
             tokens: Mutex::new(config.tokens.clone()),
             config,
-            root,
             urls,
-            state: Mutex::new(state),
-            recorder,
-            faults: Faults::default(),
-            validator,
+            core,
             rate: Mutex::new(HashMap::new()),
-        })
-    }
-
-    /// Locks the state.
-    pub fn lock_state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Persists `state` to the root directory.
-    pub fn save(&self, state: &State) -> std::io::Result<()> {
-        state.save(&self.root)
+        }
     }
 
     /// Whether a personal token acts as `login` (then `login` is a user, not an organisation).
@@ -129,35 +99,16 @@ impl Emulator {
             .any(|t| t.kind == TokenKind::Personal && t.identity.login.eq_ignore_ascii_case(login))
     }
 
-    /// Handles one request: the entry point of the HTTP server.
-    pub fn handle(&self, request: Request) -> Reply {
-        if request.path == "/_emulator" || request.path.starts_with("/_emulator/") {
-            return Reply::Respond(control_http::handle(self, &request));
-        }
-        crate::intercept::serve(self, request)
-    }
-
-    /// Answers a request; also says why it is invalid, if it is.
-    /// A panic in a handler (an emulator bug) becomes a 500 and an invalid request, so the
-    /// test that met it fails with the reason instead of a closed connection.
+    /// Answers a request; also says why it is invalid, if it is (a handler panic becomes a 500
+    /// and an invalid request).
     fn answer_request(&self, request: &Request, seq: u64) -> (Response, Option<String>) {
-        let mut invalid = None;
-        let routed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.route(request, &mut invalid)
-        }));
-        let mut response = match routed {
-            Ok(Ok(response)) => response,
-            Ok(Err(error)) => error.into_response(),
-            Err(panic) => {
-                let what = panic
-                    .downcast_ref::<String>()
-                    .map(String::as_str)
-                    .or_else(|| panic.downcast_ref::<&str>().copied())
-                    .unwrap_or("a panic");
-                invalid = Some(format!("the emulator panicked: {what}"));
-                ApiError::internal(format!("the emulator panicked: {what}")).into_response()
-            }
-        };
+        let (mut response, invalid) = crate::emulator::catching(
+            |invalid| {
+                self.route(request, invalid)
+                    .unwrap_or_else(ApiError::into_response)
+            },
+            |why| ApiError::internal(why).into_response(),
+        );
         response.set_header("x-github-request-id", format!("EMU0:{seq}"));
         response.set_header("x-github-api-version-selected", "2022-11-28");
         response.set_header("x-github-media-type", "github.v3; format=json");
@@ -203,7 +154,7 @@ impl Emulator {
         let Ok(body) = parse_body(request) else {
             return vec!["the body is not JSON".into()];
         };
-        let Some(validator) = &self.validator else {
+        let Some(validator) = &self.core.validator else {
             return Vec::new();
         };
         let query = request.query_pairs();
@@ -221,7 +172,7 @@ impl Emulator {
             },
         };
         validator
-            .check("github", check)
+            .check(<Emulator as Provider>::SPEC, check)
             .unwrap_or_else(|e| vec![format!("the validator failed: {e}")])
     }
 
@@ -289,7 +240,7 @@ impl Emulator {
         }
         let body = parse_body(request)?;
         permit(&caller, route.need)?;
-        let mut state = self.lock_state();
+        let mut state = self.core.lock_state();
         let mut ctx = Ctx {
             emu: self,
             state: &mut state,
@@ -303,7 +254,7 @@ impl Emulator {
         }
         let result = (route.handler)(&mut ctx);
         if request.method != "GET" && result.is_ok() {
-            self.save(&state).map_err(ApiError::internal)?;
+            self.core.save(&state).map_err(ApiError::internal)?;
         }
         result
     }
@@ -337,9 +288,9 @@ impl Emulator {
                 variables: body.get("variables").filter(|v| !v.is_null()),
                 operation_name: body["operationName"].as_str(),
             };
-            let mut state = self.lock_state();
+            let mut state = self.core.lock_state();
             let answer = graphql::execute(self, &mut state, &caller, &operation);
-            self.save(&state).map_err(ApiError::internal)?;
+            self.core.save(&state).map_err(ApiError::internal)?;
             answer
         } else {
             *invalid = Some(problems.join("; "));
@@ -431,35 +382,19 @@ impl Emulator {
         (self.config.rate_limit, used, reset)
     }
 
-    /// "Another writer" commits a change on `branch` of the request's repository.
-    fn as_another_writer(
-        &self,
-        request: &Request,
-        op: &dyn Fn(&BareRepo) -> Result<(), String>,
-    ) -> Result<(), String> {
-        let state = self.lock_state();
+    /// The repository a request names: in its REST path, or as GraphQL's
+    /// `repositoryNameWithOwner`.
+    fn repository_of(request: &Request) -> Option<String> {
         let segments = request.path_segments();
-        let mut full_name = match segments.iter().position(|s| s == "repos") {
+        match segments.iter().position(|s| s == "repos") {
             Some(i) if segments.len() > i + 2 => {
                 Some(format!("{}/{}", segments[i + 1], segments[i + 2]))
             }
-            _ => None,
-        };
-        if full_name.is_none() {
-            full_name = find_string(
+            _ => find_string(
                 &parse_body(request).unwrap_or(Value::Null),
                 "repositoryNameWithOwner",
-            );
+            ),
         }
-        if full_name.is_none() && state.repos.len() == 1 {
-            full_name = state.repos.values().next().map(|r| r.full_name());
-        }
-        let full_name = full_name.ok_or("no repository in the request")?;
-        let repo = state
-            .repo(&full_name)
-            .ok_or_else(|| format!("no repository {full_name}"))?;
-        let git = BareRepo::open(&repo.git_dir(&self.root));
-        op(&git)
     }
 }
 
@@ -535,13 +470,16 @@ fn find_string(value: &Value, key: &str) -> Option<String> {
     }
 }
 
-impl crate::intercept::Intercepted for Emulator {
-    fn recorder(&self) -> &Recorder {
-        &self.recorder
-    }
+impl Provider for Emulator {
+    type Repo = RepoState;
+    const NAME: &'static str = "GitHub";
+    const JUDGE: &'static str = "GitHub's official API description";
+    const SPEC: &'static str = "github";
+    const STATE_FILE: &'static str = STATE_FILE;
+    const CORS: CorsPolicy = crate::emulator::cors::GITHUB;
 
-    fn faults(&self) -> &Faults {
-        &self.faults
+    fn core(&self) -> &Core<RepoState> {
+        &self.core
     }
 
     fn answer(&self, request: &Request, seq: u64) -> (Response, Option<String>) {
@@ -552,15 +490,15 @@ impl crate::intercept::Intercepted for Emulator {
         self.problems_of(request)
     }
 
-    fn another_writer(
-        &self,
-        request: &Request,
-        op: &dyn Fn(&BareRepo) -> Result<(), String>,
-    ) -> Result<(), String> {
-        self.as_another_writer(request, op)
+    fn repo_of(&self, request: &Request) -> Option<String> {
+        Emulator::repository_of(request)
     }
 
     fn stamp(&self, response: &mut Response, seq: u64) {
         response.set_header("x-github-request-id", format!("EMU0:{seq}"));
+    }
+
+    fn control(&self, request: &Request, parts: &[&str], body: &Value) -> Outcome {
+        control_http::route(self, request, parts, body)
     }
 }

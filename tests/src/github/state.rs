@@ -1,24 +1,18 @@
-//! What the emulator knows besides the git repositories: repository settings, pull requests
-//! with their comments, and which commits GitHub would show as verified. Kept as one JSON file
-//! in the root so the binary can be restarted on the same directory. No secret is kept here:
-//! tokens (configured or issued to Apps) live in memory only.
+//! What the GitHub emulator knows of a repository besides its git repository: settings, pull
+//! requests with their comments, and which commits GitHub would show as verified; kept in the
+//! core's state file ([`crate::emulator::State`]). Tokens (configured or issued to Apps) live in
+//! memory only.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
 /// File name of the state in the root directory.
 pub const STATE_FILE: &str = "github-emulator.json";
 
-/// The whole state.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct State {
-    /// Last id handed out (repositories, pull requests, comments share one sequence).
-    pub last_id: u64,
-    /// Repositories by lower-case `owner/name`.
-    pub repos: BTreeMap<String, RepoState>,
-}
+/// The whole state: repositories by lower-case `owner/name`; repositories, pull requests and
+/// comments share one id sequence.
+pub type State = crate::emulator::State<RepoState>;
 
 /// Settings and pull requests of one repository.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,17 +42,13 @@ pub struct RepoState {
     pub verified_commits: BTreeSet<String>,
 }
 
+impl crate::emulator::RepoRecord for RepoState {
+    fn owner_and_name(&self) -> (&str, &str) {
+        (&self.owner, &self.name)
+    }
+}
+
 impl RepoState {
-    /// `owner/name`.
-    pub fn full_name(&self) -> String {
-        format!("{}/{}", self.owner, self.name)
-    }
-
-    /// Where its bare repository lives under `root`.
-    pub fn git_dir(&self, root: &Path) -> PathBuf {
-        root.join(&self.owner).join(format!("{}.git", self.name))
-    }
-
     /// Pull request `number`.
     pub fn pull(&self, number: u64) -> Option<&PullRequest> {
         self.pulls.iter().find(|p| p.number == number)
@@ -154,40 +144,4 @@ pub struct Comment {
     pub user: String,
     /// Created (RFC 3339).
     pub created_at: String,
-}
-
-impl State {
-    /// Reads the state in `root`, or an empty one when there is none yet.
-    pub fn load(root: &Path) -> std::io::Result<State> {
-        match std::fs::read(root.join(STATE_FILE)) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::default()),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Writes the state to `root` (atomically: temporary file, then rename).
-    pub fn save(&self, root: &Path) -> std::io::Result<()> {
-        let tmp = root.join(format!("{STATE_FILE}.tmp"));
-        let bytes = serde_json::to_vec_pretty(self).expect("the state always serialises");
-        std::fs::write(&tmp, bytes)?;
-        std::fs::rename(tmp, root.join(STATE_FILE))
-    }
-
-    /// Hands out a new id.
-    pub fn next_id(&mut self) -> u64 {
-        self.last_id += 1;
-        self.last_id
-    }
-
-    /// Repository `full_name` (case-insensitive).
-    pub fn repo(&self, full_name: &str) -> Option<&RepoState> {
-        self.repos.get(&full_name.to_ascii_lowercase())
-    }
-
-    /// Repository `full_name` (case-insensitive), mutable.
-    pub fn repo_mut(&mut self, full_name: &str) -> Option<&mut RepoState> {
-        self.repos.get_mut(&full_name.to_ascii_lowercase())
-    }
 }

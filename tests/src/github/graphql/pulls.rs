@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use super::read::{actor, pull_data};
 use super::FieldError;
+use crate::emulator::RepoRecord as _;
 use crate::github::api::Caller;
 use crate::github::config::{Access, TokenConfig, TokenKind};
 use crate::github::server::Emulator;
@@ -82,7 +83,7 @@ pub(super) fn update_pull_request(
         }
     }
     let repo = &state.repos[&key];
-    let git = crate::git::BareRepo::open(&repo.git_dir(&emu.root));
+    let git = crate::git::BareRepo::open(&repo.git_dir(&emu.core.root));
     let internal =
         |e: crate::git::Error| FieldError::new("INTERNAL", format!("emulator failure: {e}"));
     let mut updated = repo.pull(number).expect("found above").clone();

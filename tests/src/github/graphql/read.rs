@@ -12,6 +12,7 @@ use graphql_parser::query::{Field, SelectionSet};
 use serde_json::{json, Map, Value};
 
 use super::{collect_fields, project, to_json, FieldError, Fragments};
+use crate::emulator::RepoRecord as _;
 use crate::git::{BareRepo, ObjectKind, Oid};
 use crate::github::api::Caller;
 use crate::github::config::stable_id;
@@ -161,7 +162,7 @@ impl<'a, 's> Reader<'a, 's> {
     }
 
     fn git(&self, repo: &RepoState) -> BareRepo {
-        BareRepo::open(&repo.git_dir(&self.emu.root))
+        BareRepo::open(&repo.git_dir(&self.emu.core.root))
     }
 
     fn repository_field(
@@ -396,7 +397,7 @@ fn tree_entry(git: &BareRepo, commit: &Oid, path: &str) -> Result<Value, FieldEr
 pub(super) fn pull_data(emu: &Emulator, repo: &RepoState, pr: &PullRequest) -> Value {
     let full = repo.full_name();
     let n = pr.number;
-    let git = BareRepo::open(&repo.git_dir(&emu.root));
+    let git = BareRepo::open(&repo.git_dir(&emu.core.root));
     let head = |branch: &str, fallback: &str| {
         git.branch(branch)
             .ok()

@@ -1,8 +1,9 @@
-//! Errors of the GitHub emulator's Rust API (starting it and the test-control operations).
+//! Errors of an emulator's Rust API: starting it, and the test-control operations (in process
+//! and over the control endpoint), for every provider.
 
 use std::path::PathBuf;
 
-/// An error of [`super::GithubEmulator`] or its control operations.
+/// An error of a running emulator ([`super::Running`]) or its control operations.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The root directory could not be created or read.
@@ -39,10 +40,12 @@ pub enum Error {
     #[error("could not save the emulator state")]
     Save(#[source] std::io::Error),
     /// A repository name is not `OWNER/NAME`.
-    #[error("invalid repository name {name:?} (expected OWNER/NAME)")]
+    #[error("invalid repository name {name:?} (expected {expected})")]
     BadRepoName {
         /// The name given.
         name: String,
+        /// The provider's spelling of the expected shape (`OWNER/NAME`).
+        expected: &'static str,
     },
     /// No such repository.
     #[error("repository {name} does not exist")]
@@ -69,23 +72,23 @@ pub enum Error {
     UnknownPull {
         /// The repository.
         repo: String,
-        /// The number.
+        /// Its number (GitHub) or id (Bitbucket).
         number: u64,
     },
-    /// The pull request is closed already.
+    /// The pull request is not open.
     #[error("pull request #{number} of {repo} is not open")]
     PullNotOpen {
         /// The repository.
         repo: String,
-        /// The number.
+        /// Its number (GitHub) or id (Bitbucket).
         number: u64,
     },
     /// Merging a pull request conflicts.
     #[error("merging {head} into {base} conflicts in {paths:?}")]
     MergeConflict {
-        /// The head branch.
+        /// The head (source) branch.
         head: String,
-        /// The base branch.
+        /// The base (destination) branch.
         base: String,
         /// The conflicting paths.
         paths: Vec<String>,
@@ -96,4 +99,20 @@ pub enum Error {
     /// A tree edit failed.
     #[error(transparent)]
     Edit(#[from] crate::git::EditError),
+}
+
+impl Error {
+    /// The status the control endpoint answers this error with.
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::UnknownRepo { .. } | Error::UnknownBranch { .. } | Error::UnknownPull { .. } => {
+                404
+            }
+            Error::RepoExists { .. } | Error::PullNotOpen { .. } | Error::MergeConflict { .. } => {
+                409
+            }
+            Error::BadRepoName { .. } => 400,
+            _ => 500,
+        }
+    }
 }
