@@ -538,6 +538,9 @@ fn pair_renames(cs: &mut ChangeSet) {
     });
 }
 
+/// A conflict's merged contents (none when a whole side stays) and where it then stands.
+type Merged = (Option<Vec<u8>>, ConflictState);
+
 /// Conflict resolution.
 impl ChangeSet {
     /// Merge pending conflicts only if `blob` knows every blob [`blobs_needed`](Self::blobs_needed)
@@ -597,7 +600,7 @@ impl ChangeSet {
         i: usize,
         blob: &mut dyn FnMut(&ObjectId) -> Option<Vec<u8>>,
         labels: MergeLabels<'_>,
-    ) -> Result<Option<(Option<Vec<u8>>, ConflictState)>, Error> {
+    ) -> Result<Option<Merged>, Error> {
         let policy = self.options.conflicts;
         let c = &self.conflicts[i];
         let mut fetch = |e: Option<TreeEntry>| -> Result<Option<Vec<u8>>, Error> {
