@@ -38,6 +38,7 @@
 #![forbid(unsafe_code)]
 
 pub mod branch;
+pub mod branch_view;
 pub mod changeset;
 pub mod diff;
 pub mod ignore;

@@ -29,13 +29,19 @@
 //!    previous build tells how many entries the folder has). The file is downloaded only if it
 //!    exists; its blob id is computed locally with [`gensync_core::hash_blob`].
 //!
+//! These decisions are made in the core by [`gensync_core::branch_view::BranchViewPlan`] (a
+//! sans-I/O planner, unit-tested there); this module only makes the reads it asks for.
+//!
 //! Requests therefore grow with the number of paths people edited (and, without an anchor, with
 //! the number of changed generated paths), never with the size of the repository nor of a
 //! folder.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use anyhow::{anyhow, bail, Context};
+use gensync_core::branch_view::{
+    self, Answer, BranchViewPlan, History, HistoryCommit, Listed, Manifest, Origin, Read,
+};
 use gensync_core::message::PullRequestText;
 use gensync_core::payload::bitbucket::{self as payload, Field, SrcCommit, SrcFile};
 use gensync_core::{BranchTree, Mode, ObjectId, TreeEntry};
@@ -102,15 +108,6 @@ struct DirEntry {
     mode: Option<Mode>,
 }
 
-/// What a path of a commit is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum At {
-    File,
-    /// A folder (or a submodule).
-    Folder,
-    Nothing,
-}
-
 /// An entry of a `/src` folder listing, or the `format=meta` answer for one path.
 #[derive(Deserialize)]
 struct ListedEntry {
@@ -124,49 +121,8 @@ struct ListedEntry {
 impl ListedEntry {
     /// The file's mode; `None` for folders and submodules.
     fn mode(&self) -> Option<Mode> {
-        let has = |a: &str| match &self.attributes {
-            Value::String(s) => s == a,
-            Value::Array(items) => items.iter().any(|i| i.as_str() == Some(a)),
-            _ => false,
-        };
-        (self.kind == "commit_file" && !has("subrepository")).then(|| {
-            if has("link") {
-                Mode::Symlink
-            } else if has("executable") {
-                Mode::Executable
-            } else {
-                Mode::Regular
-            }
-        })
+        branch_view::listed_mode(&self.kind, &self.attributes)
     }
-}
-
-/// The pages a listing of folder `dir` takes (100 entries a page), judged by the folder's
-/// entries in `tree` (the previous build: the branch holds about the same).
-fn listing_pages(tree: &BranchTree, dir: &str) -> usize {
-    let prefix = if dir.is_empty() {
-        String::new()
-    } else {
-        format!("{dir}/")
-    };
-    let mut entries: usize = 0;
-    let mut last_folder: Option<&str> = None;
-    for (path, _) in tree
-        .range(prefix.clone()..)
-        .take_while(|(p, _)| p.starts_with(&prefix))
-    {
-        let rest = &path[prefix.len()..];
-        match rest.split_once('/') {
-            None => entries += 1,
-            Some((folder, _)) => {
-                if last_folder != Some(folder) {
-                    entries += 1;
-                    last_folder = Some(folder);
-                }
-            }
-        }
-    }
-    entries.div_ceil(100).max(1)
 }
 
 #[derive(Deserialize)]
@@ -324,22 +280,6 @@ impl Bitbucket {
         }
     }
 
-    /// The branch entry at `path` in `commit` once its `mode` is known (`None`: no file
-    /// there): the file is downloaded for its blob id.
-    fn entry_of(
-        &mut self,
-        commit: &ObjectId,
-        path: &str,
-        mode: Option<Mode>,
-    ) -> anyhow::Result<Option<TreeEntry>> {
-        let Some(mode) = mode else {
-            return Ok(None);
-        };
-        Ok(self
-            .fetch(commit, path)?
-            .map(|(oid, _)| TreeEntry { mode, oid }))
-    }
-
     /// The entries of folder `dir` at `commit` (cached), `None` if there is no such folder.
     fn listing(&mut self, commit: &ObjectId, dir: &str) -> anyhow::Result<Option<Vec<DirEntry>>> {
         let key = (*commit, dir.to_owned());
@@ -374,72 +314,17 @@ impl Bitbucket {
         Ok(entries)
     }
 
-    /// The mode of the file at `path` in `commit`, `None` if there is no file there.
-    fn stat(&mut self, commit: &ObjectId, path: &str) -> anyhow::Result<Option<Mode>> {
-        let entries = self.listing(commit, parent_dir(path))?;
-        Ok(entries
-            .unwrap_or_default()
-            .iter()
-            .find(|e| e.path == path)
-            .and_then(|e| e.mode))
-    }
-
-    /// What is at `path` in `commit`, from its folder's listing (the root is a folder).
-    fn kind_at(&mut self, commit: &ObjectId, path: &str) -> anyhow::Result<At> {
-        if path.is_empty() {
-            return Ok(At::Folder);
-        }
-        let entries = self.listing(commit, parent_dir(path))?;
-        Ok(
-            match entries.unwrap_or_default().iter().find(|e| e.path == path) {
-                None => At::Nothing,
-                Some(e) if e.mode.is_some() => At::File,
-                Some(_) => At::Folder,
-            },
-        )
-    }
-
-    /// Every file below folder `dir` of `commit`, listing its folders (cached).
-    fn files_below(&mut self, commit: &ObjectId, dir: &str) -> anyhow::Result<Vec<String>> {
-        let mut out = Vec::new();
-        let mut todo = vec![dir.to_owned()];
-        while let Some(d) = todo.pop() {
-            for e in self.listing(commit, &d)?.unwrap_or_default() {
-                match e.mode {
-                    Some(_) => out.push(e.path),
-                    None => todo.push(e.path),
-                }
-            }
-        }
-        out.sort();
-        Ok(out)
-    }
-
-    /// The branch entry at `path` in `commit`: listed, then downloaded and hashed if it exists.
-    fn read_entry(&mut self, commit: &ObjectId, path: &str) -> anyhow::Result<Option<TreeEntry>> {
-        let mode = self.stat(commit, path)?;
-        self.entry_of(commit, path, mode)
-    }
-
-    /// The branch entry at `path` in `commit` without listing its folder: its metadata
-    /// (`format=meta`: type and attributes), then its contents if it is a file.
-    fn read_entry_alone(
-        &mut self,
-        commit: &ObjectId,
-        path: &str,
-    ) -> anyhow::Result<Option<TreeEntry>> {
+    /// The mode of `path` alone at `commit` (`format=meta`: type and attributes), without
+    /// listing its folder; `None` if there is no file there.
+    fn meta(&mut self, commit: &ObjectId, path: &str) -> anyhow::Result<Option<Mode>> {
         let target = self.repo_path(&format!("/src/{commit}/{}?format=meta", encode_path(path)));
         let resp = self.get(&target)?;
         self.stats.metas += 1;
-        let mode = match resp.status {
-            200 => {
-                let meta: ListedEntry = resp.json()?;
-                meta.mode()
-            }
-            404 => None,
-            _ => return Err(self.api_error(&resp, &format!("read {path} at {commit}"))),
-        };
-        self.entry_of(commit, path, mode)
+        match resp.status {
+            200 => Ok(resp.json::<ListedEntry>()?.mode()),
+            404 => Ok(None),
+            _ => Err(self.api_error(&resp, &format!("read {path} at {commit}"))),
+        }
     }
 
     /// The paths of a diffstat (old and new sides).
@@ -474,17 +359,9 @@ impl Bitbucket {
         Ok(())
     }
 
-    /// What the branch's own history says: the paths people touched since the oldest gensync
-    /// commit on it, and that commit's parent (the anchor's base). `None` when the branch has
-    /// no gensync commit of its own (or too long a history to walk).
-    fn history(
-        &mut self,
-        start: &ObjectId,
-        base_head: &ObjectId,
-    ) -> anyhow::Result<Option<(BTreeSet<String>, ObjectId)>> {
-        if start == base_head {
-            return Ok(None);
-        }
+    /// The branch's own commits (`commits/{start}?exclude={base head}`), for the branch
+    /// view's anchor ([`branch_view::anchor`]).
+    fn history(&mut self, start: &ObjectId, base_head: &ObjectId) -> anyhow::Result<History> {
         #[derive(Deserialize)]
         struct Parent {
             hash: String,
@@ -498,63 +375,51 @@ impl Bitbucket {
             parents: Vec<Parent>,
         }
         let target = self.repo_path(&format!("/commits/{start}?exclude={base_head}&pagelen=100"));
-        let Some((commits, truncated)) =
-            self.list::<Commit>(&target, "list the branch's commits", MAX_HISTORY_PAGES)?
-        else {
-            return Ok(None);
-        };
-        if truncated {
-            self.notes.push(format!(
-                "the sync branch has over {} commits of its own: reading every changed path instead of its history",
-                MAX_HISTORY_PAGES * 100
-            ));
-            return Ok(None);
-        }
-        let by_hash: HashMap<&str, &Commit> =
-            commits.iter().map(|c| (c.hash.as_str(), c)).collect();
-        // The first-parent chain from the start, while on the branch; `below` is the first
-        // parent of its last commit (on the base branch), if any.
-        let mut chain: Vec<(&str, bool)> = Vec::new();
-        let mut next = Some(start.to_string());
-        let mut below = None;
-        while let Some(hash) = next.take() {
-            let Some(c) = by_hash.get(hash.as_str()) else {
-                break;
-            };
-            let ours = gensync_core::message::parse_trailers(&c.message).is_some();
-            chain.push((c.hash.as_str(), ours));
-            next = c.parents.first().map(|p| p.hash.clone());
-            below.clone_from(&next);
-        }
-        let Some(oldest) = chain.iter().rposition(|(_, ours)| *ours) else {
-            return Ok(None);
-        };
-        let anchor_parent = match chain.get(oldest + 1) {
-            Some((hash, _)) => hash.to_string(),
-            None => match below {
-                Some(b) => b,
-                None => return Ok(None), // a root commit: nothing before it to compare with
+        Ok(
+            match self.list::<Commit>(&target, "list the branch's commits", MAX_HISTORY_PAGES)? {
+                None => History::Missing,
+                Some((_, true)) => History::Truncated {
+                    limit: MAX_HISTORY_PAGES * 100,
+                },
+                Some((commits, false)) => History::Commits(
+                    commits
+                        .into_iter()
+                        .map(|c| HistoryCommit {
+                            hash: c.hash,
+                            message: c.message,
+                            parents: c.parents.into_iter().map(|p| p.hash).collect(),
+                        })
+                        .collect(),
+                ),
             },
-        };
-        let anchor_parent = ObjectId::from_hex(anchor_parent.as_bytes())?;
-        // Runs of other people's commits above the anchor, each one diffstat.
-        let mut touched = BTreeSet::new();
-        let mut i = 0;
-        while i < oldest {
-            if chain[i].1 {
-                i += 1;
-                continue;
+        )
+    }
+
+    /// The answer to one read of the branch view's plan.
+    fn answer(&mut self, read: Read) -> anyhow::Result<Answer> {
+        Ok(match read {
+            Read::History { start, exclude } => Answer::History(self.history(&start, &exclude)?),
+            Read::Diffstat { top, below } => {
+                let mut paths = BTreeSet::new();
+                self.diffstat_paths(&format!("{top}..{below}"), true, &mut paths)?;
+                Answer::Diffstat(paths.into_iter().collect())
             }
-            let top = chain[i].0.to_owned();
-            let mut j = i;
-            while !chain[j + 1].1 {
-                j += 1;
+            Read::Listing { commit, dir } => {
+                Answer::Listing(self.listing(&commit, &dir)?.map(|entries| {
+                    entries
+                        .into_iter()
+                        .map(|e| Listed {
+                            path: e.path,
+                            mode: e.mode,
+                        })
+                        .collect()
+                }))
             }
-            let below = chain[j + 1].0.to_owned();
-            self.diffstat_paths(&format!("{top}..{below}"), true, &mut touched)?;
-            i = j + 1;
-        }
-        Ok(Some((touched, anchor_parent)))
+            Read::Meta { commit, path } => Answer::Meta(self.meta(&commit, &path)?),
+            Read::Download { commit, path } => {
+                Answer::Download(self.fetch(&commit, &path)?.map(|(oid, _)| oid))
+            }
+        })
     }
 
     /// Looks for the content of blob `oid` in the history of the previous build's paths that
@@ -753,144 +618,42 @@ impl Provider for Bitbucket {
     ) -> anyhow::Result<BranchTree> {
         self.previous = scope.previous.clone();
         self.start = Some(commit.id);
-        let mut view = scope.previous.clone();
-        if scope.needed.is_empty() {
-            // Nothing to write or delete: the branch's state changes nothing.
-            return Ok(view);
-        }
-        // Services with a previous build need the history; first syncs read every path anyway.
-        let needs_history = scope
+        let manifests: Vec<Manifest> = scope
             .services
             .iter()
-            .any(|s| s.origin != ManifestOrigin::None);
-        let history = if needs_history {
-            self.history(&commit.id, scope.base_head)?
-        } else {
-            None
-        };
-        let mut anchored = !needs_history || history.is_some();
-        if let Some((touched, anchor_parent)) = &history {
-            for s in scope.services {
-                let trusted = match s.origin {
-                    ManifestOrigin::None => true,
-                    ManifestOrigin::Base => false,
-                    ManifestOrigin::Start => {
-                        !touched.contains(&s.manifest_path)
-                            && self.stat(anchor_parent, &s.manifest_path)?.is_none()
-                    }
-                };
-                anchored &= trusted;
-            }
-        }
-        self.stats.anchored = anchored;
-        let history_absent = history.is_none();
-        let touched = history.map(|(t, _)| t).unwrap_or_default();
-        let mut read: BTreeSet<&String> = BTreeSet::new();
-        for path in scope.needed {
-            if !anchored || touched.contains(path) || !scope.previous.contains_key(path) {
-                read.insert(path);
-            }
-        }
-        // Generated files people edited: read for the list of preserved edits.
-        read.extend(touched.iter().filter(|p| scope.previous.contains_key(*p)));
-        if !anchored {
-            self.notes.push(
-                "no gensync commit on the sync branch proves the previous build: reading every path the build changes"
-                    .into(),
-            );
-        }
-        // File/folder collisions (DESIGN section 2): the change set must see a file above a
-        // path it writes or deletes, and the files of a folder at such a path. With a trusted
-        // history only paths people touched can be such files; without one, the folders on
-        // the way are listed (once each, cached).
-        let mut files_above: BTreeSet<String> = BTreeSet::new();
-        if anchored && !touched.is_empty() {
-            let below = |a: &str, b: &str| {
-                b.len() > a.len() && b.starts_with(a) && b.as_bytes()[a.len()] == b'/'
-            };
-            for t in touched.iter().filter(|t| !scope.previous.contains_key(*t)) {
-                if scope.needed.iter().any(|n| below(t, n)) {
-                    // Above a path we write: a file there blocks it (and nothing is below it).
-                    if let Some(e) = self.read_entry(&commit.id, t)? {
-                        view.insert(t.clone(), e);
-                        files_above.insert(t.clone());
-                    }
-                } else if scope.needed.iter().any(|n| below(n, t)) {
-                    read.insert(t);
-                }
-            }
-        } else if !anchored || history_absent {
-            for n in scope.needed {
-                let mut end = 0;
-                let mut above = None;
-                while let Some(pos) = n[end..].find('/') {
-                    let dir = &n[..end + pos];
-                    match self.kind_at(&commit.id, dir)? {
-                        At::File => {
-                            above = Some(dir.to_owned());
-                            break;
-                        }
-                        At::Folder => end += pos + 1,
-                        At::Nothing => break,
-                    }
-                }
-                if let Some(a) = above {
-                    files_above.insert(a);
-                    continue;
-                }
-                if self.kind_at(&commit.id, n)? == At::Folder {
-                    for f in self.files_below(&commit.id, n)? {
-                        if let Some(e) = self.read_entry(&commit.id, &f)? {
-                            view.insert(f, e);
-                        }
-                    }
-                }
-            }
-        }
-        if !anchored || history_absent {
-            for a in &files_above {
-                if let Some(e) = self.read_entry(&commit.id, a)? {
-                    view.insert(a.clone(), e);
-                }
-            }
-        }
-        // Below a file nothing exists: no request.
-        read.retain(|p| {
-            let below = files_above
-                .iter()
-                .any(|a| p.starts_with(a.as_str()) && p.as_bytes().get(a.len()) == Some(&b'/'));
-            if below {
-                view.remove(p.as_str());
-            }
-            !below
+            .map(|s| Manifest {
+                path: s.manifest_path.clone(),
+                origin: match s.origin {
+                    ManifestOrigin::Start => Origin::Start,
+                    ManifestOrigin::Base => Origin::Base,
+                    ManifestOrigin::None => Origin::None,
+                },
+            })
+            .collect();
+        let listed = self
+            .dirs
+            .keys()
+            .filter(|(c, _)| *c == commit.id)
+            .map(|(_, dir)| dir.clone())
+            .collect();
+        let mut plan = BranchViewPlan::new(branch_view::Scope {
+            start: commit.id,
+            base_head: *scope.base_head,
+            previous: scope.previous,
+            needed: scope.needed,
+            manifests: &manifests,
+            listed,
         });
-        // Per folder, the cheaper way to learn what the paths are: one listing (pages grow
-        // with the folder's entries, which the previous build tells) or one `format=meta`
-        // request per path. Requests so never grow with the unchanged files of a folder.
-        let mut by_dir: BTreeMap<&str, Vec<&String>> = BTreeMap::new();
-        for path in read {
-            by_dir.entry(parent_dir(path)).or_default().push(path);
+        while let Some(read) = plan.poll_read()? {
+            let answer = self.answer(read)?;
+            plan.handle(answer)?;
         }
-        for (dir, paths) in by_dir {
-            let listed = self.dirs.contains_key(&(commit.id, dir.to_owned()));
-            let by_listing = listed || listing_pages(scope.previous, dir) <= paths.len();
-            for path in paths {
-                let entry = if by_listing {
-                    self.read_entry(&commit.id, path)?
-                } else {
-                    self.read_entry_alone(&commit.id, path)?
-                };
-                match entry {
-                    Some(e) => {
-                        view.insert(path.clone(), e);
-                    }
-                    None => {
-                        view.remove(path);
-                    }
-                }
-            }
+        let outcome = plan.finish()?;
+        if let Some(anchored) = outcome.anchored {
+            self.stats.anchored = anchored;
         }
-        Ok(view)
+        self.notes.extend(outcome.notes);
+        Ok(outcome.view)
     }
 
     fn commit(&mut self, r: &CommitRequest<'_>) -> anyhow::Result<CommitOutcome> {

@@ -1,5 +1,6 @@
 //! API tests of gensync-core, one module per concept.
 
+mod branch_view;
 mod changeset;
 mod git_baseline;
 mod properties;
