@@ -50,6 +50,7 @@ pub mod payload;
 pub mod preview;
 pub mod serde_oid;
 pub mod snapshot;
+pub mod sync;
 pub mod tree_listing;
 
 pub use changeset::{BranchTree, ChangeSet, TreeEntry};

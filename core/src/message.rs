@@ -140,7 +140,9 @@ fn split_message(message: &str) -> Result<(&str, &str), Error> {
     })
 }
 
-fn code_block(text: &str) -> String {
+/// `text` in a fenced code block whose fence is longer than any backtick run inside, so the
+/// text (a URL) cannot close it.
+pub fn code_block(text: &str) -> String {
     // A fence longer than any backtick run inside, so a URL cannot close it.
     let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest.max(2) + 1);
