@@ -92,8 +92,12 @@ const SEED = {
   },
   async bitbucket(emu) {
     await call("POST", `${emu.control}/repos`, { full_name: "acme/app", files: { "README.md": "# app\n" } });
-    await call("POST", `${emu.control}/repos/acme/app/commits`, { branch: "amplication", message: "Sync build 1\n", files: previousWithManifest() });
-    await call("POST", `${emu.control}/repos/acme/app/commits`, { branch: "amplication", message: "A person's edits\n", files: PERSON });
+    // The control API documents /repos/{w}/{r}/commits; its router has matched /{w}/{r}/commits.
+    const probe = await fetch(`${emu.control}/repos/acme/app/commits`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ branch: "amplication", message: "Sync build 1\n", files: previousWithManifest() }) });
+    const commits = probe.status === 404 ? `${emu.control}/acme/app/commits` : `${emu.control}/repos/acme/app/commits`;
+    if (probe.status === 404) await call("POST", commits, { branch: "amplication", message: "Sync build 1\n", files: previousWithManifest() });
+    else assert.ok(probe.ok, `seeding: ${probe.status} ${await probe.text()}`);
+    await call("POST", commits, { branch: "amplication", message: "A person's edits\n", files: PERSON });
   },
 };
 
@@ -163,7 +167,7 @@ for (const provider of ["github", "bitbucket"]) {
       const result = await page.evaluate(() => window.gensyncPreview);
       const byPath = Object.fromEntries(result.files.map((f) => [f.path, f]));
       assert.deepEqual(Object.keys(byPath).sort(), ["a.txt", "c.txt", "d.txt", "gone.txt"]);
-      assert.match(byPath["a.txt"].patch, /\+<<<<<<< amplication\n\+PERSON\n\+=======\n\+GENERATED\n\+>>>>>>> new build\n/);
+      assert.match(byPath["a.txt"].patch, /\+<<<<<<< amplication\n PERSON\n\+=======\n\+GENERATED\n\+>>>>>>> new build\n/);
       assert.ok(byPath["c.txt"].contents_known && byPath["c.txt"].patch.endsWith(" 6\n-7\n+GENERATED\n"), byPath["c.txt"].patch);
       assert.equal(byPath["gone.txt"].status, "deleted");
       assert.equal(result.commit_message, "Second build\n\nWith d.txt.\n\nBuild-Id: 2\nGenerated-By: gensync\n");

@@ -53,6 +53,12 @@ function kindOf(status) {
 function client(apiUrl, authorization, fetchImpl = fetch) {
   const root = apiUrl.replace(/\/+$/, "");
   return async function request(path, { ok = [200], accept = "application/json" } = {}) {
+    // A `next` link of a listing is absolute: follow it only on the API's own origin (the
+    // token goes nowhere else).
+    if (/^https?:/.test(path)) {
+      if (!path.startsWith(root + "/")) throw new Failure("other", `a listing linked outside the API: ${new URL(path).origin}`);
+      path = path.slice(root.length);
+    }
     const headers = { accept };
     if (authorization) headers.authorization = authorization;
     let last;
@@ -169,6 +175,24 @@ export function bitbucket({ apiUrl = "https://api.bitbucket.org/2.0", repository
     const r = await get(`${repo}/refs/branches/${segments(branch)}`, { ok: [200, 404] });
     return r.status === 200 ? (await r.json()).target.hash : null;
   }
+  /** Paths of the previous build changed on the branch since the commit that last wrote a manifest. */
+  async function editedSinceSync(need) {
+    const edited = new Set();
+    for (const service of need.scope.services) {
+      if (service.origin !== "start") continue;
+      const h = await get(`${repo}/filehistory/${need.commit.id}/${segments(service.manifest_path)}?pagelen=1`, { ok: [200, 404] });
+      const last = h.status === 200 ? (await h.json()).values?.[0]?.commit?.hash : null;
+      if (!last || last === need.commit.id) continue;
+      for (let page = `${repo}/diffstat/${need.commit.id}..${last}?pagelen=100`; page; ) {
+        const d = await json(page);
+        for (const v of d.values ?? []) {
+          for (const side of [v.old, v.new]) if (side?.path && side.path in need.scope.previous) edited.add(side.path);
+        }
+        page = d.next ?? null;
+      }
+    }
+    return edited;
+  }
   async function findBlob(oid) {
     if (blobs.has(oid)) return blobs.get(oid);
     // The path that had it in the previous build, and that path's history.
@@ -204,7 +228,10 @@ export function bitbucket({ apiUrl = "https://api.bitbucket.org/2.0", repository
     branch_files: async (need) => {
       scope = { need };
       const files = { ...need.scope.previous };
-      for (const path of need.scope.needed) {
+      // Exact at the paths the machine needs, and where a person edited the branch since the
+      // last sync (so the page can list the edits that survive).
+      const paths = new Set([...need.scope.needed, ...(await editedSinceSync(need))]);
+      for (const path of paths) {
         const r = await get(`${repo}/src/${need.commit.id}/${segments(path)}?format=meta`, { ok: [200, 404] });
         const meta = r.status === 200 ? await r.json() : null;
         if (!meta || meta.type !== "commit_file") {
