@@ -70,7 +70,8 @@ test("the preview's commit plan equals the commit `gensync sync` makes (local ta
     // The branch as a sync reads it, given to the preview.
     const before = git(repo, ["rev-parse", "amplication"]).trim();
     const listing = git(repo, ["ls-tree", "-r", "-z", before]);
-    const blobs = Object.values(tree(repo, before)).map((e) => gitBytes(repo, ["cat-file", "blob", e.oid]));
+    // The blobs a merge reads: the branch's, and the previous build's (the commit before the edit).
+    const blobs = [...Object.values(tree(repo, before)), ...Object.values(tree(repo, `${before}^`))].map((e) => gitBytes(repo, ["cat-file", "blob", e.oid]));
     const manifest = gitBytes(repo, ["show", `${before}:.amplication/manifest`]);
     const options = { message: "Second build\n\nInvoices.", build_id: "2", build_url: "https://builds.example/2" };
     const p = gensync.preview({ previous_manifest: manifest, files: readBuild(BUILD_2), branch_tree: listing, branch_blobs: blobs, options });
