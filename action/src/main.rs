@@ -9,6 +9,7 @@ mod cli;
 mod commands;
 mod config;
 mod env;
+mod exit;
 mod http;
 mod providers;
 #[cfg(test)]

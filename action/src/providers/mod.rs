@@ -1,12 +1,18 @@
-//! Provider backends: one sync flow ([`crate::sync`]), one backend per hosting service.
+//! Provider backends: one sync machine ([`gensync_core::sync`], driven by [`crate::sync`]), one
+//! backend per hosting service.
 //!
-//! A backend answers the flow's questions (what is on this branch, what is in this blob) and
+//! A backend answers the machine's needs (what is on this branch, what is in this blob) and
 //! carries out its decisions (this commit, this pull request) with the service's API. It makes
 //! no decision of its own beyond choosing how a request travels.
 
 use gensync_core::message::PullRequestText;
 use gensync_core::payload::github::Signature;
 use gensync_core::{BranchTree, Mode, ObjectId};
+
+/// The neutral data the sync machine and the adapters share (defined in the core).
+pub use gensync_core::sync::{
+    CommitInfo, ManifestOrigin, PullRequest, PullRequestOptions, RepoInfo, ServiceScope,
+};
 
 pub mod bitbucket;
 pub mod bitbucket_auth;
@@ -26,24 +32,6 @@ pub(crate) fn uncertain(result: &Result<crate::http::Response, crate::http::Erro
         Err(e) => e.is_transport(),
         Ok(r) => r.status == 408 || (500..=599).contains(&r.status),
     }
-}
-
-/// What the flow needs to know about the repository.
-#[derive(Debug, Clone)]
-pub struct RepoInfo {
-    /// The default branch (the pull requests' base unless `--base` says otherwise).
-    pub default_branch: String,
-    /// True if the repository has no commit at all.
-    pub empty: bool,
-}
-
-/// A commit as the flow sees it.
-#[derive(Debug, Clone)]
-pub struct CommitInfo {
-    /// Its id.
-    pub id: ObjectId,
-    /// Its root tree.
-    pub tree: ObjectId,
 }
 
 /// One file to write in a commit.
@@ -96,30 +84,6 @@ pub enum CommitOutcome {
     HeadMoved,
 }
 
-/// An open pull request.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct PullRequest {
-    /// Its number.
-    pub number: u64,
-    /// Its web address.
-    pub url: String,
-}
-
-/// Pull-request options as users of peer actions expect them.
-#[derive(Debug, Clone, Default)]
-pub struct PullRequestOptions {
-    /// Open as a draft.
-    pub draft: bool,
-    /// Labels to add.
-    pub labels: Vec<String>,
-    /// Users to assign.
-    pub assignees: Vec<String>,
-    /// Users to request reviews from.
-    pub reviewers: Vec<String>,
-    /// Teams to request reviews from.
-    pub team_reviewers: Vec<String>,
-}
-
 /// What one attempt of the flow is about to read, announced with [`Provider::prepare`] so that a
 /// backend can gather the answers in fewer requests.
 #[derive(Debug, Clone, Copy)]
@@ -133,27 +97,6 @@ pub struct Prefetch<'a> {
     pub paths: &'a [String],
     /// Whether the open pull request from `branch` into the base will be looked up.
     pub pull_request: bool,
-}
-
-/// Where a service's previous manifest was read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ManifestOrigin {
-    /// From the commit the sync builds on (the sync branch's head, or the base head for a new
-    /// branch).
-    Start,
-    /// From the base branch, because the existing sync branch has none.
-    Base,
-    /// Nowhere: a first sync.
-    None,
-}
-
-/// One service, as [`Provider::branch_files`] sees it.
-#[derive(Debug, Clone)]
-pub struct ServiceScope {
-    /// The repository path of its manifest.
-    pub manifest_path: String,
-    /// Where its previous manifest came from.
-    pub origin: ManifestOrigin,
 }
 
 /// What the flow knows when it asks for the branch's files ([`Provider::branch_files`]).
