@@ -1,20 +1,27 @@
 //! The change preview (DESIGN section 7): what a sync of a build would commit, shown before
 //! anything is pushed.
 //!
-//! [`preview()`] runs the very steps a sync runs, from the same functions:
-//! [`changeset::compute`], then [`ChangeSet::resolve_conflicts`] when every blob it needs is
-//! known, [`branch::render`], [`message::commit_message`] and [`message::pull_request`]. On top
-//! it renders each file of the commit as a `git diff` patch with line counts ([`diff`]), wherever
-//! both sides' contents are known.
+//! [`preview()`] runs the sync itself: a dry-run [`Sync`] machine ([`crate::sync`]) whose needs
+//! are answered from the data the preview was given (the previous build as a manifest or as
+//! files, the new build, an ignore file, optionally the sync branch's tree and blobs). The
+//! branch name, the commit plan and message, the pull request's title and body, the conflicts
+//! and the merges with their labels are therefore the sync's by construction. On top it renders
+//! each file of the planned commit as a `git diff` patch with line counts ([`diff`]), wherever
+//! both sides' contents are known ([`assemble`]; a driver that reads a real repository, such as
+//! the WebAssembly `SyncMachine`, uses it too).
 //!
 //! The diff of a file is what the sync commit changes: from the sync branch's current content
-//! (when the branch tree is unknown, the previous build's, as [`changeset::compute`] assumes) to
-//! the content written. Contents are known for the new build (when the snapshot keeps them),
-//! the previous build when it is given as files, and any extra blobs the caller supplies (for
-//! example the branch's versions of edited files).
+//! (when the branch tree is unknown, the previous build's, as the sync assumes of a branch it
+//! cannot list) to the content written. Contents are known for the new build (when the snapshot
+//! keeps them), the previous build when it is given as files, and any extra blobs the caller
+//! supplies (for example the branch's versions of edited files).
+//!
+//! The one place the preview goes beyond the machine: a conflict whose branch version is not
+//! supplied cannot be merged (a sync would read the blob); the preview then shows the change set
+//! with that conflict `pending`, the texts, and no commit plan.
 //!
 //! ```
-//! use gensync_core::{preview, BuildManifest, IgnoreRules, Mode, Snapshot};
+//! use gensync_core::{preview, Mode, Snapshot};
 //! let kind = gix_hash::Kind::Sha1;
 //! let mut first = Snapshot::new(kind);
 //! first.insert_data("a.txt", Mode::Regular, b"one\ntwo\n".to_vec())?;
@@ -28,7 +35,7 @@
 //! let input = preview::Input {
 //!     previous: preview::Previous::Files(&first),
 //!     next: &next,
-//!     ignore: &IgnoreRules::new(),
+//!     ignore: None,
 //!     branch: None,
 //!     extra_blobs: &[],
 //! };
@@ -37,10 +44,13 @@
 //! assert_eq!((p.totals.added_lines, p.totals.removed_lines), (1, 1));
 //! assert!(p.files[0].patch.ends_with("@@ -1,2 +1,2 @@\n one\n-two\n+2\n"));
 //! assert_eq!(p.pull_request.unwrap().title, "Update");
+//! let plan = p.plan.expect("something to commit");
+//! assert_eq!(plan.message, p.commit_message.unwrap());
+//! assert_eq!(plan.writes.len(), 2); // a.txt and the manifest
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use gix_hash::ObjectId;
 
@@ -48,9 +58,12 @@ use crate::branch::{self, Strategy};
 use crate::changeset::{self, BranchTree, ChangeSet, Content, TreeEntry};
 use crate::diff::{self, FilePatch};
 use crate::manifest::BuildManifest;
-use crate::merge::MergeLabels;
 use crate::message::{self, BuildInfo, PullRequestText};
 use crate::snapshot::{hash_blob, Mode, Snapshot};
+use crate::sync::{
+    self, Answer, Capabilities, CommitInfo, CommitPlan, Event, Failure, FailureKind, Need,
+    RepoInfo, ServiceJob, Sync, SyncJob, SyncOutcome, WriteSource,
+};
 
 /// What the previous build is known as.
 #[derive(Debug, Clone, Copy)]
@@ -68,9 +81,10 @@ pub struct Input<'a> {
     pub previous: Previous<'a>,
     /// The new build (keep the contents, [`Snapshot::insert_data`], to get diffs).
     pub next: &'a Snapshot,
-    /// The ignore rules, with repository paths.
-    pub ignore: &'a crate::IgnoreRules,
-    /// The sync branch's tree, when known.
+    /// An ignore file's text (`.amplicationignore`), its patterns relative to the target dir:
+    /// what `gensync sync --ignore-file` adds to the repository's own ignore files.
+    pub ignore: Option<&'a [u8]>,
+    /// The sync branch's tree, when known (`None`: the branch holds the previous build).
     pub branch: Option<&'a BranchTree>,
     /// More contents, found by their blob id: e.g. the branch's versions of files a person
     /// edited, which let conflicts be merged and diffed as a sync would.
@@ -121,8 +135,21 @@ pub enum Error {
     /// The commit message is empty.
     #[error(transparent)]
     Message(#[from] message::Error),
+    /// The sync machine stopped otherwise (e.g. a damaged manifest).
+    #[error(transparent)]
+    Sync(sync::Error),
 }
 
+impl From<sync::Error> for Error {
+    /// A change-set error keeps its own message (the machine adds the service's name).
+    fn from(e: sync::Error) -> Self {
+        match e {
+            sync::Error::ChangeSet { source, .. } => Error::Changes(source),
+            sync::Error::Message(m) => Error::Message(m),
+            other => Error::Sync(other),
+        }
+    }
+}
 /// How a file changes in the sync commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -205,61 +232,329 @@ pub struct Preview {
     pub pull_request: Option<PullRequestText>,
     /// The new manifest's text, committed at `changes.manifest_path`.
     pub manifest: String,
+    /// The commit the sync would make, as the machine plans it (absent when there is nothing
+    /// to commit, when the build message is blank, and when a conflict could not be merged for
+    /// want of the branch's version).
+    pub plan: Option<CommitPlan>,
 }
 
-/// Preview the sync of `input` under `options` (see the [module docs](self)).
-pub fn preview(input: &Input<'_>, options: &Options) -> Result<Preview, Error> {
-    let kind = input.next.hash_kind();
-    let from_files;
-    let previous = match input.previous {
-        Previous::Manifest(m) => m,
-        Previous::Files(s) => {
-            from_files = BuildManifest::from_snapshot(s);
-            &from_files
-        }
-    };
+/// The base branch of the repository a preview answers for.
+pub const BASE: &str = "main";
+
+/// The message a preview gives the machine when the build's is blank (the machine refuses a
+/// blank one; the preview then shows no texts and no plan).
+const BLANK_MESSAGE_STAND_IN: &str = "(no message given)";
+
+/// The dry-run job of a preview: one service, the branch rendered from the options, a target
+/// with pull requests and no size limit.
+pub fn job(next: &Snapshot, ignore: Option<&[u8]>, options: &Options) -> Result<SyncJob, Error> {
     let template = options
         .branch_template
         .as_deref()
         .unwrap_or(options.strategy.default_template());
     let build_id = options.build.build_id.as_deref();
-    let branch_name = branch::render(template, build_id, options.service.as_deref())?;
-
-    let mut changes = changeset::compute(
-        previous,
-        input.next,
-        input.ignore,
-        input.branch,
-        &options.changes,
-    )?;
-
-    // Every content known, by blob id.
-    let mut blobs: HashMap<ObjectId, &[u8]> = HashMap::new();
-    let snapshots = [
-        Some(input.next),
-        if let Previous::Files(s) = input.previous {
-            Some(s)
-        } else {
-            None
+    let branch = branch::render(template, build_id, options.service.as_deref())?;
+    Ok(SyncJob {
+        base: None,
+        branch,
+        build: job_build(options),
+        author: None,
+        services: vec![ServiceJob {
+            name: options.service.clone(),
+            snapshot: next.clone(),
+            large_files: Vec::new(),
+            extra_ignore: ignore.map(<[u8]>::to_vec),
+            options: options.changes.clone(),
+        }],
+        dry_run: true,
+        init_empty: false,
+        pull_request: sync::PullRequestOptions::default(),
+        capabilities: Capabilities {
+            pull_requests: true,
+            file_size_limit: None,
         },
-    ];
-    for snapshot in snapshots.into_iter().flatten() {
-        for (_, e) in snapshot.iter() {
-            if let Some(data) = &e.data {
-                blobs.insert(e.oid, data);
-            }
+    })
+}
+
+/// What a driver saw while it answered a preview's machine: the branch view it gave and every
+/// content it handed over, by blob id. [`assemble`] makes the diffs from it.
+#[derive(Debug, Clone, Default)]
+pub struct Seen {
+    /// The answer to [`Need::BranchFiles`] (the last one, if the machine asked again).
+    pub view: BranchTree,
+    /// Contents by blob id.
+    pub blobs: HashMap<ObjectId, Vec<u8>>,
+}
+
+impl Seen {
+    /// Note what `answer` tells (call it with every answer given to the machine).
+    pub fn record(&mut self, answer: &Answer) {
+        match answer {
+            Answer::BranchFiles { files } => self.view = files.clone(),
+            Answer::Blob { content } | Answer::Generated { content } => self.add(content.clone()),
+            _ => {}
         }
     }
-    for data in input.extra_blobs {
-        blobs.insert(hash_blob(kind, data), data);
+
+    /// Add a content (found by its blob id).
+    pub fn add(&mut self, data: Vec<u8>) {
+        self.blobs
+            .insert(hash_blob(crate::HashKind::Sha1, &data), data);
+    }
+}
+
+/// How a preview's machine ended.
+#[derive(Debug)]
+pub struct Run {
+    /// The plan of a dry run with something to commit.
+    pub plan: Option<CommitPlan>,
+    /// The outcome, or why the machine stopped.
+    pub outcome: Result<SyncOutcome, sync::Error>,
+    /// The machine's log lines.
+    pub log: Vec<String>,
+}
+
+/// Drive `sync` to its end, answering each need with `answer` (a `Failure` is handed to the
+/// machine as the need's failure).
+pub fn drive(sync: &mut Sync, mut answer: impl FnMut(&Need) -> Result<Answer, Failure>) -> Run {
+    let mut run = Run {
+        plan: None,
+        outcome: Err(sync::Error::Protocol {
+            need: "none",
+            answer: "none",
+        }),
+        log: Vec::new(),
+    };
+    loop {
+        while let Some(event) = sync.poll_event() {
+            match event {
+                Event::Log { line } => run.log.push(line),
+                Event::Planned { plan } => run.plan = Some(plan),
+                Event::Finished { outcome } => run.outcome = Ok(*outcome),
+                Event::Failed { error } => run.outcome = Err(error),
+            }
+        }
+        let Some(need) = sync.poll_need() else {
+            return run;
+        };
+        match answer(&need) {
+            Ok(a) => sync.handle(a),
+            Err(f) => sync.handle_failure(f),
+        }
+    }
+}
+
+/// The repository a preview answers for, from its input: the base `main` at a fixed commit,
+/// the sync branch (when its tree is given) at another, the previous manifest at both, no
+/// pull request.
+struct Canned<'a> {
+    input: &'a Input<'a>,
+    branch: String,
+    manifest_path: String,
+    manifest: Option<Vec<u8>>,
+    blobs: HashMap<ObjectId, &'a [u8]>,
+    seen: Seen,
+    /// A blob the machine asked for that the input does not have.
+    missing: Option<ObjectId>,
+}
+
+/// A fixed id of the pretend repository.
+fn pretend_id(byte: u8) -> ObjectId {
+    ObjectId::from_hex(&[byte; 40]).expect("40 hex digits")
+}
+
+impl<'a> Canned<'a> {
+    fn new(input: &'a Input<'a>, job: &SyncJob) -> Canned<'a> {
+        let previous = match input.previous {
+            Previous::Manifest(m) => m.clone(),
+            Previous::Files(s) => BuildManifest::from_snapshot(s),
+        };
+        let manifest = (!previous.is_empty()).then(|| previous.to_text().into_bytes());
+        let mut blobs: HashMap<ObjectId, &[u8]> = HashMap::new();
+        let previous_files = match input.previous {
+            Previous::Files(s) => Some(s),
+            Previous::Manifest(_) => None,
+        };
+        for snapshot in [Some(input.next), previous_files].into_iter().flatten() {
+            for (_, e) in snapshot.iter() {
+                if let Some(data) = &e.data {
+                    blobs.insert(e.oid, data);
+                }
+            }
+        }
+        for data in input.extra_blobs {
+            blobs.insert(hash_blob(input.next.hash_kind(), data), *data);
+        }
+        Canned {
+            input,
+            branch: job.branch.clone(),
+            manifest_path: crate::path::join(
+                &job.services[0].options.target_dir,
+                crate::manifest::PATH,
+            ),
+            manifest,
+            blobs,
+            seen: Seen::default(),
+            missing: None,
+        }
     }
 
-    changes.resolve_conflicts_if_known(
-        &mut |oid| blobs.get(oid).map(|d| d.to_vec()),
-        MergeLabels::default(),
-    )?;
+    fn answer(&mut self, need: &Need) -> Result<Answer, Failure> {
+        let answer = self.lookup(need)?;
+        self.seen.record(&answer);
+        Ok(answer)
+    }
 
-    let files = file_diffs(&changes, previous, input, &blobs, options.context_lines);
+    fn lookup(&mut self, need: &Need) -> Result<Answer, Failure> {
+        let unknown = |what: String| Failure::new(FailureKind::NotFound, what);
+        Ok(match need {
+            Need::Prepare { .. } => Answer::Prepared {},
+            Need::Repository => Answer::Repository(RepoInfo {
+                default_branch: BASE.to_owned(),
+                empty: false,
+            }),
+            Need::BranchHead { branch } => Answer::BranchHead {
+                id: if *branch == self.branch {
+                    self.input.branch.map(|_| pretend_id(b'b'))
+                } else {
+                    (branch == BASE).then(|| pretend_id(b'a'))
+                },
+            },
+            Need::CommitInfo { id } => Answer::CommitInfo(CommitInfo {
+                id: *id,
+                tree: pretend_id(b'c'),
+            }),
+            Need::ReadFile { path, .. } => Answer::File {
+                content: (*path == self.manifest_path)
+                    .then(|| self.manifest.clone())
+                    .flatten(),
+            },
+            Need::BranchFiles { scope, .. } => Answer::BranchFiles {
+                files: self
+                    .input
+                    .branch
+                    .cloned()
+                    .unwrap_or_else(|| scope.previous.clone()),
+            },
+            Need::ReadBlob { oid } => match self.blobs.get(oid) {
+                Some(data) => Answer::Blob {
+                    content: data.to_vec(),
+                },
+                None => {
+                    self.missing = Some(*oid);
+                    return Err(unknown(format!("blob {oid} was not given")));
+                }
+            },
+            Need::ReadGenerated { path, oid, .. } => match self.blobs.get(oid) {
+                Some(data) => Answer::Generated {
+                    content: data.to_vec(),
+                },
+                None => return Err(unknown(format!("the contents of {path} were not given"))),
+            },
+            Need::Landed { .. } => Answer::Landed { id: None },
+            Need::FindPullRequest { .. } => Answer::PullRequest { pr: None },
+            Need::BranchDiffers { .. } => Answer::Differs { value: false },
+            Need::InitEmpty { .. }
+            | Need::Commit { .. }
+            | Need::CreatePullRequest { .. }
+            | Need::UpdatePullRequest { .. } => {
+                return Err(Failure::new(
+                    FailureKind::Other,
+                    format!("a preview does not write ({})", need.kind()),
+                ))
+            }
+        })
+    }
+}
+
+/// Preview the sync of `input` under `options` (see the [module docs](self)).
+pub fn preview(input: &Input<'_>, options: &Options) -> Result<Preview, Error> {
+    let job = job(input.next, input.ignore, options)?;
+    let mut canned = Canned::new(input, &job);
+    let mut machine = Sync::new(job)?;
+    let run = drive(&mut machine, |need| canned.answer(need));
+    let mut seen = canned.seen;
+    for (oid, data) in canned.blobs {
+        seen.blobs.entry(oid).or_insert_with(|| data.to_vec());
+    }
+    match run.outcome {
+        Ok(outcome) => Ok(assemble(&outcome, run.plan, &seen, input.next, options)),
+        Err(_) if canned.missing.is_some() => unmerged(input, options, canned.branch, &seen),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The preview when a conflict cannot be merged (its branch version was not given): the
+/// change set against the branch view the machine was given, conflicts `pending`, no plan.
+fn unmerged(
+    input: &Input<'_>,
+    options: &Options,
+    branch: String,
+    seen: &Seen,
+) -> Result<Preview, Error> {
+    let previous = match input.previous {
+        Previous::Manifest(m) => m.clone(),
+        Previous::Files(s) => BuildManifest::from_snapshot(s),
+    };
+    let mut ignore = crate::IgnoreRules::new();
+    if let Some(bytes) = input.ignore {
+        ignore.add_file(&options.changes.target_dir, bytes);
+    }
+    let changes = changeset::compute(
+        &previous,
+        input.next,
+        &ignore,
+        Some(&seen.view),
+        &options.changes,
+    )?;
+    let build = job_build(options);
+    let outcome = SyncOutcome {
+        operation: sync::Operation::None,
+        commit_sha: None,
+        branch,
+        base: BASE.to_owned(),
+        pull_request: None,
+        commit_via: None,
+        attempts: 1,
+        dry_run: true,
+        commit_message: message::commit_message(&build)?,
+        pull_request_text: message::pull_request(&build, &[&changes])?,
+        changes: vec![changes],
+        notes: Vec::new(),
+    };
+    Ok(assemble(&outcome, None, seen, input.next, options))
+}
+
+fn job_build(options: &Options) -> BuildInfo {
+    let mut build = options.build.clone();
+    if build.message.trim().is_empty() {
+        build.message = BLANK_MESSAGE_STAND_IN.to_owned();
+    }
+    build
+}
+
+/// The preview of a machine's dry run: its outcome and plan, with the diffs of every file the
+/// plan writes or deletes, from the branch view in `seen` to the planned contents.
+pub fn assemble(
+    outcome: &SyncOutcome,
+    plan: Option<CommitPlan>,
+    seen: &Seen,
+    next: &Snapshot,
+    options: &Options,
+) -> Preview {
+    // One service, one change set (the machine's outcome has one per service).
+    let changes = outcome.changes[0].clone();
+    let context = options.context_lines;
+    let files = match &plan {
+        Some(plan) => {
+            let writes = planned_writes(plan, &changes.manifest_path, next);
+            file_diffs(&changes, &writes, &plan.deletions, seen, context)
+        }
+        None => {
+            let writes = change_set_writes(&changes, next);
+            file_diffs(&changes, &writes, changes.deletions(), seen, context)
+        }
+    };
     let mut totals = Totals {
         files: files.len(),
         ..Totals::default()
@@ -270,81 +565,138 @@ pub fn preview(input: &Input<'_>, options: &Options) -> Result<Preview, Error> {
         totals.binary_files += usize::from(f.binary);
         totals.unknown_files += usize::from(!f.contents_known);
     }
-
-    let build = &options.build;
-    let (commit_message, pull_request) = if build.message.trim().is_empty() {
-        (None, None)
-    } else {
-        (
-            Some(message::commit_message(build)?),
-            Some(message::pull_request(build, &[&changes])?),
-        )
-    };
-    Ok(Preview {
+    let blank = options.build.message.trim().is_empty();
+    Preview {
         would_commit: !changes.is_empty(),
         counts: changes.counts(),
-        manifest: crate::manifest::BuildManifest::text_of(input.next),
+        manifest: BuildManifest::text_of(next),
         changes,
         files,
         totals,
-        branch: branch_name,
-        commit_message,
-        pull_request,
-    })
+        branch: outcome.branch.clone(),
+        commit_message: (!blank).then(|| outcome.commit_message.clone()),
+        pull_request: (!blank).then(|| outcome.pull_request_text.clone()),
+        plan: plan.filter(|_| !blank),
+    }
 }
 
-/// The diffs of every write and deletion of the commit, renames paired, sorted by path.
-fn file_diffs(
-    changes: &ChangeSet,
-    previous: &BuildManifest,
-    input: &Input<'_>,
-    blobs: &HashMap<ObjectId, &[u8]>,
-    context: u32,
-) -> Vec<FileDiff> {
-    // What the branch holds at a repository path (the previous build, when the tree is unknown).
-    let current = |repo_path: &str| -> Option<TreeEntry> {
-        match input.branch {
-            Some(tree) => tree.get(repo_path).copied(),
-            None => crate::path::strip_dir(&changes.target_dir, repo_path)
-                .and_then(|rel| previous.get(rel))
-                .map(|e| TreeEntry {
-                    mode: e.mode,
-                    oid: e.oid,
-                }),
+/// The blob ids whose contents the diffs of `plan` want and `seen` lacks: the branch's
+/// versions of the files the plan changes or deletes (a driver reads them, then calls
+/// [`assemble`]).
+pub fn blobs_for_diffs(plan: &CommitPlan, changes: &ChangeSet, seen: &Seen) -> Vec<ObjectId> {
+    let renamed: HashMap<&str, &str> = changes
+        .renamed
+        .iter()
+        .map(|r| (r.to.as_str(), r.from.as_str()))
+        .collect();
+    let mut out = Vec::new();
+    let mut add = |path: &str| {
+        if let Some(e) = seen.view.get(path) {
+            if !seen.blobs.contains_key(&e.oid) && !out.contains(&e.oid) {
+                out.push(e.oid);
+            }
         }
     };
+    for w in &plan.writes {
+        add(renamed.get(w.path.as_str()).copied().unwrap_or(&w.path));
+    }
+    for path in &plan.deletions {
+        add(path);
+    }
+    out
+}
+
+/// A file the commit writes, with its new contents when known.
+struct Written<'a> {
+    path: &'a str,
+    entry: TreeEntry,
+    data: Option<&'a [u8]>,
+}
+
+/// The writes of the plan, the manifest left out.
+fn planned_writes<'a>(
+    plan: &'a CommitPlan,
+    manifest: &str,
+    next: &'a Snapshot,
+) -> Vec<Written<'a>> {
+    plan.writes
+        .iter()
+        .filter(|w| w.path != manifest)
+        .map(|w| Written {
+            path: &w.path,
+            entry: TreeEntry {
+                mode: w.mode,
+                oid: w.oid,
+            },
+            data: match &w.source {
+                WriteSource::Generated { path, .. } => {
+                    next.get(path).and_then(|e| e.data.as_deref())
+                }
+                WriteSource::Inline { content } => Some(content.as_slice()),
+            },
+        })
+        .collect()
+}
+
+/// The writes of a change set (when no plan could be made).
+fn change_set_writes<'a>(changes: &'a ChangeSet, next: &'a Snapshot) -> Vec<Written<'a>> {
+    changes
+        .writes()
+        .iter()
+        .map(|w| Written {
+            path: &w.path,
+            entry: TreeEntry {
+                mode: w.mode,
+                oid: w.oid,
+            },
+            data: match &w.content {
+                Content::Generated(rel) => next.get(rel).and_then(|e| e.data.as_deref()),
+                Content::Merged(data) => Some(data.as_slice()),
+            },
+        })
+        .collect()
+}
+
+fn known<'s>(seen: &'s Seen, oid: &ObjectId) -> Option<&'s [u8]> {
+    seen.blobs.get(oid).map(Vec::as_slice)
+}
+
+/// The diffs of every write and deletion, renames paired, sorted by path: from the branch view
+/// in `seen` to the written contents.
+fn file_diffs(
+    changes: &ChangeSet,
+    writes: &[Written<'_>],
+    deletions: &[String],
+    seen: &Seen,
+    context: u32,
+) -> Vec<FileDiff> {
     let renamed_from: HashMap<&str, &str> = changes
         .renamed
         .iter()
         .map(|r| (r.to.as_str(), r.from.as_str()))
         .collect();
-    let rename_sources: std::collections::HashSet<&str> =
-        changes.renamed.iter().map(|r| r.from.as_str()).collect();
+    let rename_sources: HashSet<&str> = changes.renamed.iter().map(|r| r.from.as_str()).collect();
+    let current = |path: &str| seen.view.get(path).copied();
 
-    let mut out = Vec::with_capacity(changes.writes().len() + changes.deletions().len());
-    for w in changes.writes() {
-        let new_data: Option<&[u8]> = match &w.content {
-            Content::Generated(rel) => input.next.get(rel).and_then(|e| e.data.as_deref()),
-            Content::Merged(data) => Some(data),
-        };
-        let new_entry = TreeEntry {
-            mode: w.mode,
-            oid: w.oid,
-        };
-        let new = side(&w.path, new_entry, new_data);
-        let (old_path, old_entry) = match renamed_from.get(w.path.as_str()) {
+    let mut out = Vec::with_capacity(writes.len() + deletions.len());
+    for w in writes {
+        let new = side(
+            w.path,
+            w.entry,
+            w.data.or_else(|| known(seen, &w.entry.oid)),
+        );
+        let (old_path, old_entry) = match renamed_from.get(w.path) {
             Some(from) => (Some(*from), current(from)),
-            None => (None, current(&w.path)),
+            None => (None, current(w.path)),
         };
-        let old =
-            old_entry.map(|e| side(old_path.unwrap_or(&w.path), e, blobs.get(&e.oid).copied()));
+        let old = old_entry.map(|e| side(old_path.unwrap_or(w.path), e, known(seen, &e.oid)));
         let status = match (old_path, old) {
             (Some(_), Some(_)) => Status::Renamed,
             (_, None) => Status::Added,
             (None, Some(_)) => Status::Modified,
         };
         out.push(file_diff(
-            &w.path,
+            w.path,
             old_path.filter(|_| status == Status::Renamed),
             status,
             old,
@@ -352,12 +704,12 @@ fn file_diffs(
             context,
         ));
     }
-    for path in changes.deletions() {
+    for path in deletions {
         if rename_sources.contains(path.as_str()) {
             continue;
         }
         let Some(entry) = current(path) else { continue };
-        let old = side(path, entry, blobs.get(&entry.oid).copied());
+        let old = side(path, entry, known(seen, &entry.oid));
         out.push(file_diff(
             path,
             None,
@@ -408,7 +760,6 @@ fn file_diff(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::IgnoreRules;
 
     fn snapshot(files: &[(&str, &str)]) -> Snapshot {
         let mut s = Snapshot::new(gix_hash::Kind::Sha1);
@@ -419,11 +770,11 @@ mod tests {
         s
     }
 
-    fn input<'a>(previous: Previous<'a>, next: &'a Snapshot, ignore: &'a IgnoreRules) -> Input<'a> {
+    fn input<'a>(previous: Previous<'a>, next: &'a Snapshot) -> Input<'a> {
         Input {
             previous,
             next,
-            ignore,
+            ignore: None,
             branch: None,
             extra_blobs: &[],
         }
@@ -437,12 +788,7 @@ mod tests {
             ("gone.txt", "bye\n"),
         ]);
         let next = snapshot(&[("a.txt", "2\n"), ("new/x.txt", "x\n"), ("b.txt", "b\n")]);
-        let ignore = IgnoreRules::new();
-        let p = preview(
-            &input(Previous::Files(&first), &next, &ignore),
-            &Options::default(),
-        )
-        .expect("ok");
+        let p = preview(&input(Previous::Files(&first), &next), &Options::default()).expect("ok");
         let summary: Vec<_> = p
             .files
             .iter()
@@ -463,7 +809,7 @@ mod tests {
 
         let manifest = BuildManifest::from_snapshot(&first);
         let p = preview(
-            &input(Previous::Manifest(&manifest), &next, &ignore),
+            &input(Previous::Manifest(&manifest), &next),
             &Options::default(),
         )
         .expect("ok");
@@ -490,8 +836,7 @@ mod tests {
                 oid: hash_blob(gix_hash::Kind::Sha1, edited),
             },
         );
-        let ignore = IgnoreRules::new();
-        let mut inp = input(Previous::Files(&first), &next, &ignore);
+        let mut inp = input(Previous::Files(&first), &next);
         inp.branch = Some(&tree);
         let pending = preview(&inp, &Options::default()).expect("ok");
         assert_eq!(
@@ -517,23 +862,102 @@ mod tests {
     #[test]
     fn errors_are_the_syncs() {
         let next = snapshot(&[("a.txt", "1\n")]);
-        let ignore = IgnoreRules::new();
         let first = snapshot(&[]);
         let options = Options {
             strategy: Strategy::PerBuild,
             ..Options::default()
         };
-        let err = preview(&input(Previous::Files(&first), &next, &ignore), &options).unwrap_err();
+        let err = preview(&input(Previous::Files(&first), &next), &options).unwrap_err();
         assert!(
             matches!(err, Error::Branch(branch::Error::MissingValue { .. })),
             "{err}"
         );
         let empty = snapshot(&[]);
-        let err = preview(
-            &input(Previous::Files(&first), &empty, &ignore),
-            &Options::default(),
-        )
-        .unwrap_err();
+        let err =
+            preview(&input(Previous::Files(&first), &empty), &Options::default()).unwrap_err();
         assert_eq!(err, Error::Changes(changeset::Error::EmptyBuild));
+    }
+
+    #[test]
+    fn the_plan_texts_and_merge_labels_are_the_machines() {
+        let first = snapshot(&[("a.txt", "1\n2\n3\n")]);
+        let next = snapshot(&[("a.txt", "1\nGEN\n3\n")]);
+        let person = b"1\nPERSON\n3\n";
+        let mut tree = BranchTree::new();
+        tree.insert(
+            "a.txt".into(),
+            TreeEntry {
+                mode: Mode::Regular,
+                oid: hash_blob(gix_hash::Kind::Sha1, person),
+            },
+        );
+        let extra: [&[u8]; 1] = [person];
+        let mut inp = input(Previous::Files(&first), &next);
+        inp.branch = Some(&tree);
+        inp.extra_blobs = &extra;
+        let options = Options {
+            build: BuildInfo {
+                message: "Sync\n\nDetails".into(),
+                build_id: Some("7".into()),
+                build_url: Some("https://ci.example/``7".into()),
+            },
+            branch_template: Some("bot-{id}".into()),
+            ..Options::default()
+        };
+        let p = preview(&inp, &options).expect("ok");
+        assert_eq!(p.branch, "bot-7");
+        let plan = p.plan.expect("a plan");
+        assert_eq!(plan.branch, "bot-7");
+        assert!(!plan.create_branch);
+        assert_eq!(Some(plan.message.clone()), p.commit_message);
+        // The merge is labelled with the branch's name, as a sync labels it.
+        let merged = plan
+            .writes
+            .iter()
+            .find(|w| w.path == "a.txt")
+            .expect("a.txt written");
+        let WriteSource::Inline { content } = &merged.source else {
+            panic!("a merge is inline: {:?}", merged.source)
+        };
+        assert_eq!(
+            std::str::from_utf8(content).expect("utf-8"),
+            "1\n<<<<<<< bot-7\nPERSON\n=======\nGEN\n>>>>>>> new build\n3\n"
+        );
+        assert_eq!(plan.writes.len(), 2, "a.txt and the manifest");
+        assert_eq!(plan.writes[0].path, ".amplication/manifest");
+        assert_eq!(
+            plan.message,
+            "Sync\n\nDetails\n\n```\nhttps://ci.example/%60%607\n```\n\nBuild-Id: 7\nGenerated-By: gensync\n"
+        );
+        assert_eq!(p.pull_request.expect("texts").title, "Sync");
+    }
+
+    #[test]
+    fn a_blank_message_previews_the_changes_without_texts_or_plan() {
+        let first = snapshot(&[("a.txt", "1\n")]);
+        let next = snapshot(&[("a.txt", "2\n")]);
+        let p = preview(&input(Previous::Files(&first), &next), &Options::default()).expect("ok");
+        assert!(p.would_commit && p.commit_message.is_none() && p.pull_request.is_none());
+        assert!(p.plan.is_none());
+        assert_eq!(p.files.len(), 1);
+        assert_eq!((p.totals.added_lines, p.totals.removed_lines), (1, 1));
+    }
+
+    #[test]
+    fn nothing_to_commit_has_no_plan_and_no_files() {
+        let next = snapshot(&[("a.txt", "1\n")]);
+        let options = Options {
+            build: BuildInfo {
+                message: "Same".into(),
+                ..BuildInfo::default()
+            },
+            ..Options::default()
+        };
+        let same = preview(&input(Previous::Files(&next), &next), &options).expect("ok");
+        assert!(!same.would_commit && same.plan.is_none() && same.files.is_empty());
+        assert_eq!(
+            same.commit_message.as_deref(),
+            Some("Same\n\nGenerated-By: gensync\n")
+        );
     }
 }

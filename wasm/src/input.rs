@@ -4,7 +4,7 @@ use gensync_core::branch::Strategy;
 use gensync_core::changeset::{self, BranchTree};
 use gensync_core::message::BuildInfo;
 use gensync_core::snapshot::{Entry, Snapshot};
-use gensync_core::{hash_blob, BuildManifest, ConflictPolicy, HashKind, IgnoreRules, Mode};
+use gensync_core::{hash_blob, BuildManifest, ConflictPolicy, HashKind, Mode};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -153,8 +153,8 @@ pub struct PreviewInput {
     pub previous: Previous,
     /// The new build.
     pub next: Snapshot,
-    /// The ignore rules (the file sits at the target dir, as with `--ignore-file`).
-    pub ignore: IgnoreRules,
+    /// The ignore file's text (it sits at the target dir, as with `--ignore-file`).
+    pub ignore: Option<Vec<u8>>,
     /// The sync branch's tree.
     pub branch: Option<BranchTree>,
     /// Extra contents (the branch's versions of edited files).
@@ -223,12 +223,7 @@ pub fn preview_input(value: &JsValue) -> Result<PreviewInput, Error> {
         Previous::Files(s) => s.get(path).map_or(Mode::Regular, |e| e.mode),
         Previous::None => Mode::Regular,
     })?;
-    let mut ignore = IgnoreRules::new();
-    if let Some(text) = get(value, "ignore") {
-        let target_dir = gensync_core::path::normalise_dir(&options.changes.target_dir)
-            .map_err(|e| Error(format!("options.target_dir: {e}")))?;
-        ignore.add_file(&target_dir, &bytes(&text, "ignore")?);
-    }
+    let ignore = ignore(value, &options)?;
     let branch = match get(value, "branch_tree") {
         None => None,
         Some(v) if v.is_string() || v.is_instance_of::<Uint8Array>() => Some(
@@ -263,6 +258,52 @@ pub fn preview_input(value: &JsValue) -> Result<PreviewInput, Error> {
         ignore,
         branch,
         branch_blobs,
+        options,
+    })
+}
+
+/// The `ignore` text of an input, its target dir checked.
+fn ignore(
+    value: &JsValue,
+    options: &gensync_core::preview::Options,
+) -> Result<Option<Vec<u8>>, Error> {
+    let Some(text) = get(value, "ignore") else {
+        return Ok(None);
+    };
+    gensync_core::path::normalise_dir(&options.changes.target_dir)
+        .map_err(|e| Error(format!("options.target_dir: {e}")))?;
+    Ok(Some(bytes(&text, "ignore")?))
+}
+
+/// Everything `new SyncMachine(job)` was given, read.
+pub struct MachineJob {
+    /// The new build.
+    pub next: Snapshot,
+    /// The local ignore file's text.
+    pub ignore: Option<Vec<u8>>,
+    /// The sync's options.
+    pub options: gensync_core::preview::Options,
+}
+
+/// Read a `SyncMachineJob` object.
+pub fn machine_job(value: &JsValue) -> Result<MachineJob, Error> {
+    check_keys(
+        value,
+        "the sync machine's job",
+        &["files", "ignore", "options"],
+    )?;
+    let options = match get(value, "options") {
+        Some(o) => options(&o)?,
+        None => gensync_core::preview::Options::default(),
+    };
+    let Some(next) = get(value, "files") else {
+        return fail("files (the new build) is missing");
+    };
+    let next = snapshot(files(&next, "files")?, |_| Mode::Regular)?;
+    let ignore = ignore(value, &options)?;
+    Ok(MachineJob {
+        next,
+        ignore,
         options,
     })
 }

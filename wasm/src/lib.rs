@@ -1,12 +1,17 @@
 //! gensync's change preview for JavaScript: the same `gensync-core` code a sync runs, compiled to
 //! WebAssembly with wasm-bindgen.
 //!
-//! Three functions are exported (TypeScript types are generated into the package):
+//! Three functions and a class are exported (TypeScript types are generated into the package):
 //! - `preview(input)`: the change set (the JSON `gensync changes --format json` prints), a
 //!   `git diff` patch with line counts for every file the sync commit writes or deletes, totals,
 //!   the sync branch's name, the commit message and the pull request's title and body;
 //! - `manifest(files)`: the manifest text gensync would commit for a build;
-//! - `hashBlob(data)`: a git blob id, as `git hash-object` prints it.
+//! - `hashBlob(data)`: a git blob id, as `git hash-object` prints it;
+//! - `SyncMachine`: the sync's own state machine in dry run, whose needs a page answers from a
+//!   real repository (see `www/remote.js`), and whose `preview()` answers as `preview()` does.
+//!
+//! `preview()` runs the same machine, its needs answered from the input: its branch, commit
+//! plan, texts, conflicts and merges are a sync's by construction.
 //!
 //! Errors are thrown as JavaScript `Error`s carrying the core's message (a bad path, every bad
 //! manifest line, an empty build, an invalid branch name) or naming the malformed input field.
@@ -23,6 +28,9 @@ use gensync_core::{hash_blob as core_hash_blob, BuildManifest, Mode};
 use wasm_bindgen::prelude::*;
 
 mod input;
+mod machine;
+
+pub use machine::SyncMachine;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -170,6 +178,32 @@ export interface Preview {
   pull_request: { title: string; body: string } | null;
   /** The new manifest's text, committed at `changes.manifest_path`. */
   manifest: string;
+  /**
+   * The commit the sync would make, as its machine plans it (null: nothing to commit, no
+   * message, or a conflict that needs the branch's version of a file to merge).
+   */
+  plan: CommitPlan | null;
+}
+
+/** A write of a commit plan; its contents are a file of the build or inline (base64). */
+export interface PlannedWrite {
+  path: string;
+  mode: FileMode;
+  oid: string;
+  /** The repository already has the blob. */
+  exists: boolean;
+  source: { generated: { service: number; path: string } } | { inline: { content_base64: string } };
+}
+
+/** The commit a sync would make. */
+export interface CommitPlan {
+  branch: string;
+  parent: { id: string; tree: string };
+  create_branch: boolean;
+  writes: PlannedWrite[];
+  deletions: string[];
+  message: string;
+  author: { name: string; email: string } | null;
 }
 "#;
 
@@ -201,7 +235,7 @@ pub fn preview(
         &preview::Input {
             previous,
             next: &input.next,
-            ignore: &input.ignore,
+            ignore: input.ignore.as_deref(),
             branch: input.branch.as_ref(),
             extra_blobs: &extra,
         },

@@ -1,6 +1,7 @@
 // The preview page: reads the picked folders, calls the WebAssembly `preview`, renders the result.
 // Static files only: this module, ./pkg (the web build of gensync-wasm) and ./vendor (diff2html).
-import init, { preview } from "./pkg/gensync_wasm.js";
+import init, { preview, hashBlob, SyncMachine } from "./pkg/gensync_wasm.js";
+import { bitbucket, drive, github } from "./remote.js";
 
 const $ = (id) => document.getElementById(id);
 const ready = init();
@@ -22,19 +23,24 @@ function optional(id) {
   return value === "" ? undefined : value;
 }
 
+/** The sync options the form describes. */
+function syncOptions() {
+  return {
+    message: $("message").value,
+    build_id: optional("build-id"),
+    build_url: optional("build-url"),
+    target_dir: optional("target-dir"),
+    strategy: $("strategy").value,
+    conflicts: $("conflicts").value,
+  };
+}
+
 /** The `PreviewInput` the form describes, or null when no new build is picked yet. */
 async function gatherInput() {
   if ($("next-folder").files.length === 0) return null;
   const input = {
     files: await readFolder($("next-folder")),
-    options: {
-      message: $("message").value,
-      build_id: optional("build-id"),
-      build_url: optional("build-url"),
-      target_dir: optional("target-dir"),
-      strategy: $("strategy").value,
-      conflicts: $("conflicts").value,
-    },
+    options: syncOptions(),
   };
   const kind = document.querySelector("input[name=previous-kind]:checked").value;
   if (kind === "folder" && $("previous-folder").files.length > 0) {
@@ -126,6 +132,7 @@ function renderDiff(result, path) {
 }
 
 function render(result) {
+  $("branch-state").hidden = true;
   $("branch").textContent = result.branch;
   $("would-commit").textContent = result.would_commit
     ? `yes: ${result.totals.files} file(s) plus the manifest at ${result.changes.manifest_path}`
@@ -177,6 +184,87 @@ async function run() {
   }
 }
 
+/** The edits of the branch that the sync keeps, and the conflicts it meets. */
+function renderBranchState(result, finished, log, head) {
+  const c = result.changes;
+  const surviving = $("surviving");
+  surviving.replaceChildren();
+  const item = (path, text) => element("li", { "data-path": path }, element("code", {}, path), " ", text);
+  for (const path of c.preserved_edits) surviving.append(item(path, "edited on the branch, not changed by the new build: kept as it is"));
+  for (const path of c.already_on_branch) surviving.append(item(path, "already as the new build has it"));
+  for (const k of c.conflicts) {
+    if (k.state === "merged") surviving.append(item(k.path, "edited on the branch and changed by the new build: merged, both kept"));
+    if (k.kept === "branch") surviving.append(item(k.path, "the branch's version is kept (conflicts: branch)"));
+  }
+  if (surviving.children.length === 0) surviving.append(element("li", { class: "hint" }, "(none: the branch holds no edits the sync keeps)"));
+  const conflicts = $("conflicts");
+  conflicts.replaceChildren();
+  for (const k of c.conflicts.filter((k) => k.state !== "merged")) {
+    const what = k.state === "markers" ? "overlapping edits: committed with conflict markers"
+      : k.kept ? `${k.kept} kept` : k.state;
+    conflicts.append(element("li", { "data-path": k.path, "data-state": k.state }, element("code", {}, k.path), ` ${k.kind}: ${what}`));
+  }
+  if (conflicts.children.length === 0) conflicts.append(element("li", { class: "hint" }, "(none)"));
+  $("remote-head").textContent = head;
+  const pr = finished.pull_request;
+  $("remote-pr").textContent = pr ? `#${pr.number} is open (${pr.url}): a sync would update it` : "none open: a sync would open one";
+  $("remote-log").textContent = log.join("\n");
+  $("branch-state").hidden = false;
+}
+
+/** The provider adapter the remote form describes (the token stays in its closure). */
+function remoteAdapter() {
+  const provider = $("remote-provider").value;
+  const apiUrl = optional("remote-api-url");
+  const repository = $("remote-repository").value;
+  const token = $("remote-token").value;
+  const settings = { repository, token, hashBlob, ...(apiUrl ? { apiUrl } : {}) };
+  return provider === "bitbucket" ? bitbucket(settings) : github(settings);
+}
+
+async function runRemote() {
+  const mine = ++generation;
+  $("error").hidden = true;
+  document.body.dataset.state = "running";
+  $("remote-status").textContent = "reading the branch…";
+  try {
+    await ready;
+    if ($("next-folder").files.length === 0) throw new Error("Pick the new build's folder first.");
+    const files = await readFolder($("next-folder"));
+    const job = { files, options: syncOptions() };
+    const ignore = $("ignore-file").files[0];
+    if (ignore) job.ignore = new Uint8Array(await ignore.arrayBuffer());
+    const adapter = remoteAdapter();
+    const machine = new SyncMachine(job);
+    const run = await drive(machine, adapter);
+    if (mine !== generation) return;
+    if (run.failed) throw new Error(run.failed.message);
+    const outcome = run.finished;
+    if (!outcome) throw new Error("the sync machine stopped without an outcome");
+    // The old sides of the diffs: the branch's versions, read by id.
+    for (const oid of machine.blobsForDiffs()) machine.addBlob(await adapter.blob(oid));
+    const result = machine.preview();
+    window.gensyncPreview = result;
+    window.gensyncRemote = { outcome, plan: run.planned, log: run.log };
+    render(result);
+    const head = run.planned ? `${outcome.branch} at ${run.planned.parent.id}${run.planned.create_branch ? " (new: from the base)" : ""}` : outcome.branch;
+    renderBranchState(result, outcome, run.log, `${adapter.name}: ${head}, base ${outcome.base}`);
+    $("remote-status").textContent = `read through ${run.events.length} machine events`;
+    document.body.dataset.state = "done";
+  } catch (e) {
+    if (mine !== generation) return;
+    $("result").hidden = true;
+    $("error").textContent = e instanceof Error ? e.message : String(e);
+    $("error").hidden = false;
+    $("remote-status").textContent = "";
+    document.body.dataset.state = "error";
+  }
+}
+
+$("remote").addEventListener("submit", (e) => {
+  e.preventDefault();
+  runRemote();
+});
 $("inputs").addEventListener("submit", (e) => {
   e.preventDefault();
   run();
