@@ -145,15 +145,7 @@ fn answer(
             branch,
             paths,
             pull_request,
-        } => {
-            provider.prepare(&Prefetch {
-                base: base.as_deref(),
-                branch,
-                paths,
-                pull_request: *pull_request,
-            })?;
-            Answer::Prepared {}
-        }
+        } => prepare(provider, base.as_deref(), branch, paths, *pull_request)?,
         Need::Repository => Answer::Repository(provider.repository()?),
         Need::InitEmpty { branch } => {
             provider.init_empty(branch)?;
@@ -167,15 +159,7 @@ fn answer(
             content: provider.read_file(commit, path)?,
         },
         Need::BranchFiles { commit, scope } => {
-            *files = provider.branch_files(
-                commit,
-                &BranchScope {
-                    base_head: &scope.base_head,
-                    services: &scope.services,
-                    previous: &scope.previous,
-                    needed: &scope.needed,
-                },
-            )?;
+            *files = branch_files(provider, commit, scope)?;
             Answer::BranchFiles {
                 files: files.clone(),
             }
@@ -214,6 +198,40 @@ fn answer(
             value: provider.branch_differs(base, branch)?,
         },
     })
+}
+
+/// Announce an attempt's reads to the adapter ([`Provider::prepare`]).
+fn prepare(
+    provider: &mut dyn Provider,
+    base: Option<&str>,
+    branch: &str,
+    paths: &[String],
+    pull_request: bool,
+) -> anyhow::Result<Answer> {
+    provider.prepare(&Prefetch {
+        base,
+        branch,
+        paths,
+        pull_request,
+    })?;
+    Ok(Answer::Prepared {})
+}
+
+/// The branch's files as the change set needs them ([`Provider::branch_files`]).
+fn branch_files(
+    provider: &mut dyn Provider,
+    commit: &machine::CommitInfo,
+    scope: &machine::BranchScope,
+) -> anyhow::Result<BranchTree> {
+    provider.branch_files(
+        commit,
+        &BranchScope {
+            base_head: &scope.base_head,
+            services: &scope.services,
+            previous: &scope.previous,
+            needed: &scope.needed,
+        },
+    )
 }
 
 /// The machine's commit plan, with its generated contents read from the build outputs.

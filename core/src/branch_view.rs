@@ -73,16 +73,8 @@ use crate::snapshot::Mode;
 /// Entries a listing page holds (`pagelen=100`).
 pub const PAGE: usize = 100;
 
-/// Where a service's previous manifest was read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
-    /// From the commit the sync builds on (the branch's head).
-    Start,
-    /// From the base branch, because the sync branch has none.
-    Base,
-    /// Nowhere: a first sync.
-    None,
-}
+/// Where a service's previous manifest was read: the sync machine's own type.
+pub use crate::sync::ManifestOrigin as Origin;
 
 /// One service's manifest, as the plan sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]

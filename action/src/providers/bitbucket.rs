@@ -40,7 +40,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use anyhow::{anyhow, bail, Context};
 use gensync_core::branch_view::{
-    self, Answer, BranchViewPlan, History, HistoryCommit, Listed, Manifest, Origin, Read,
+    self, Answer, BranchViewPlan, History, HistoryCommit, Listed, Manifest, Read,
 };
 use gensync_core::message::PullRequestText;
 use gensync_core::payload::bitbucket::{self as payload, Field, SrcCommit, SrcFile};
@@ -49,7 +49,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{
-    BranchScope, CommitInfo, CommitOutcome, CommitRequest, ManifestOrigin, Provider, PullRequest,
+    BranchScope, CommitInfo, CommitOutcome, CommitRequest, Provider, PullRequest,
     PullRequestOptions, RepoInfo,
 };
 use crate::http::{urls, Body, HttpClient, Method, Multipart, Request, Response};
@@ -623,11 +623,7 @@ impl Provider for Bitbucket {
             .iter()
             .map(|s| Manifest {
                 path: s.manifest_path.clone(),
-                origin: match s.origin {
-                    ManifestOrigin::Start => Origin::Start,
-                    ManifestOrigin::Base => Origin::Base,
-                    ManifestOrigin::None => Origin::None,
-                },
+                origin: s.origin,
             })
             .collect();
         let listed = self
@@ -657,40 +653,7 @@ impl Provider for Bitbucket {
     }
 
     fn commit(&mut self, r: &CommitRequest<'_>) -> anyhow::Result<CommitOutcome> {
-        let files: Vec<SrcFile<'_>> = r
-            .writes
-            .iter()
-            .map(|w| SrcFile {
-                path: &w.path,
-                mode: w.mode,
-                data: &w.content,
-            })
-            .collect();
-        let deletions: Vec<&str> = r.deletions.iter().map(String::as_str).collect();
-        let fields = payload::src_form(&SrcCommit {
-            message: r.message,
-            author: r.author,
-            branch: r.branch,
-            parent: &r.parent.id,
-            files: &files,
-            deletions: &deletions,
-        });
-        let mut form = Multipart::new();
-        for field in fields {
-            form = match field {
-                Field::Text { name, value } => form.text(name, value),
-                Field::File {
-                    name,
-                    attributes: Some(a),
-                    data,
-                } => form.file_with_attributes(name, data.to_vec(), a),
-                Field::File {
-                    name,
-                    attributes: None,
-                    data,
-                } => form.file(name, data.to_vec()),
-            };
-        }
+        let form = src_multipart(r);
         // Repeating it is harmless: `parents` makes a second landing impossible (409). But an
         // attempt whose answer was lost may have landed: a failure after several attempts
         // cannot tell, and must not claim that nothing was written.
@@ -714,17 +677,7 @@ impl Provider for Bitbucket {
         }
         match resp.status {
             201 => {
-                let location = resp
-                    .header("location")
-                    .context("Bitbucket created the commit but sent no Location header")?;
-                let hash = location
-                    .trim_end_matches('/')
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or_default();
-                let id = ObjectId::from_hex(hash.as_bytes()).with_context(|| {
-                    format!("the Location of the new commit ({location}) names no commit")
-                })?;
+                let id = created_commit(&resp)?;
                 Ok(CommitOutcome::Committed {
                     id,
                     via: "src".into(),
@@ -934,6 +887,59 @@ impl Bitbucket {
 }
 
 /// Escapes a string for a BBQL `"…"` literal.
+/// The multipart form of `POST /src` for the commit `r`.
+fn src_multipart(r: &CommitRequest<'_>) -> Multipart {
+    let files: Vec<SrcFile<'_>> = r
+        .writes
+        .iter()
+        .map(|w| SrcFile {
+            path: &w.path,
+            mode: w.mode,
+            data: &w.content,
+        })
+        .collect();
+    let deletions: Vec<&str> = r.deletions.iter().map(String::as_str).collect();
+    let fields = payload::src_form(&SrcCommit {
+        message: r.message,
+        author: r.author,
+        branch: r.branch,
+        parent: &r.parent.id,
+        files: &files,
+        deletions: &deletions,
+    });
+    let mut form = Multipart::new();
+    for field in fields {
+        form = match field {
+            Field::Text { name, value } => form.text(name, value),
+            Field::File {
+                name,
+                attributes: Some(a),
+                data,
+            } => form.file_with_attributes(name, data.to_vec(), a),
+            Field::File {
+                name,
+                attributes: None,
+                data,
+            } => form.file(name, data.to_vec()),
+        };
+    }
+    form
+}
+
+/// The id of the commit `POST /src` created, from its `Location` header.
+fn created_commit(resp: &Response) -> anyhow::Result<ObjectId> {
+    let location = resp
+        .header("location")
+        .context("Bitbucket created the commit but sent no Location header")?;
+    let hash = location
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    ObjectId::from_hex(hash.as_bytes())
+        .with_context(|| format!("the Location of the new commit ({location}) names no commit"))
+}
+
 fn bbql_escape(text: &str) -> String {
     text.replace('\\', "\\\\").replace('"', "\\\"")
 }

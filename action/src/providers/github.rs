@@ -197,28 +197,7 @@ impl GitHub {
         out: &mut BranchTree,
         walk: &mut TreeWalk,
     ) -> anyhow::Result<()> {
-        if !walk.visited.insert(*tree) {
-            bail!(
-                "GitHub listed tree {tree} again at {prefix:?}, inside itself or another listed tree: \
-                 the server's tree listings are inconsistent (a git tree cannot contain itself); \
-                 check the --api-url server"
-            );
-        }
-        let depth = prefix.split('/').filter(|s| !s.is_empty()).count();
-        if depth > MAX_TREE_DEPTH {
-            bail!(
-                "the repository's tree is nested deeper than {MAX_TREE_DEPTH} folders at {prefix:?}: \
-                 gensync stops walking it; check the --api-url server or the repository"
-            );
-        }
-        walk.requests += 2;
-        if walk.requests > MAX_TREE_REQUESTS {
-            bail!(
-                "listing the repository's tree took more than {MAX_TREE_REQUESTS} requests (GitHub \
-                 truncated it, so it is walked folder by folder; stopped at {prefix:?}): reduce the \
-                 number of folders on the branch or check the --api-url server"
-            );
-        }
+        walk.enter(tree, prefix)?;
         #[derive(Deserialize)]
         struct Listing {
             tree: Vec<Item>,
@@ -635,6 +614,36 @@ const READ_BACK_DEPTH: usize = 5;
 const MAX_TREE_DEPTH: usize = 256;
 /// The most listing requests one truncated tree walk makes.
 const MAX_TREE_REQUESTS: usize = 20_000;
+
+impl TreeWalk {
+    /// Count a listing of `tree` at `prefix`, refusing a tree met twice, a nesting deeper than
+    /// [`MAX_TREE_DEPTH`] and more than [`MAX_TREE_REQUESTS`] listings.
+    fn enter(&mut self, tree: &ObjectId, prefix: &str) -> anyhow::Result<()> {
+        if !self.visited.insert(*tree) {
+            bail!(
+            "GitHub listed tree {tree} again at {prefix:?}, inside itself or another listed tree: \
+             the server's tree listings are inconsistent (a git tree cannot contain itself); \
+             check the --api-url server"
+        );
+        }
+        let depth = prefix.split('/').filter(|s| !s.is_empty()).count();
+        if depth > MAX_TREE_DEPTH {
+            bail!(
+            "the repository's tree is nested deeper than {MAX_TREE_DEPTH} folders at {prefix:?}: \
+             gensync stops walking it; check the --api-url server or the repository"
+        );
+        }
+        self.requests += 2;
+        if self.requests > MAX_TREE_REQUESTS {
+            bail!(
+            "listing the repository's tree took more than {MAX_TREE_REQUESTS} requests (GitHub \
+             truncated it, so it is walked folder by folder; stopped at {prefix:?}): reduce the \
+             number of folders on the branch or check the --api-url server"
+        );
+        }
+        Ok(())
+    }
+}
 
 /// The state of one tree walk: trees already listed and requests made.
 #[derive(Default)]

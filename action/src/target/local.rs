@@ -157,24 +157,7 @@ impl LocalRepo {
         for c in &checkouts {
             Self::ensure_clean(c, branch, writes, deletions)?;
         }
-        let mut editor = self.repo.edit_tree(base_tree)?;
-        for w in writes {
-            // A blob the repository already has (a rename, a revert) is not written again.
-            let id = if w.exists && self.repo.has_object(w.oid) {
-                w.oid
-            } else {
-                self.repo.write_blob(&w.content)?.detach()
-            };
-            if id != w.oid {
-                bail!("{} was written as blob {id}, expected {}", w.path, w.oid);
-            }
-            editor.upsert(w.path.as_str(), entry_kind(w.mode), id)?;
-        }
-        for path in deletions {
-            // Only files (the flow deletes paths the branch has as files): never a folder.
-            editor.remove_leaf(path.as_str())?;
-        }
-        let tree = editor.write()?.detach();
+        let tree = self.write_tree(base_tree, writes, deletions)?;
         let signature = signature(author)?;
         let commit = gix::objs::Commit {
             tree,
@@ -222,6 +205,33 @@ impl LocalRepo {
                 "local, checked-out working tree updated".into()
             },
         })
+    }
+
+    /// Write the blobs and `base_tree` edited by `writes` and `deletions`; the new tree's id.
+    fn write_tree(
+        &mut self,
+        base_tree: ObjectId,
+        writes: &[FileWrite],
+        deletions: &[String],
+    ) -> anyhow::Result<ObjectId> {
+        let mut editor = self.repo.edit_tree(base_tree)?;
+        for w in writes {
+            // A blob the repository already has (a rename, a revert) is not written again.
+            let id = if w.exists && self.repo.has_object(w.oid) {
+                w.oid
+            } else {
+                self.repo.write_blob(&w.content)?.detach()
+            };
+            if id != w.oid {
+                bail!("{} was written as blob {id}, expected {}", w.path, w.oid);
+            }
+            editor.upsert(w.path.as_str(), entry_kind(w.mode), id)?;
+        }
+        for path in deletions {
+            // Only files (the flow deletes paths the branch has as files): never a folder.
+            editor.remove_leaf(path.as_str())?;
+        }
+        Ok(editor.write()?.detach())
     }
 
     fn branch_head_of(&self, name: &FullName) -> anyhow::Result<Option<ObjectId>> {

@@ -194,34 +194,50 @@ pub(super) fn absorb(
     )?;
     if wanted.pull_request {
         let base = wanted.base.unwrap_or(&default_name);
-        let pulls = repo
-            .pull_requests
-            .context("the answer lists no pull requests")?;
-        let nodes = pulls.nodes.context("the answer lists no pull requests")?;
-        let found = nodes.into_iter().find(|n| {
-            n.is_cross_repository == Some(false) && n.base_ref_name.as_deref() == Some(base)
-        });
-        match found {
-            Some(n) => {
-                let number = n.number.context("a pull request without number")?;
-                let url = n.url.context("a pull request without url")?;
-                let id = n.id.context("a pull request without id")?;
-                objects.pull_ids.insert(number, id);
-                learnt.pulls.insert(
-                    (wanted.branch.to_owned(), base.to_owned()),
-                    Some(PullRequest { number, url }),
-                );
-            }
-            // More pages might hold it: leave the question to REST.
-            None if pulls.page_info.and_then(|p| p.has_next_page) == Some(true) => {}
-            None => {
-                learnt
-                    .pulls
-                    .insert((wanted.branch.to_owned(), base.to_owned()), None);
-            }
-        }
+        pull_request(
+            repo.pull_requests,
+            wanted.branch,
+            base,
+            &mut learnt,
+            objects,
+        )?;
     }
     *view = learnt;
+    Ok(())
+}
+
+/// Learns the open pull request from `branch` into `base` from the answer's first page.
+fn pull_request(
+    pulls: Option<PullRequests>,
+    branch: &str,
+    base: &str,
+    learnt: &mut View,
+    objects: &mut Objects,
+) -> anyhow::Result<()> {
+    let pulls = pulls.context("the answer lists no pull requests")?;
+    let nodes = pulls.nodes.context("the answer lists no pull requests")?;
+    let found = nodes
+        .into_iter()
+        .find(|n| n.is_cross_repository == Some(false) && n.base_ref_name.as_deref() == Some(base));
+    match found {
+        Some(n) => {
+            let number = n.number.context("a pull request without number")?;
+            let url = n.url.context("a pull request without url")?;
+            let id = n.id.context("a pull request without id")?;
+            objects.pull_ids.insert(number, id);
+            learnt.pulls.insert(
+                (branch.to_owned(), base.to_owned()),
+                Some(PullRequest { number, url }),
+            );
+        }
+        // More pages might hold it: leave the question to REST.
+        None if pulls.page_info.and_then(|p| p.has_next_page) == Some(true) => {}
+        None => {
+            learnt
+                .pulls
+                .insert((branch.to_owned(), base.to_owned()), None);
+        }
+    }
     Ok(())
 }
 
