@@ -10,9 +10,7 @@ use gensync_core::payload::github::Signature;
 use gensync_core::{BranchTree, Mode, ObjectId};
 
 /// The neutral data the sync machine and the adapters share (defined in the core).
-pub use gensync_core::sync::{
-    CommitInfo, ManifestOrigin, PullRequest, PullRequestOptions, RepoInfo, ServiceScope,
-};
+pub use gensync_core::sync::{CommitInfo, PullRequest, PullRequestOptions, RepoInfo, ServiceScope};
 
 pub mod bitbucket;
 pub mod bitbucket_auth;
