@@ -23,7 +23,7 @@ use graphql_parser::query::{
 use serde_json::{json, Map, Value};
 
 use super::api::Caller;
-use super::config::{Access, TokenKind};
+use super::config::{Access, TokenConfig, TokenKind};
 use super::git_data::{decode_base64, web_flow};
 use super::server::Emulator;
 use super::state::State;
@@ -389,6 +389,17 @@ fn project<'a>(
     }
 }
 
+/// The token a mutation acts with: an App's JWT may not write (GitHub's FORBIDDEN answer).
+fn token_of(caller: &Caller) -> Result<&TokenConfig, FieldError> {
+    match caller {
+        Caller::Token(token) => Ok(token),
+        Caller::App(_) => Err(FieldError::new(
+            "FORBIDDEN",
+            "Resource not accessible by integration",
+        )),
+    }
+}
+
 /// `createCommitOnBranch`: one commit of additions (mode 100644) and deletions on top of
 /// `expectedHeadOid`, signed by GitHub, authored by the token's identity.
 fn create_commit_on_branch(
@@ -397,12 +408,7 @@ fn create_commit_on_branch(
     caller: &Caller,
     input: &Value,
 ) -> Result<Value, FieldError> {
-    let Caller::Token(token) = caller else {
-        return Err(FieldError::new(
-            "FORBIDDEN",
-            "Resource not accessible by integration",
-        ));
-    };
+    let token = token_of(caller)?;
     let branch = &input["branch"];
     let Some(full_name) = branch["repositoryNameWithOwner"].as_str() else {
         return Err(FieldError::new(
@@ -575,12 +581,7 @@ fn update_refs(
     caller: &Caller,
     input: &Value,
 ) -> Result<Value, FieldError> {
-    let Caller::Token(token) = caller else {
-        return Err(FieldError::new(
-            "FORBIDDEN",
-            "Resource not accessible by integration",
-        ));
-    };
+    let token = token_of(caller)?;
     let id = input["repositoryId"].as_str().unwrap_or_default();
     let not_found = || {
         FieldError::new(
