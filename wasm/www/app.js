@@ -176,11 +176,7 @@ async function run() {
     document.body.dataset.state = "done";
   } catch (e) {
     if (mine !== generation) return;
-    $("result").hidden = true;
-    $("error").textContent = e instanceof Error ? e.message : String(e);
-    $("error").hidden = false;
-    $("status").textContent = "";
-    document.body.dataset.state = "error";
+    showError(e, "status");
   }
 }
 
@@ -253,11 +249,7 @@ async function runRemote() {
     document.body.dataset.state = "done";
   } catch (e) {
     if (mine !== generation) return;
-    $("result").hidden = true;
-    $("error").textContent = e instanceof Error ? e.message : String(e);
-    $("error").hidden = false;
-    $("remote-status").textContent = "";
-    document.body.dataset.state = "error";
+    showError(e, "remote-status");
   }
 }
 
@@ -284,3 +276,12 @@ $("show-all").addEventListener("click", (e) => {
   if (window.gensyncPreview) renderDiff(window.gensyncPreview, null);
 });
 ready.then(() => { document.body.dataset.state = "ready"; });
+
+// A preview that failed: its message instead of the result, the status line `statusId` cleared.
+function showError(e, statusId) {
+  $("result").hidden = true;
+  $("error").textContent = e instanceof Error ? e.message : String(e);
+  $("error").hidden = false;
+  $(statusId).textContent = "";
+  document.body.dataset.state = "error";
+}
