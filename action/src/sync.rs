@@ -12,6 +12,7 @@ use gensync_core::{BranchTree, ObjectId};
 use crate::build_output::BuildOutput;
 use crate::providers::{
     BranchScope, CommitOutcome, CommitRequest, FileWrite, Prefetch, Provider, PullRequestOptions,
+    Refusal,
 };
 
 pub use gensync_core::sync::SyncOutcome;
@@ -295,16 +296,22 @@ fn read_generated(output: &BuildOutput, rel: &str, oid: &ObjectId) -> anyhow::Re
     Ok(data)
 }
 
-/// The neutral kind of an adapter's error. A stale head is only what the adapter reported as
-/// one ([`CommitOutcome::HeadMoved`]): an HTTP 409 it let through is a failure, not a rebuild.
+/// The neutral kind of an adapter's error: a provider's [`Refusal`] or an HTTP failure as the
+/// core classifies it. A stale head is only what the adapter reported as one
+/// ([`CommitOutcome::HeadMoved`]): an HTTP 409 it let through is a failure, not a rebuild.
 fn failure_kind(err: &anyhow::Error) -> FailureKind {
     if err.is::<HeadMoved>() {
         return FailureKind::StaleHead;
     }
-    let http = err
-        .chain()
-        .find_map(|e| e.downcast_ref::<crate::http::Error>());
-    match http.map(|e| machine::classify(e.status(), None)) {
+    let kind = err.chain().find_map(|e| {
+        if let Some(refusal) = e.downcast_ref::<Refusal>() {
+            Some(refusal.kind())
+        } else {
+            e.downcast_ref::<crate::http::Error>()
+                .map(|e| machine::classify(e.status(), None))
+        }
+    });
+    match kind {
         Some(FailureKind::StaleHead) | None => FailureKind::Other,
         Some(kind) => kind,
     }
@@ -319,5 +326,43 @@ fn shell_error(error: machine::Error, last: Option<anyhow::Error>) -> anyhow::Er
         }
         (machine::Error::Need { .. }, Some(err)) => err,
         (error, _) => error.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(status: u16, code: Option<&str>) -> anyhow::Error {
+        anyhow::Error::new(Refusal {
+            provider: "Bitbucket",
+            action: "commit to amplication".into(),
+            status: Some(status),
+            code: code.map(str::to_owned),
+            message: "refused".into(),
+            hint: "",
+        })
+        .context("while syncing")
+    }
+
+    #[test]
+    fn refusals_are_classified_by_the_core_through_their_context() {
+        assert_eq!(failure_kind(&refusal(404, None)), FailureKind::NotFound);
+        assert_eq!(failure_kind(&refusal(403, None)), FailureKind::Forbidden);
+        assert_eq!(
+            failure_kind(&refusal(403, Some("BRANCH_PERMISSION_VIOLATED"))),
+            FailureKind::Protected
+        );
+        assert_eq!(failure_kind(&refusal(503, None)), FailureKind::Transient);
+        // Only the adapter says "the branch moved": a 409 it let through is a failure.
+        assert_eq!(failure_kind(&refusal(409, None)), FailureKind::Other);
+        assert_eq!(
+            failure_kind(&anyhow::Error::new(HeadMoved)),
+            FailureKind::StaleHead
+        );
+        assert_eq!(
+            failure_kind(&anyhow::anyhow!("a local read failed")),
+            FailureKind::Other
+        );
     }
 }

@@ -38,19 +38,20 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::{bail, Context};
 use gensync_core::branch_view::{
     self, Answer, BranchViewPlan, History, HistoryCommit, Listed, Manifest, Read,
 };
 use gensync_core::message::PullRequestText;
 use gensync_core::payload::bitbucket::{self as payload, Field, SrcCommit, SrcFile};
+use gensync_core::sync::{classify, FailureKind};
 use gensync_core::{BranchTree, Mode, ObjectId, TreeEntry};
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::{
     BranchScope, CommitInfo, CommitOutcome, CommitRequest, Provider, PullRequest,
-    PullRequestOptions, RepoInfo,
+    PullRequestOptions, Refusal, RepoInfo,
 };
 use crate::http::{urls, Body, HttpClient, Method, Multipart, Request, Response};
 
@@ -507,11 +508,15 @@ pub fn api_error(http: &HttpClient, resp: &Response, what: &str) -> anyhow::Erro
         429 => " — Bitbucket's rate limit: rerun later",
         _ => "",
     };
-    anyhow!(
-        "Bitbucket refused to {what}: {} {}{hint}",
-        resp.status,
-        http.redact(&message)
-    )
+    Refusal {
+        provider: "Bitbucket",
+        action: what.to_owned(),
+        status: Some(resp.status),
+        code: key,
+        message: http.redact(&message),
+        hint,
+    }
+    .into()
 }
 
 impl Provider for Bitbucket {
@@ -683,7 +688,8 @@ impl Provider for Bitbucket {
                     via: "src".into(),
                 })
             }
-            409 => {
+            // Which status means "the branch moved" is the core's decision (a 409 here).
+            s if classify(Some(s), None) == FailureKind::StaleHead => {
                 if resp.attempts > 1 {
                     self.unconfirmed = Some(r.message.to_owned());
                 }

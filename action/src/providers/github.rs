@@ -3,16 +3,17 @@
 
 use std::collections::HashMap;
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::{bail, Context};
 use gensync_core::message::PullRequestText;
 use gensync_core::payload::github::{self as payload, TreeItem, TreeItemPlan};
+use gensync_core::sync::{classify, FailureKind};
 use gensync_core::{BranchTree, Mode, ObjectId, TreeEntry};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{
     uncertain, CommitInfo, CommitOutcome, CommitRequest, Prefetch, Provider, PullRequest,
-    PullRequestOptions, RepoInfo, WRITE_TRIES,
+    PullRequestOptions, Refusal, RepoInfo, WRITE_TRIES,
 };
 use crate::http::{urls, Body, HttpClient, Method, Request, Response};
 
@@ -53,7 +54,7 @@ struct ApiError {
     message: Option<String>,
 }
 
-/// Turn a failed response into an error that says what to do.
+/// Turn a failed response into an error that says what to do ([`Refusal`]).
 fn api_error(resp: &Response, what: &str) -> anyhow::Error {
     let message = resp
         .json::<ApiError>()
@@ -61,25 +62,31 @@ fn api_error(resp: &Response, what: &str) -> anyhow::Error {
         .and_then(|e| e.message)
         .unwrap_or_else(|| resp.text().chars().take(200).collect());
     let hint = match resp.status {
-        401 => " — the token is invalid or expired: check GITHUB_TOKEN / GH_TOKEN / --token-env".to_owned(),
+        401 => " — the token is invalid or expired: check GITHUB_TOKEN / GH_TOKEN / --token-env",
         403 if message.contains("not permitted to create or approve pull requests") => {
             " — allow it in the repository (or organisation) Settings → Actions → General → Workflow permissions: \
              \"Allow GitHub Actions to create and approve pull requests\", or use a GitHub App / personal token"
-                .to_owned()
         }
         403 if message.contains("Resource not accessible") => {
             " — the token lacks permission: it needs `contents: write` and `pull-requests: write` \
              (in a workflow: `permissions: { contents: write, pull-requests: write }`)"
-                .to_owned()
         }
-        404 => " — the repository does not exist or the token cannot see it: check --repository and the token's access".to_owned(),
-        409 if message.contains("empty") => " — the repository is empty: push a first commit or rerun with --init-empty".to_owned(),
+        404 => " — the repository does not exist or the token cannot see it: check --repository and the token's access",
+        409 if message.contains("empty") => " — the repository is empty: push a first commit or rerun with --init-empty",
         422 if message.to_lowercase().contains("protected") => {
-            " — the branch is protected: exclude the sync branch from the protection rule or choose another --branch".to_owned()
+            " — the branch is protected: exclude the sync branch from the protection rule or choose another --branch"
         }
-        _ => String::new(),
+        _ => "",
     };
-    anyhow!("GitHub refused to {what}: {} {message}{hint}", resp.status)
+    Refusal {
+        provider: "GitHub",
+        action: what.to_owned(),
+        status: Some(resp.status),
+        code: None,
+        message,
+        hint,
+    }
+    .into()
 }
 
 impl GitHub {
@@ -400,7 +407,8 @@ impl GitHub {
         (sent, retried)
     }
 
-    /// GitHub's GraphQL `errors` as an error, with the permission or protection hint.
+    /// GitHub's GraphQL `errors` as an error ([`Refusal`]: the first error's `type` is its
+    /// code), with the permission or protection hint.
     fn graphql_failure(&self, errors: &[GraphqlError], what: &str) -> anyhow::Error {
         let message = errors
             .iter()
@@ -415,7 +423,15 @@ impl GitHub {
         } else {
             ""
         };
-        anyhow!("GitHub refused to {what}: {message}{hint}")
+        Refusal {
+            provider: "GitHub",
+            action: what.to_owned(),
+            status: None,
+            code: errors.iter().find_map(|e| e.kind.clone()),
+            message,
+            hint,
+        }
+        .into()
     }
 
     /// Whether commit `head` is the one a `createCommitOnBranch` of `message` on `parent` made
@@ -551,9 +567,10 @@ impl GitHub {
                     });
                 }
                 Ok(answer) => {
+                    // Which errors mean "the branch moved" is the core's decision.
                     let stale = answer.errors.iter().any(|e| {
-                        e.kind.as_deref() == Some("STALE_DATA")
-                            || e.message.contains("Expected branch to point to")
+                        let code = format!("{} {}", e.kind.as_deref().unwrap_or(""), e.message);
+                        classify(Some(200), Some(&code)) == FailureKind::StaleHead
                     });
                     if stale && !retried {
                         return Ok(CommitOutcome::HeadMoved);

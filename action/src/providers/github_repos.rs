@@ -87,7 +87,15 @@ fn failure(resp: &Response, what: &str) -> anyhow::Error {
         403 => " — the token lacks permission: creating needs an organisation member's token with `repo` (classic) or `administration: write` (fine-grained / App)",
         _ => "",
     };
-    anyhow!("GitHub refused to {what}: {} {message}{hint}", resp.status)
+    super::Refusal {
+        provider: "GitHub",
+        action: what.to_owned(),
+        status: Some(resp.status),
+        code: None,
+        message,
+        hint,
+    }
+    .into()
 }
 
 impl GitHubAccount {

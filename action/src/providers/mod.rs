@@ -18,7 +18,10 @@ pub mod bitbucket_repos;
 pub mod github;
 pub mod github_app;
 pub mod github_repos;
+pub mod refusal;
 pub mod spec;
+
+pub use refusal::Refusal;
 
 /// How many times a write that is not idempotent is sent when its answer is a 5xx or lost,
 /// each time after reading back whether it took effect.

@@ -67,7 +67,8 @@ const STALE_HEAD_CODES: [&str; 3] = ["STALE_DATA", "Expected branch to point to"
 ///   mismatched `expectedHeadOid`), REST's 422 "not a fast forward", or a 409 (Bitbucket's
 ///   answer to a commit whose `parents` is no longer the head): [`FailureKind::StaleHead`];
 /// - 404, 410: [`FailureKind::NotFound`]; 401, 403: [`FailureKind::Forbidden`], unless the code
-///   names a protection or a rule ([`FailureKind::Protected`]);
+///   names a protection, a rule or a restriction (Bitbucket's `BRANCH_PERMISSION_VIOLATED`):
+///   [`FailureKind::Protected`];
 /// - 408, 429, 5xx: [`FailureKind::Transient`]; everything else: [`FailureKind::Other`].
 pub fn classify(status: Option<u16>, code: Option<&str>) -> FailureKind {
     let code = code.unwrap_or("");
@@ -77,9 +78,14 @@ pub fn classify(status: Option<u16>, code: Option<&str>) -> FailureKind {
     {
         return FailureKind::StaleHead;
     }
-    let protected = ["protected", "rule", "restricted"]
-        .iter()
-        .any(|w| code.to_ascii_lowercase().contains(w));
+    let protected = [
+        "protected",
+        "rule",
+        "restricted",
+        "branch_permission_violated",
+    ]
+    .iter()
+    .any(|w| code.to_ascii_lowercase().contains(w));
     match status {
         None => FailureKind::Transient,
         Some(409) => FailureKind::StaleHead,

@@ -824,7 +824,7 @@ fn dry_run_plan_serializes_sources() {
 
 #[test]
 fn classify_maps_statuses_and_codes_to_kinds() {
-    let cases: [(Option<u16>, Option<&str>, FailureKind); 12] = [
+    let cases: [(Option<u16>, Option<&str>, FailureKind); 13] = [
         (Some(200), Some("STALE_DATA"), FailureKind::StaleHead),
         (
             Some(200),
@@ -848,6 +848,11 @@ fn classify_maps_statuses_and_codes_to_kinds() {
         (
             Some(422),
             Some("Repository rule violations found"),
+            FailureKind::Protected,
+        ),
+        (
+            Some(403),
+            Some("BRANCH_PERMISSION_VIOLATED"),
             FailureKind::Protected,
         ),
         (Some(503), None, FailureKind::Transient),
