@@ -3,50 +3,46 @@
 //! adapter's errors into neutral failures.
 
 use anyhow::Context;
+use std::path::PathBuf;
+
 use gensync_core::changeset;
-use gensync_core::message::BuildInfo;
-use gensync_core::payload::github::Signature;
 use gensync_core::sync::{self as machine, Answer, Event, FailureKind, Need, WriteSource};
 use gensync_core::{BranchTree, ObjectId};
 
 use crate::build_output::BuildOutput;
 use crate::providers::{
-    BranchScope, CommitOutcome, CommitRequest, FileWrite, Prefetch, Provider, PullRequestOptions,
-    Refusal,
+    BranchScope, CommitOutcome, CommitRequest, FileWrite, Prefetch, Provider, Refusal,
 };
 
 pub use gensync_core::sync::SyncOutcome;
 
-/// One build output mapped to a folder of the repository.
-pub struct ServiceJob {
-    /// The service's name (for `{service}` in branch templates and messages).
-    pub name: Option<String>,
-    /// The build output.
-    pub output: BuildOutput,
-    /// A local ignore file's bytes, added to the repository's own `.amplicationignore` files.
-    pub extra_ignore: Option<Vec<u8>>,
-    /// Change-set options (target dir, policies).
-    pub options: changeset::Options,
+/// Everything one sync needs: the machine's job, and where each service's build output is (its
+/// contents are read from there when the machine asks).
+pub struct SyncJob {
+    /// The machine's job, with the target's capabilities (from its spec).
+    pub machine: machine::SyncJob,
+    /// Each service's build output folder, in the order of `machine.services`.
+    pub outputs: Vec<PathBuf>,
 }
 
-/// Everything one sync needs.
-pub struct SyncJob {
-    /// The pull requests' base, or `None` for the repository's default branch.
-    pub base: Option<String>,
-    /// The sync branch's name (already rendered from its template).
-    pub branch: String,
-    /// Message, build id and link.
-    pub build: BuildInfo,
-    /// Commit author, or `None` for the token's identity.
-    pub author: Option<Signature>,
-    /// The services committed together (one commit, one pull request).
-    pub services: Vec<ServiceJob>,
-    /// Do every read, write nothing.
-    pub dry_run: bool,
-    /// Create a first commit in an empty repository instead of failing.
-    pub init_empty: bool,
-    /// Pull-request options.
-    pub pull_request: PullRequestOptions,
+impl SyncJob {
+    /// The service of a build output: its snapshot goes to the machine, its folder stays here.
+    pub fn add_service(
+        &mut self,
+        name: Option<String>,
+        output: BuildOutput,
+        extra_ignore: Option<Vec<u8>>,
+        options: changeset::Options,
+    ) {
+        self.machine.services.push(machine::ServiceJob {
+            name,
+            snapshot: output.snapshot,
+            large_files: output.large_files,
+            extra_ignore,
+            options,
+        });
+        self.outputs.push(output.root);
+    }
 }
 
 /// Progress lines for the person watching (stderr, or `::group::` in Actions).
@@ -69,10 +65,26 @@ struct HeadMoved;
 /// Run the sync: feed the machine's needs to `provider` until it finishes.
 pub fn run(
     provider: &mut dyn Provider,
-    job: &SyncJob,
+    job: SyncJob,
     log: &mut dyn Log,
 ) -> anyhow::Result<SyncOutcome> {
-    let mut sync = machine::Sync::new(machine_job(provider, job))?;
+    // Only files of LARGE_FILE_BYTES or more are listed; every limit is above that size.
+    debug_assert!(job
+        .machine
+        .capabilities
+        .file_size_limit
+        .as_ref()
+        .is_none_or(|l| l.bytes >= crate::build_output::LARGE_FILE_BYTES));
+    let outputs: Vec<Output> = job
+        .outputs
+        .into_iter()
+        .zip(&job.machine.services)
+        .map(|(root, s)| Output {
+            root,
+            hash_kind: s.snapshot.hash_kind(),
+        })
+        .collect();
+    let mut sync = machine::Sync::new(job.machine)?;
     // The last branch view, for the commit's `parent_files`.
     let mut files = BranchTree::new();
     // The adapter's error behind the last failure, returned as it is (with its causes).
@@ -89,7 +101,7 @@ pub fn run(
         let need = sync
             .poll_need()
             .context("internal error: the sync machine neither asks nor finishes")?;
-        match answer(provider, job, &need, &mut files) {
+        match answer(provider, &outputs, &need, &mut files) {
             Ok(answer) => sync.handle(answer),
             Err(err) => {
                 sync.handle_failure(machine::Failure::new(
@@ -102,41 +114,16 @@ pub fn run(
     }
 }
 
-/// The machine's job: the shell's, with the build outputs' ids and the target's capabilities.
-fn machine_job(provider: &dyn Provider, job: &SyncJob) -> machine::SyncJob {
-    let limit = provider.file_size_limit();
-    // Only files of LARGE_FILE_BYTES or more are listed; every limit is above that size.
-    debug_assert!(limit.is_none_or(|(max, _)| max >= crate::build_output::LARGE_FILE_BYTES));
-    let services = job.services.iter().map(|s| machine::ServiceJob {
-        name: s.name.clone(),
-        snapshot: s.output.snapshot.clone(),
-        large_files: s.output.large_files.clone(),
-        extra_ignore: s.extra_ignore.clone(),
-        options: s.options.clone(),
-    });
-    machine::SyncJob {
-        base: job.base.clone(),
-        branch: job.branch.clone(),
-        build: job.build.clone(),
-        author: job.author.clone(),
-        services: services.collect(),
-        dry_run: job.dry_run,
-        init_empty: job.init_empty,
-        pull_request: job.pull_request.clone(),
-        capabilities: machine::Capabilities {
-            pull_requests: provider.has_pull_requests(),
-            file_size_limit: limit.map(|(bytes, name)| machine::SizeLimit {
-                bytes,
-                name: name.to_owned(),
-            }),
-        },
-    }
+/// A service's build output as the driver reads it.
+struct Output {
+    root: PathBuf,
+    hash_kind: gensync_core::HashKind,
 }
 
 /// One need, carried out.
 fn answer(
     provider: &mut dyn Provider,
-    job: &SyncJob,
+    outputs: &[Output],
     need: &Need,
     files: &mut BranchTree,
 ) -> anyhow::Result<Answer> {
@@ -169,9 +156,9 @@ fn answer(
             content: provider.read_blob(oid)?,
         },
         Need::ReadGenerated { service, path, .. } => Answer::Generated {
-            content: read_output(&job.services[*service].output, path)?,
+            content: read_output(&outputs[*service], path)?,
         },
-        Need::Commit { plan } => commit(provider, job, plan, files)?,
+        Need::Commit { plan } => commit(provider, outputs, plan, files)?,
         Need::Landed { head } => Answer::Landed {
             id: provider.landed(head)?,
         },
@@ -238,7 +225,7 @@ fn branch_files(
 /// The machine's commit plan, with its generated contents read from the build outputs.
 fn commit(
     provider: &mut dyn Provider,
-    job: &SyncJob,
+    outputs: &[Output],
     plan: &machine::CommitPlan,
     files: &BranchTree,
 ) -> anyhow::Result<Answer> {
@@ -247,7 +234,7 @@ fn commit(
         // Contents are read even for blobs the repository has: a GraphQL commit carries them.
         let content = match &w.source {
             WriteSource::Generated { service, path } => {
-                read_generated(&job.services[*service].output, path, &w.oid)?
+                read_generated(&outputs[*service], path, &w.oid)?
             }
             WriteSource::Inline { content } => content.clone(),
         };
@@ -275,8 +262,8 @@ fn commit(
     }
 }
 
-fn read_output(output: &BuildOutput, rel: &str) -> anyhow::Result<Vec<u8>> {
-    output.read(rel).with_context(|| {
+fn read_output(output: &Output, rel: &str) -> anyhow::Result<Vec<u8>> {
+    crate::build_output::read_file(&output.root, rel).with_context(|| {
         format!(
             "cannot read {rel} from the build output {}",
             output.root.display()
@@ -285,9 +272,9 @@ fn read_output(output: &BuildOutput, rel: &str) -> anyhow::Result<Vec<u8>> {
 }
 
 /// A generated file's contents, which must still have the id the build had.
-fn read_generated(output: &BuildOutput, rel: &str, oid: &ObjectId) -> anyhow::Result<Vec<u8>> {
+fn read_generated(output: &Output, rel: &str, oid: &ObjectId) -> anyhow::Result<Vec<u8>> {
     let data = read_output(output, rel)?;
-    if gensync_core::hash_blob(output.snapshot.hash_kind(), &data) != *oid {
+    if gensync_core::hash_blob(output.hash_kind, &data) != *oid {
         return Err(machine::Error::GeneratedChanged {
             path: rel.to_owned(),
         }

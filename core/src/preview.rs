@@ -272,6 +272,7 @@ pub fn job(next: &Snapshot, ignore: Option<&[u8]>, options: &Options) -> Result<
         capabilities: Capabilities {
             pull_requests: true,
             file_size_limit: None,
+            options: sync::OptionSupport::all("the target"),
         },
     })
 }

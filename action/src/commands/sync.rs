@@ -9,8 +9,9 @@ use crate::config;
 use crate::providers::spec::Connect;
 use crate::providers::{Provider, PullRequestOptions};
 use crate::settings;
-use crate::sync::{self, ServiceJob, SyncJob, SyncOutcome};
+use crate::sync::{self, SyncJob, SyncOutcome};
 use crate::target::clone::WithLocalClone;
+use gensync_core::sync as machine;
 
 /// What `gensync sync` did: one outcome per target that synced, and the first failure (the
 /// other targets still ran: they are independent repositories).
@@ -79,7 +80,33 @@ fn run_target(
     token: Option<String>,
 ) -> anyhow::Result<SyncOutcome> {
     let (_, options) = crate::commands::changes::resolve_change_options(&args.change)?;
-    let mut services = Vec::with_capacity(target.services.len());
+    let spec = target.provider.value.spec();
+    let mut job = SyncJob {
+        machine: machine::SyncJob {
+            base: target.base.value.clone(),
+            branch: target.branch.value.clone(),
+            build: settings::build_info(
+                args,
+                crate::ci::bitbucket_pipelines::Defaults::from_env(&|name| {
+                    std::env::var(name).ok()
+                })
+                .as_ref(),
+            ),
+            author: target.author.value.clone(),
+            services: Vec::with_capacity(target.services.len()),
+            dry_run: args.dry_run,
+            init_empty: args.init_empty,
+            pull_request: PullRequestOptions {
+                draft: args.draft,
+                labels: crate::cli::comma_list(&args.labels),
+                assignees: crate::cli::comma_list(&args.assignees),
+                reviewers: crate::cli::comma_list(&args.reviewers),
+                team_reviewers: crate::cli::comma_list(&args.team_reviewers),
+            },
+            capabilities: spec.capabilities(),
+        },
+        outputs: Vec::with_capacity(target.services.len()),
+    };
     for s in &target.services {
         let output = crate::build_output::read(&s.output, gensync_core::HashKind::Sha1, 0)
             .with_context(|| format!("reading the build output {}", s.output.display()))?;
@@ -91,44 +118,19 @@ fn run_target(
             ),
             None => None,
         };
-        services.push(ServiceJob {
-            name: s.name.clone(),
-            output,
-            extra_ignore,
-            options: gensync_core::changeset::Options {
-                target_dir: s.target_dir.clone(),
-                ..options.clone()
-            },
-        });
+        let options = gensync_core::changeset::Options {
+            target_dir: s.target_dir.clone(),
+            ..options.clone()
+        };
+        job.add_service(s.name.clone(), output, extra_ignore, options);
     }
-    let job = SyncJob {
-        base: target.base.value.clone(),
-        branch: target.branch.value.clone(),
-        build: settings::build_info(
-            args,
-            crate::ci::bitbucket_pipelines::Defaults::from_env(&|name| std::env::var(name).ok())
-                .as_ref(),
-        ),
-        author: target.author.value.clone(),
-        services,
-        dry_run: args.dry_run,
-        init_empty: args.init_empty,
-        pull_request: PullRequestOptions {
-            draft: args.draft,
-            labels: crate::cli::comma_list(&args.labels),
-            assignees: crate::cli::comma_list(&args.assignees),
-            reviewers: crate::cli::comma_list(&args.reviewers),
-            team_reviewers: crate::cli::comma_list(&args.team_reviewers),
-        },
-    };
     let mut log = |line: &str| eprintln!("gensync: {line}");
-    let spec = target.provider.value.spec();
     let mut backend = (spec.connect)(&Connect {
         args,
         target,
         token,
     })?;
-    let outcome = run_flow(backend.provider(), args, &job, &mut log);
+    let outcome = run_flow(backend.provider(), args, job, &mut log);
     backend.report(&mut log);
     outcome
 }
@@ -137,7 +139,7 @@ fn run_target(
 fn run_flow(
     provider: &mut dyn Provider,
     args: &SyncArgs,
-    job: &SyncJob,
+    job: SyncJob,
     log: &mut dyn sync::Log,
 ) -> anyhow::Result<SyncOutcome> {
     let Some(path) = &args.local_clone else {

@@ -729,18 +729,6 @@ impl Provider for Bitbucket {
         text: &PullRequestText,
         options: &PullRequestOptions,
     ) -> anyhow::Result<PullRequest> {
-        for (what, values) in [
-            ("labels", &options.labels),
-            ("assignees", &options.assignees),
-            ("team reviewers", &options.team_reviewers),
-        ] {
-            if !values.is_empty() {
-                self.notes.push(format!(
-                    "Bitbucket pull requests have no {what}: --{} ignored",
-                    what.replace(' ', "-")
-                ));
-            }
-        }
         let body = payload::create_pull_request(
             &text.title,
             &text.body,

@@ -206,18 +206,4 @@ pub trait Provider {
         let _ = head;
         Ok(None)
     }
-    /// Whether the target has pull requests at all (a local repository has none: the flow then
-    /// stops after the commit with operation `none` and a note).
-    fn has_pull_requests(&self) -> bool {
-        true
-    }
-    /// The largest file the target accepts, in bytes, and how to name that limit in an error
-    /// (`None`: no limit, as in a local repository). Larger generated files are refused before
-    /// anything is written.
-    fn file_size_limit(&self) -> Option<(u64, &'static str)> {
-        Some((
-            gensync_core::payload::github::MAX_FILE_BYTES,
-            "the 100 MiB limit of GitHub",
-        ))
-    }
 }

@@ -176,12 +176,4 @@ impl Provider for WithLocalClone<'_> {
     fn landed(&mut self, head: &ObjectId) -> anyhow::Result<Option<ObjectId>> {
         self.inner.landed(head)
     }
-
-    fn has_pull_requests(&self) -> bool {
-        self.inner.has_pull_requests()
-    }
-
-    fn file_size_limit(&self) -> Option<(u64, &'static str)> {
-        self.inner.file_size_limit()
-    }
 }

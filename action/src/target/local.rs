@@ -14,7 +14,7 @@
 //!   the index follow the branch, as `git merge --ff-only` would, so nothing changes under a
 //!   person's feet.
 //! - There are no pull requests: the flow reports operation `none` with a note saying how to
-//!   review the branch ([`LocalRepo::has_pull_requests`]).
+//!   review the branch (its spec has no pull requests).
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -516,15 +516,6 @@ impl Provider for LocalRepo {
             r.message,
             r.author,
         )
-    }
-
-    fn has_pull_requests(&self) -> bool {
-        false
-    }
-
-    fn file_size_limit(&self) -> Option<(u64, &'static str)> {
-        // git itself has no limit; the machine's memory is the bound.
-        None
     }
 
     fn find_pull_request(

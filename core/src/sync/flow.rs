@@ -8,8 +8,8 @@ use crate::message::{self, BuildInfo};
 use crate::{manifest, BranchTree, BuildManifest, IgnoreRules, ObjectId, TreeEntry};
 
 use super::types::{
-    BranchScope, CommitInfo, CommitPlan, ManifestOrigin, PlannedWrite, ServiceJob, ServiceScope,
-    SyncJob, WriteSource,
+    BranchScope, CommitInfo, CommitPlan, ManifestOrigin, OptionSupport, PlannedWrite,
+    PullRequestOptions, ServiceJob, ServiceScope, SyncJob, WriteSource,
 };
 use super::Error;
 
@@ -265,4 +265,53 @@ pub fn pull_request_comment(build: &BuildInfo, changes: &[ChangeSet], marker: &s
     out.push_str(marker);
     out.push('\n');
     out
+}
+
+/// The pull-request options `support` honours, and a note for each option given that it
+/// does not (`Bitbucket pull requests have no labels: --labels ignored`).
+pub(crate) fn supported_options(
+    options: &PullRequestOptions,
+    support: &OptionSupport,
+) -> (PullRequestOptions, Vec<String>) {
+    let mut kept = options.clone();
+    let mut notes = Vec::new();
+    let mut honour = |honoured: bool, given: bool, what: &str, flag: &str| {
+        if given && !honoured {
+            notes.push(format!(
+                "{} pull requests have no {what}: --{flag} ignored",
+                support.target
+            ));
+        }
+        honoured
+    };
+    if !honour(support.draft, options.draft, "drafts", "draft") {
+        kept.draft = false;
+    }
+    let lists = [
+        (support.labels, &mut kept.labels, "labels", "labels"),
+        (
+            support.assignees,
+            &mut kept.assignees,
+            "assignees",
+            "assignees",
+        ),
+        (
+            support.reviewers,
+            &mut kept.reviewers,
+            "reviewers",
+            "reviewers",
+        ),
+        (
+            support.team_reviewers,
+            &mut kept.team_reviewers,
+            "team reviewers",
+            "team-reviewers",
+        ),
+    ];
+    for (honoured, values, what, flag) in lists {
+        if !honour(honoured, !values.is_empty(), what, flag) {
+            values.clear();
+        }
+    }
+    (kept, notes)
 }

@@ -55,6 +55,8 @@ pub struct Sync {
     attempted: Option<Vec<ChangeSet>>,
     settled: Option<SyncOutcome>,
     pr: PullRequestStep,
+    /// Notes about the pull-request options the target lacks, given when it is created.
+    option_notes: Vec<String>,
 }
 
 /// The need asked and where its answer goes.
@@ -136,8 +138,11 @@ fn ask(slot: Slot, need: Need) -> Result<Option<Step>, Error> {
 
 impl Sync {
     /// Start a sync: checks the commit message and the sizes against the target's limit.
-    pub fn new(job: SyncJob) -> Result<Sync, Error> {
+    pub fn new(mut job: SyncJob) -> Result<Sync, Error> {
         let message = message::commit_message(&job.build)?;
+        let (options, option_notes) =
+            flow::supported_options(&job.pull_request, &job.capabilities.options);
+        job.pull_request = options;
         flow::check_sizes(&job)?;
         let paths = flow::read_paths(&job);
         let mut sync = Sync {
@@ -152,6 +157,7 @@ impl Sync {
             attempted: None,
             settled: None,
             pr: PullRequestStep::default(),
+            option_notes,
         };
         sync.advance()?;
         Ok(sync)
@@ -462,6 +468,12 @@ impl Sync {
                 (Some(Some(_)), Some(true)) => (Slot::WritePr(Operation::Created), create),
             },
         };
+        if need.0 == Slot::WritePr(Operation::Created) {
+            for note in std::mem::take(&mut self.option_notes) {
+                self.log(note.clone());
+                outcome.notes.push(note);
+            }
+        }
         self.settled = Some(outcome);
         Ok(Step::Ask(need.0, need.1))
     }

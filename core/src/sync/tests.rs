@@ -30,6 +30,8 @@ struct Repo {
     unconfirmed: Option<ObjectId>,
     /// Every need asked, by kind.
     asked: Vec<&'static str>,
+    /// The options of the last pull request created.
+    created_with: Option<PullRequestOptions>,
 }
 
 impl Repo {
@@ -137,7 +139,10 @@ impl Repo {
                     .find(|(_, b)| b == branch)
                     .map(|(p, _)| p.clone()),
             },
-            Need::CreatePullRequest { branch, .. } => {
+            Need::CreatePullRequest {
+                branch, options, ..
+            } => {
+                self.created_with = Some(options.clone());
                 let number = self.prs.len() as u64 + 1;
                 let pr = PullRequest {
                     number,
@@ -258,6 +263,7 @@ fn job(build: &Files) -> SyncJob {
                 bytes: 1000,
                 name: "the test limit".into(),
             }),
+            options: OptionSupport::all("Test"),
         },
     }
 }
@@ -647,6 +653,53 @@ fn a_target_without_pull_requests_stops_after_the_commit_with_a_note() {
         vec!["no pull request: the target has none; review the branch with `git log --stat main..gensync`"]
     );
     assert!(!repo.asked.contains(&"find_pull_request"));
+}
+
+#[test]
+fn options_the_target_lacks_are_dropped_with_a_note_when_the_pull_request_is_created() {
+    let mut repo = Repo::new(&[("README.md", "hi\n")]);
+    let b1 = build1();
+    let mut job1 = job(&b1);
+    job1.pull_request = PullRequestOptions {
+        draft: true,
+        labels: vec!["bot".into()],
+        assignees: vec!["ann".into()],
+        reviewers: vec!["bob".into()],
+        team_reviewers: vec!["core".into()],
+    };
+    job1.capabilities.options = OptionSupport {
+        labels: false,
+        team_reviewers: false,
+        ..OptionSupport::all("Test")
+    };
+    let run = drive(&mut repo, job1.clone(), &b1);
+    let out = run.result.unwrap();
+    assert_eq!(out.operation, Operation::Created);
+    let notes = [
+        "Test pull requests have no labels: --labels ignored",
+        "Test pull requests have no team reviewers: --team-reviewers ignored",
+    ];
+    assert_eq!(out.notes, notes);
+    assert!(notes.iter().all(|n| run.logs.iter().any(|l| l == n)));
+    assert_eq!(
+        repo.created_with.take().unwrap(),
+        PullRequestOptions {
+            draft: true,
+            labels: vec![],
+            assignees: vec!["ann".into()],
+            reviewers: vec!["bob".into()],
+            team_reviewers: vec![],
+        }
+    );
+    // Updating the pull request carries no options: no note.
+    let out = drive(&mut repo, job(&build2()), &build2()).result.unwrap();
+    assert_eq!(out.operation, Operation::Updated);
+    assert!(out.notes.is_empty(), "{:?}", out.notes);
+    // Nothing unsupported given: no note.
+    let mut fresh = Repo::new(&[("README.md", "hi\n")]);
+    job1.pull_request = PullRequestOptions::default();
+    let out = drive(&mut fresh, job1, &b1).result.unwrap();
+    assert!(out.notes.is_empty());
 }
 
 #[test]

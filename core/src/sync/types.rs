@@ -184,6 +184,39 @@ pub struct Capabilities {
     pub pull_requests: bool,
     /// The largest file it accepts (`None`: no limit).
     pub file_size_limit: Option<SizeLimit>,
+    /// The pull-request options it honours; one it lacks is dropped, with a note.
+    pub options: OptionSupport,
+}
+
+/// Which pull-request options a target honours, and its name for the notes about the others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionSupport {
+    /// The target's name in notes (`Bitbucket`).
+    pub target: String,
+    /// Draft pull requests.
+    pub draft: bool,
+    /// Labels.
+    pub labels: bool,
+    /// Assignees.
+    pub assignees: bool,
+    /// Requested reviewers.
+    pub reviewers: bool,
+    /// Requested team reviewers.
+    pub team_reviewers: bool,
+}
+
+impl OptionSupport {
+    /// A target that honours every option.
+    pub fn all(target: impl Into<String>) -> OptionSupport {
+        OptionSupport {
+            target: target.into(),
+            draft: true,
+            labels: true,
+            assignees: true,
+            reviewers: true,
+            team_reviewers: true,
+        }
+    }
 }
 
 /// Everything one sync needs.

@@ -526,3 +526,33 @@ fn paths_in_a_large_folder_are_looked_up_alone_and_many_paths_by_listing_it() {
         );
     }
 }
+
+#[test]
+fn options_bitbucket_lacks_are_dropped_with_a_note_in_the_outcome() {
+    let env = env();
+    let out = ok_json(&env.sync(
+        &env.build("build-1"),
+        "1",
+        &["--labels", "bot, generated", "--assignees", "ann"],
+    ));
+    assert_eq!(out["operation"], "created");
+    let notes: Vec<&str> = out["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .filter_map(|n| n.as_str())
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "Bitbucket pull requests have no labels: --labels ignored",
+            "Bitbucket pull requests have no assignees: --assignees ignored",
+        ]
+    );
+    assert_eq!(env.forge.pulls().len(), 1);
+    // A second build updates the pull request: nothing is created, so no note.
+    let out = ok_json(&env.sync(&env.build("build-2"), "2", &["--labels", "bot"]));
+    assert_eq!(out["operation"], "updated");
+    assert!(out.get("notes").is_none(), "{out}");
+    env.forge.assert_no_invalid_requests();
+}

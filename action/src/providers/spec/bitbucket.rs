@@ -16,6 +16,7 @@ use crate::settings;
 /// Bitbucket's spec.
 pub static SPEC: ProviderSpec = ProviderSpec {
     name: "bitbucket",
+    title: "Bitbucket",
     about: "Bitbucket Cloud (`--repository WORKSPACE/REPO_SLUG`)",
     repository: RepositorySyntax::OwnerName {
         placeholder: "WORKSPACE/REPO_SLUG",

@@ -14,6 +14,7 @@ use crate::settings;
 /// GitHub's spec.
 pub static SPEC: ProviderSpec = ProviderSpec {
     name: "github",
+    title: "GitHub",
     about: "GitHub or GitHub Enterprise Server",
     repository: RepositorySyntax::OwnerName {
         placeholder: "OWNER/REPO",

@@ -13,6 +13,7 @@ use crate::target::local::LocalRepo;
 /// The local target's spec.
 pub static SPEC: ProviderSpec = ProviderSpec {
     name: "local",
+    title: "The local repository",
     about: "A git repository on disk (`--repository PATH`), written with gitoxide; nothing pushed, no pull request",
     repository: RepositorySyntax::Path,
     default_repository_env: None,

@@ -72,6 +72,8 @@ impl ValueEnum for ProviderKind {
 pub struct ProviderSpec {
     /// The name on the command line and in `gensync.toml` (`github`).
     pub name: &'static str,
+    /// Its name in messages and notes (`GitHub`).
+    pub title: &'static str,
     /// One line for `--help`.
     pub about: &'static str,
     /// How `--repository` names a repository.
@@ -93,6 +95,29 @@ pub struct ProviderSpec {
     pub list_repositories: fn(&RepoListArgs) -> anyhow::Result<Vec<Repository>>,
     /// `gensync repo create`.
     pub create_repository: fn(&RepoCreateArgs) -> anyhow::Result<Repository>,
+}
+
+impl ProviderSpec {
+    /// What the sync machine knows of the target: whether it has pull requests, its size
+    /// limit, the pull-request options it honours (the machine drops the others with a note).
+    pub fn capabilities(&self) -> gensync_core::sync::Capabilities {
+        let s = self.supports;
+        gensync_core::sync::Capabilities {
+            pull_requests: s.pull_requests,
+            file_size_limit: self.file_size_limit.map(|l| gensync_core::sync::SizeLimit {
+                bytes: l.bytes,
+                name: l.name.to_owned(),
+            }),
+            options: gensync_core::sync::OptionSupport {
+                target: self.title.to_owned(),
+                draft: s.draft,
+                labels: s.labels,
+                assignees: s.assignees,
+                reviewers: s.reviewers,
+                team_reviewers: s.team_reviewers,
+            },
+        }
+    }
 }
 
 /// Where a provider's API is.
@@ -275,45 +300,25 @@ mod tests {
 }
 
 #[cfg(test)]
-mod limits {
+mod capabilities {
     use super::*;
-    use crate::http::{HttpClient, HttpConfig};
 
-    fn http() -> HttpClient {
-        HttpClient::new(HttpConfig::new("http://127.0.0.1:9").expect("a URL")).expect("a client")
-    }
-
-    /// The spec's size limit is the one the flow enforces through the backend.
+    /// The machine is told what the spec says: one source for each capability.
     #[test]
-    fn the_backends_enforce_their_specs_size_limit() {
-        let limit = |kind: ProviderKind| kind.spec().file_size_limit.map(|l| (l.bytes, l.name));
-        let github = crate::providers::github::GitHub::new(
-            http(),
-            "http://127.0.0.1:9/graphql".into(),
-            "acme/app",
-            Default::default(),
-        )
-        .expect("a backend");
-        assert_eq!(github.file_size_limit(), limit(ProviderKind::Github));
-        let bitbucket =
-            crate::providers::bitbucket::Bitbucket::new(http(), "acme/app").expect("a backend");
-        assert_eq!(bitbucket.file_size_limit(), limit(ProviderKind::Bitbucket));
-        let dir = tempfile::tempdir().expect("a temp dir");
-        let out = std::process::Command::new("git")
-            .args(["init", "-q", "--bare"])
-            .arg(dir.path())
-            .output()
-            .expect("git runs");
-        assert!(out.status.success());
-        let local = crate::target::local::LocalRepo::open(dir.path()).expect("a repository");
-        assert_eq!(local.file_size_limit(), limit(ProviderKind::Local));
-        assert_eq!(
-            local.has_pull_requests(),
-            ProviderKind::Local.spec().supports.pull_requests
-        );
-        assert_eq!(
-            github.has_pull_requests(),
-            ProviderKind::Github.spec().supports.pull_requests
-        );
+    fn the_machine_gets_the_specs_capabilities() {
+        for kind in ALL {
+            let spec = kind.spec();
+            let c = spec.capabilities();
+            assert_eq!(c.pull_requests, spec.supports.pull_requests);
+            assert_eq!(
+                c.file_size_limit.map(|l| (l.bytes, l.name)),
+                spec.file_size_limit.map(|l| (l.bytes, l.name.to_owned()))
+            );
+            assert_eq!(c.options.target, spec.title);
+            assert_eq!(c.options.labels, spec.supports.labels);
+            assert_eq!(c.options.draft, spec.supports.draft);
+        }
+        let bitbucket = ProviderKind::Bitbucket.spec().capabilities().options;
+        assert!(!bitbucket.labels && !bitbucket.assignees && bitbucket.reviewers);
     }
 }
