@@ -567,12 +567,7 @@ impl GitHub {
                     });
                 }
                 Ok(answer) => {
-                    // Which errors mean "the branch moved" is the core's decision.
-                    let stale = answer.errors.iter().any(|e| {
-                        let code = format!("{} {}", e.kind.as_deref().unwrap_or(""), e.message);
-                        classify(Some(200), Some(&code)) == FailureKind::StaleHead
-                    });
-                    if stale && !retried {
+                    if names_a_stale_head(&answer.errors) && !retried {
                         return Ok(CommitOutcome::HeadMoved);
                     }
                     self.graphql_failure(&answer.errors, "run createCommitOnBranch")
@@ -701,6 +696,14 @@ struct GraphqlError {
     kind: Option<String>,
     #[serde(default)]
     message: String,
+}
+
+/// Whether GraphQL `errors` say the branch moved (the core decides which do).
+fn names_a_stale_head(errors: &[GraphqlError]) -> bool {
+    errors.iter().any(|e| {
+        let code = format!("{} {}", e.kind.as_deref().unwrap_or(""), e.message);
+        classify(Some(200), Some(&code)) == FailureKind::StaleHead
+    })
 }
 
 /// The answer to `createCommitOnBranch`.
