@@ -188,7 +188,7 @@ pub fn route(emu: &Emulator, request: &Request, parts: &[&str], body: &Value) ->
             let repo = create_repo(emu, &mut state, &spec).map_err(|e| (409, e.to_string()))?;
             json(201, json!({ "full_name": repo.full_name() }))
         }
-        ("POST", [ws, slug, "commits"]) => {
+        ("POST", ["repos", ws, slug, "commits"]) => {
             let full = format!("{ws}/{slug}");
             let state = emu.core.lock_state();
             let git = emu
@@ -207,14 +207,14 @@ pub fn route(emu: &Emulator, request: &Request, parts: &[&str], body: &Value) ->
                 .map_err(|e| (409, e.to_string()))?;
             json(201, json!({ "hash": hash.as_str() }))
         }
-        ("GET", [ws, slug, "pullrequests"]) => {
+        ("GET", ["repos", ws, slug, "pullrequests"]) => {
             let state = emu.core.lock_state();
             let repo = state
                 .repo(&format!("{ws}/{slug}"))
                 .ok_or((404, "no such repository".to_owned()))?;
             json(200, &repo.pulls)
         }
-        ("POST", [ws, slug, "pullrequests", id, "merge"]) => {
+        ("POST", ["repos", ws, slug, "pullrequests", id, "merge"]) => {
             let id: u64 = id.parse().map_err(|_| (400, "id".to_owned()))?;
             let method = match body["method"].as_str() {
                 Some("squash") => MergeMethod::Squash,

@@ -3,8 +3,8 @@
 
 mod support;
 
+mod binary;
 mod github_auth;
-mod github_binary;
 mod github_faults;
 mod github_graphql;
 mod github_graphql_reads;

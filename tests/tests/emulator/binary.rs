@@ -91,3 +91,39 @@ fn the_binary_serves_github_and_its_control_endpoint() {
     assert_eq!(control.get("/_emulator/requests/invalid").json, json!([]));
     drop(running);
 }
+
+#[test]
+fn the_binary_serves_bitbucket_and_its_control_routes_as_documented() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_emulator"))
+        .args(["--provider", "bitbucket", "--root"])
+        .arg(dir.path().join("root"))
+        .args(["--repo", "acme/app", "--token", "bb_bin"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the emulator binary starts");
+    let stdout = child.stdout.take().expect("piped");
+    let running = Running(child);
+    let mut first = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("first line");
+    // The first line is the API root (below /2.0); the control endpoint is at the server's root.
+    let api = first.trim().to_owned();
+    let base = api.strip_suffix("/2.0").unwrap_or(&api).to_owned();
+    let client = Client::new(&base, Some("bb_bin"));
+    let control = Client::new(&base, None);
+    // The routes of tests/src/bitbucket/control.rs's table, below /_emulator/repos like GitHub's.
+    let commit = control.post(
+        "/_emulator/repos/acme/app/commits",
+        json!({"branch": "main", "files": {"x.txt": "x\n"}}),
+    );
+    assert_eq!(commit.status, 201, "{}", commit.text);
+    let branch = client.get("/2.0/repositories/acme/app/refs/branches/main");
+    assert_eq!(branch.json["target"]["hash"], commit.json["hash"]);
+    let pulls = control.get("/_emulator/repos/acme/app/pullrequests");
+    assert_eq!(pulls.status, 200, "{}", pulls.text);
+    assert_eq!(pulls.json, json!([]));
+    drop(running);
+}
