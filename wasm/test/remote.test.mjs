@@ -92,12 +92,8 @@ const SEED = {
   },
   async bitbucket(emu) {
     await call("POST", `${emu.control}/repos`, { full_name: "acme/app", files: { "README.md": "# app\n" } });
-    // The control API documents /repos/{w}/{r}/commits; its router has matched /{w}/{r}/commits.
-    const probe = await fetch(`${emu.control}/repos/acme/app/commits`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ branch: "amplication", message: "Sync build 1\n", files: previousWithManifest() }) });
-    const commits = probe.status === 404 ? `${emu.control}/acme/app/commits` : `${emu.control}/repos/acme/app/commits`;
-    if (probe.status === 404) await call("POST", commits, { branch: "amplication", message: "Sync build 1\n", files: previousWithManifest() });
-    else assert.ok(probe.ok, `seeding: ${probe.status} ${await probe.text()}`);
-    await call("POST", commits, { branch: "amplication", message: "A person's edits\n", files: PERSON });
+    await call("POST", `${emu.control}/repos/acme/app/commits`, { branch: "amplication", message: "Sync build 1\n", files: previousWithManifest() });
+    await call("POST", `${emu.control}/repos/acme/app/commits`, { branch: "amplication", message: "A person's edits\n", files: PERSON });
   },
 };
 
