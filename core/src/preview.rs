@@ -16,9 +16,9 @@
 //! keeps them), the previous build when it is given as files, and any extra blobs the caller
 //! supplies (for example the branch's versions of edited files).
 //!
-//! The one place the preview goes beyond the machine: a conflict whose branch version is not
-//! supplied cannot be merged (a sync would read the blob); the preview then shows the change set
-//! with that conflict `pending`, the texts, and no commit plan.
+//! A conflict whose branch version is not supplied cannot be merged (a sync would read the blob):
+//! the preview answers that read "not found", and the machine's dry run then settles with the
+//! conflict `pending`, the texts, and no commit plan.
 //!
 //! ```
 //! use gensync_core::{preview, Mode, Snapshot};
@@ -355,8 +355,6 @@ struct Canned<'a> {
     manifest: Option<Vec<u8>>,
     blobs: HashMap<ObjectId, &'a [u8]>,
     seen: Seen,
-    /// A blob the machine asked for that the input does not have.
-    missing: Option<ObjectId>,
 }
 
 /// A fixed id of the pretend repository.
@@ -396,7 +394,6 @@ impl<'a> Canned<'a> {
             manifest,
             blobs,
             seen: Seen::default(),
-            missing: None,
         }
     }
 
@@ -441,10 +438,7 @@ impl<'a> Canned<'a> {
                 Some(data) => Answer::Blob {
                     content: data.to_vec(),
                 },
-                None => {
-                    self.missing = Some(*oid);
-                    return Err(unknown(format!("blob {oid} was not given")));
-                }
+                None => return Err(unknown(format!("blob {oid} was not given"))),
             },
             Need::ReadGenerated { path, oid, .. } => match self.blobs.get(oid) {
                 Some(data) => Answer::Generated {
@@ -480,50 +474,8 @@ pub fn preview(input: &Input<'_>, options: &Options) -> Result<Preview, Error> {
     }
     match run.outcome {
         Ok(outcome) => Ok(assemble(&outcome, run.plan, &seen, input.next, options)),
-        Err(_) if canned.missing.is_some() => unmerged(input, options, canned.branch, &seen),
         Err(e) => Err(e.into()),
     }
-}
-
-/// The preview when a conflict cannot be merged (its branch version was not given): the
-/// change set against the branch view the machine was given, conflicts `pending`, no plan.
-fn unmerged(
-    input: &Input<'_>,
-    options: &Options,
-    branch: String,
-    seen: &Seen,
-) -> Result<Preview, Error> {
-    let previous = match input.previous {
-        Previous::Manifest(m) => m.clone(),
-        Previous::Files(s) => BuildManifest::from_snapshot(s),
-    };
-    let mut ignore = crate::IgnoreRules::new();
-    if let Some(bytes) = input.ignore {
-        ignore.add_file(&options.changes.target_dir, bytes);
-    }
-    let changes = changeset::compute(
-        &previous,
-        input.next,
-        &ignore,
-        Some(&seen.view),
-        &options.changes,
-    )?;
-    let build = job_build(options);
-    let outcome = SyncOutcome {
-        operation: sync::Operation::None,
-        commit_sha: None,
-        branch,
-        base: BASE.to_owned(),
-        pull_request: None,
-        commit_via: None,
-        attempts: 1,
-        dry_run: true,
-        commit_message: message::commit_message(&build)?,
-        pull_request_text: message::pull_request(&build, &[&changes])?,
-        changes: vec![changes],
-        notes: Vec::new(),
-    };
-    Ok(assemble(&outcome, None, seen, input.next, options))
 }
 
 fn job_build(options: &Options) -> BuildInfo {

@@ -115,6 +115,8 @@ struct Attempt {
     merging: Option<ChangeSet>,
     blobs: Vec<(ObjectId, Vec<u8>)>,
     landed: Option<Option<ObjectId>>,
+    /// A dry run could not read a blob a merge needs: its conflicts stay pending, no plan.
+    unmerged: bool,
 }
 
 /// What the pull-request step learnt.
@@ -333,6 +335,15 @@ impl Sync {
         };
         if let Some(step) = merge_step(&self.job, a, &mut self.events)? {
             return Ok(Some(step));
+        }
+        if a.unmerged {
+            self.log(
+                "dry run: a conflict's branch version is not available, so it stays pending and there is no commit plan"
+                    .to_owned(),
+            );
+            let changes = std::mem::take(&mut self.attempt.changes);
+            self.settle(changes, None)?;
+            return Ok(None);
         }
         if a.changes.iter().all(ChangeSet::is_empty) {
             return self.settle_unchanged(head);
@@ -574,6 +585,15 @@ impl Sync {
                 self.attempted = Some(std::mem::take(&mut self.attempt.changes));
                 self.attempt = Attempt::default();
                 self.attempts += 1;
+                Ok(())
+            }
+            // A dry run shows what it can: the change set, with the conflict left pending.
+            Slot::Blob if self.job.dry_run && failure.kind == FailureKind::NotFound => {
+                let a = &mut self.attempt;
+                let unmerged = a.merging.take().expect("a merge asked for the blob");
+                a.changes.push(unmerged);
+                a.blobs.clear();
+                a.unmerged = true;
                 Ok(())
             }
             Slot::FindPr | Slot::WritePr(_) | Slot::PrHead | Slot::Differs => {

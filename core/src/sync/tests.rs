@@ -441,6 +441,51 @@ fn a_persons_edit_survives_and_a_conflict_is_merged_with_the_sync_labels() {
 }
 
 #[test]
+fn a_dry_run_without_the_branch_blob_leaves_the_conflict_pending_and_plans_nothing() {
+    let person = [("gen/b.ts", Some("one\ntwo\nthree-mine\n"))];
+    let b2 = files(&[("a.ts", "a\n"), ("b.ts", "one\ntwo\nTHREE\n")]);
+    // Which need reads the branch's blob.
+    let mut probe = synced();
+    probe.push("gensync", &person);
+    let mut dry = job(&b2);
+    dry.dry_run = true;
+    drive(&mut probe, dry.clone(), &b2).result.unwrap();
+    let at = probe.asked.iter().position(|k| *k == "read_blob").unwrap();
+    let not_found = Failure::new(FailureKind::NotFound, "blob not given");
+
+    let mut repo = synced();
+    repo.push("gensync", &person);
+    repo.fault = Some((at, not_found.clone()));
+    let run = drive(&mut repo, dry, &b2);
+    let out = run.result.unwrap();
+    assert!(run.plans.is_empty(), "no plan without the merge");
+    assert_eq!(out.operation, Operation::None);
+    assert!(out.commit_sha.is_none());
+    assert_eq!(out.changes[0].conflicts.len(), 1);
+    assert_eq!(out.changes[0].conflicts[0].state, ConflictState::Pending);
+    assert!(run.logs.iter().any(|l| l.contains("stays pending")));
+    assert!(!repo.asked.contains(&"commit"));
+
+    // A real sync does not guess: the same failure ends it, nothing committed.
+    let mut repo = synced();
+    repo.push("gensync", &person);
+    let before = repo.branches["gensync"];
+    repo.fault = Some((at, not_found));
+    let err = drive(&mut repo, job(&b2), &b2).result.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Need {
+                need: "read_blob",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(repo.branches["gensync"], before);
+}
+
+#[test]
 fn a_generated_file_that_changed_while_running_is_refused() {
     let mut repo = synced();
     repo.push("gensync", &[("gen/b.ts", Some("one\ntwo\nthree-mine\n"))]);
