@@ -12,7 +12,7 @@ use super::handlers;
 use super::state::{RepoState, State, STATE_FILE};
 use crate::emulator::control::Outcome;
 use crate::emulator::cors::CorsPolicy;
-use crate::emulator::routes::{self, Greedy, Params};
+use crate::emulator::routes::{self, Context, Greedy, Params};
 use crate::emulator::RepoRecord as _;
 use crate::emulator::{Core, Provider};
 use crate::git::{BareRepo, Signature};
@@ -271,28 +271,10 @@ impl Caller {
     }
 }
 
-/// The context of one REST request.
-pub struct Ctx<'a> {
-    /// The emulator.
-    pub emu: &'a Emulator,
-    /// Its state, locked for the request.
-    pub state: &'a mut State,
-    /// The request.
-    pub req: &'a Request,
-    /// Path parameters by template name, decoded.
-    pub params: Vec<(&'static str, String)>,
-    /// The caller.
-    pub caller: Caller,
-    /// The parsed JSON body (`Null` when there is none or it is a form).
-    pub body: Value,
-}
+/// The context of one REST request (the emulator core's [`Context`]).
+pub type Ctx<'a> = Context<'a, Emulator, State, Caller>;
 
 impl Ctx<'_> {
-    /// Path parameter `name` (empty when the route has none of that name).
-    pub fn param(&self, name: &str) -> &str {
-        routes::param(&self.params, name)
-    }
-
     /// `workspace/slug` of the request.
     pub fn full_name(&self) -> String {
         format!("{}/{}", self.param("workspace"), self.param("repo_slug"))

@@ -2,6 +2,8 @@
 //! template exactly as the provider's OpenAPI description spells it, so the validator finds
 //! the operation's schemas.
 
+use crate::http::Request;
+
 /// Path parameters by template name, decoded.
 pub type Params = Vec<(&'static str, String)>;
 
@@ -93,6 +95,37 @@ pub fn param<'a>(params: &'a Params, name: &str) -> &'a str {
         .iter()
         .find(|(n, _)| *n == name)
         .map_or("", |(_, v)| v.as_str())
+}
+
+/// The context of one request a provider's handler answers: its emulator `E`, the state `S`
+/// locked for the request, the request, its path parameters, the caller `C` and the parsed
+/// body. Each provider names it (`pub type Ctx<'a> = Context<'a, Emulator, State, Caller>`) and
+/// adds its own helpers in an inherent `impl` (its repository lookup, its URLs).
+pub struct Context<'a, E, S, C> {
+    /// The emulator.
+    pub emu: &'a E,
+    /// Its state, locked for the request.
+    pub state: &'a mut S,
+    /// The request.
+    pub req: &'a Request,
+    /// Path parameters by template name, decoded.
+    pub params: Params,
+    /// The caller.
+    pub caller: C,
+    /// The parsed JSON body (`Null` when there is none).
+    pub body: serde_json::Value,
+}
+
+impl<E, S, C> Context<'_, E, S, C> {
+    /// Path parameter `name` (empty when the route has none of that name).
+    pub fn param(&self, name: &str) -> &str {
+        param(&self.params, name)
+    }
+
+    /// Query parameter `name`.
+    pub fn query(&self, name: &str) -> Option<String> {
+        self.req.query_param(name)
+    }
 }
 
 #[cfg(test)]

@@ -6,9 +6,10 @@ use serde_json::{json, Value};
 use super::config::{AppConfig, TokenConfig};
 use super::server::Emulator;
 use super::state::{RepoState, State};
+use crate::emulator::routes::Context;
 use crate::emulator::RepoRecord as _;
 use crate::git::BareRepo;
-use crate::http::{Request, Response};
+use crate::http::Response;
 
 /// Documentation root used in `documentation_url`.
 pub const DOCS: &str = "https://docs.github.com/rest";
@@ -100,33 +101,10 @@ pub enum Caller {
     App(AppConfig),
 }
 
-/// The context of one REST request.
-pub struct Ctx<'a> {
-    /// The emulator.
-    pub emu: &'a Emulator,
-    /// Its state, locked for the request.
-    pub state: &'a mut State,
-    /// The request.
-    pub req: &'a Request,
-    /// Path parameters by template name (`owner`, `repo`, `ref`, …), decoded.
-    pub params: Vec<(&'static str, String)>,
-    /// The caller.
-    pub caller: Caller,
-    /// The parsed JSON body (`Null` when there is none).
-    pub body: Value,
-}
+/// The context of one REST request (the emulator core's [`Context`]).
+pub type Ctx<'a> = Context<'a, Emulator, State, Caller>;
 
 impl Ctx<'_> {
-    /// Path parameter `name` (empty when the route has none of that name).
-    pub fn param(&self, name: &str) -> &str {
-        crate::emulator::routes::param(&self.params, name)
-    }
-
-    /// Query parameter `name`.
-    pub fn query(&self, name: &str) -> Option<String> {
-        self.req.query_param(name)
-    }
-
     /// `owner/repo` from the path.
     pub fn full_name(&self) -> String {
         format!("{}/{}", self.param("owner"), self.param("repo"))
