@@ -1,0 +1,135 @@
+//! What only Gitea has: the branch guard after a commit (the API commits on whatever the head
+//! is), the per-file guard, refusals (protected branch, file over the server's limit, a read-only
+//! token), and the Gitea/Forgejo Actions runner (server and job token from its variables).
+
+use gensync_tests::fault::{FaultAction, FaultRule};
+use gensync_tests::forge::{Forge, GiteaForge, REPO};
+
+use crate::harness::{failure, ok_json, Env};
+use crate::TOKEN;
+
+fn env() -> Env<GiteaForge> {
+    Env::new(GiteaForge::start(TOKEN))
+}
+
+/// Another writer commits a file gensync does not touch right before the change-files request:
+/// Gitea puts gensync's commit on top of theirs (it has no expected head), gensync sees from the
+/// answer's parent that the head moved, rebuilds on the new head, finds nothing left to commit
+/// and reports the commit that carried the build. Nothing of theirs is lost, one commit of ours.
+#[test]
+fn a_commit_gitea_put_on_another_writers_head_is_rebuilt_and_reported() {
+    let env = env();
+    ok_json(&env.sync(&env.build("build-1"), "1", &[]));
+    let before = env.head("amplication").expect("branch");
+    env.forge.add_fault(FaultRule::new(
+        "POST",
+        "/api/v1/repos/acme/app/contents",
+        FaultAction::MoveBranch {
+            branch: "amplication".into(),
+            path: Some("unrelated/theirs.txt".into()),
+            content: Some("theirs\n".into()),
+        },
+    ));
+    let out = ok_json(&env.sync(&env.build("build-2"), "2", &[]));
+    let head = env.head("amplication").expect("branch");
+    assert_eq!(out["attempts"], 2, "{out}");
+    assert_eq!(out["commit_sha"], head.as_str(), "{out}");
+    let theirs = env.parent(&head);
+    assert_eq!(env.parent(&theirs), before, "theirs sits between: {out}");
+    assert_eq!(
+        env.show(&format!("{head}:unrelated/theirs.txt")),
+        "theirs\n"
+    );
+    assert!(env
+        .show(&format!("{head}:src/invoices/invoices.service.ts"))
+        .contains("InvoicesService"));
+    let posts = env
+        .forge
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/contents"))
+        .count();
+    assert_eq!(posts, 2, "the first sync's commit and this one");
+    env.git(&["fsck", "--strict"]);
+    env.forge.assert_no_invalid_requests();
+}
+
+/// A protected sync branch: a clear error naming the fix, the branch as it was, no pull request.
+#[test]
+fn a_protected_branch_is_refused_with_the_fix() {
+    let env = env();
+    ok_json(&env.sync(&env.build("build-1"), "1", &[]));
+    let before = env.head("amplication");
+    env.forge
+        .emu
+        .protect_branch(REPO, "amplica*")
+        .expect("protected");
+    let err = failure(&env.sync(&env.build("build-2"), "2", &[]));
+    assert!(
+        err.contains("403") && err.contains("protected") && err.contains("--branch"),
+        "{err}"
+    );
+    assert_eq!(env.head("amplication"), before);
+    assert_eq!(env.forge.pulls().len(), 1);
+    env.forge.assert_no_invalid_requests();
+}
+
+/// A file over the server's limit: the server's 413 is a clear error, nothing is written.
+#[test]
+fn a_file_over_the_servers_limit_is_refused_and_nothing_is_written() {
+    let forge = GiteaForge::start_with(TOKEN, |c| c.max_file_bytes = 1024);
+    let env = Env::new(forge);
+    let build = env.build("build-1");
+    std::fs::write(build.join("big.bin"), vec![b'x'; 4096]).expect("write");
+    let err = failure(&env.sync(&build, "1", &[]));
+    assert!(err.contains("413") && err.contains("limit"), "{err}");
+    assert_eq!(env.head("amplication"), None);
+    assert!(env.forge.pulls().is_empty());
+    env.forge.assert_no_invalid_requests();
+}
+
+/// A read-only token: 403 on the commit, with the scope to add.
+#[test]
+fn a_read_only_token_is_refused_with_the_scope_to_add() {
+    let forge = GiteaForge::start_with("gta_other", |c| c.read_only_tokens.push(TOKEN.into()));
+    let env = Env::new(forge);
+    let out = env.run(
+        &env.sync_args(&env.build("build-1"), "1", &[]),
+        &[("GITEA_TOKEN", TOKEN)],
+    );
+    let err = failure(&out);
+    assert!(
+        err.contains("403") && err.contains("write:repository"),
+        "{err}"
+    );
+    assert_eq!(env.head("amplication"), None);
+    env.forge.assert_no_invalid_requests();
+}
+
+/// In Gitea or Forgejo Actions, the server comes from GITHUB_SERVER_URL and the job token from
+/// GITHUB_TOKEN: no --api-url, no GITEA_TOKEN. Outside them, the missing server is an error.
+#[test]
+fn the_actions_runner_gives_the_server_and_the_job_token() {
+    let env = env();
+    let web = env.forge.emu.web_url().to_owned();
+    let args: Vec<String> = env
+        .sync_args(&env.build("build-1"), "1", &[])
+        .into_iter()
+        .filter(|a| a != "--api-url" && !a.starts_with(&web))
+        .collect();
+    let err = failure(&env.run(&args, &[]));
+    assert!(err.contains("--api-url https://HOST/api/v1"), "{err}");
+    let out = env.run(
+        &args,
+        &[
+            ("FORGEJO_ACTIONS", "true"),
+            ("GITHUB_SERVER_URL", &web),
+            ("GITHUB_TOKEN", TOKEN),
+            ("GITEA_TOKEN", ""),
+        ],
+    );
+    let v = ok_json(&out);
+    assert_eq!(v["operation"], "created", "{v}");
+    assert_eq!(env.head("amplication").as_deref(), v["commit_sha"].as_str());
+    env.forge.assert_no_invalid_requests();
+}
