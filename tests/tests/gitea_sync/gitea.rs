@@ -133,3 +133,27 @@ fn the_actions_runner_gives_the_server_and_the_job_token() {
     assert_eq!(env.head("amplication").as_deref(), v["commit_sha"].as_str());
     env.forge.assert_no_invalid_requests();
 }
+
+/// Build 2 makes `scripts/migrate.sh` executable, which Gitea's contents API cannot do: the file
+/// stays as the branch has it (checked with git), the rest of the build lands, and the log says
+/// which mode was not set.
+#[test]
+fn a_mode_the_api_cannot_set_is_reported() {
+    let env = env();
+    ok_json(&env.sync(&env.build("build-1"), "1", &[]));
+    let out = env.sync(&env.build("build-2"), "2", &[]);
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    let v = ok_json(&out);
+    let head = v["commit_sha"].as_str().expect("a commit").to_owned();
+    assert!(
+        log.contains("scripts/migrate.sh has mode 100755 in the build, but Gitea's contents API writes it as 100644"),
+        "{log}"
+    );
+    assert!(env
+        .git(&["ls-tree", &head, "scripts/migrate.sh"])
+        .starts_with("100644 "));
+    assert!(env
+        .show(&format!("{head}:src/invoices/invoices.service.ts"))
+        .contains("InvoicesService"));
+    env.forge.assert_no_invalid_requests();
+}
