@@ -157,3 +157,44 @@ fn a_mode_the_api_cannot_set_is_reported() {
         .contains("InvoicesService"));
     env.forge.assert_no_invalid_requests();
 }
+
+/// The per-file guard: another writer changes `package.json`, which the build also changes,
+/// right before the change-files request. Gitea refuses it (the update's `sha` is stale) and
+/// nothing of ours lands; gensync rebuilds on the new head and their edit is merged, not lost.
+#[test]
+fn a_stale_file_sha_is_refused_and_the_sync_rebuilds_on_the_new_head() {
+    let env = env();
+    ok_json(&env.sync(&env.build("build-1"), "1", &[]));
+    env.forge.add_fault(
+        FaultRule::new(
+            "POST",
+            "/api/v1/repos/acme/app/contents",
+            FaultAction::MoveBranch {
+                branch: "amplication".into(),
+                path: Some("package.json".into()),
+                content: Some("{\"theirs\": true}\n".into()),
+            },
+        )
+        .nth(1),
+    );
+    let before = env.head("amplication").expect("branch");
+    let out = ok_json(&env.sync(&env.build("build-2"), "2", &[]));
+    assert_eq!(out["attempts"], 2, "{out}");
+    let head = env.head("amplication").expect("branch");
+    let theirs = env.parent(&head);
+    assert_eq!(env.parent(&theirs), before, "one commit of theirs, ours on top");
+    let refused = env
+        .forge
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/contents") && r.status == Some(409))
+        .count();
+    assert_eq!(refused, 1, "the stale update was refused once");
+    let conflicts = out["changes"][0]["conflicts"].as_array().expect("conflicts");
+    assert!(
+        conflicts.iter().any(|c| c["path"] == "package.json"),
+        "their edit of a file the build changes is a conflict: {out}"
+    );
+    env.git(&["fsck", "--strict"]);
+    env.forge.assert_no_invalid_requests();
+}
