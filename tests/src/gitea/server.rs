@@ -466,11 +466,10 @@ pub fn change_files_problems(body: Option<&Value>) -> Vec<String> {
             }
         }
         match f.get("content").map(|c| c.as_str()) {
-            Some(Some(c)) => {
-                if base64::engine::general_purpose::STANDARD.decode(c).is_err() {
-                    out.push(format!("body.files[{i}].content is not base64"));
-                }
+            Some(Some(c)) if base64::engine::general_purpose::STANDARD.decode(c).is_err() => {
+                out.push(format!("body.files[{i}].content is not base64"))
             }
+            Some(Some(_)) => {}
             Some(None) => out.push(format!("body.files[{i}].content must be a string")),
             None if op != "delete" => {
                 out.push(format!("body.files[{i}].content is required for {op}"))

@@ -182,7 +182,11 @@ fn a_stale_file_sha_is_refused_and_the_sync_rebuilds_on_the_new_head() {
     assert_eq!(out["attempts"], 2, "{out}");
     let head = env.head("amplication").expect("branch");
     let theirs = env.parent(&head);
-    assert_eq!(env.parent(&theirs), before, "one commit of theirs, ours on top");
+    assert_eq!(
+        env.parent(&theirs),
+        before,
+        "one commit of theirs, ours on top"
+    );
     let refused = env
         .forge
         .requests()
@@ -190,7 +194,9 @@ fn a_stale_file_sha_is_refused_and_the_sync_rebuilds_on_the_new_head() {
         .filter(|r| r.method == "POST" && r.path.ends_with("/contents") && r.status == Some(409))
         .count();
     assert_eq!(refused, 1, "the stale update was refused once");
-    let conflicts = out["changes"][0]["conflicts"].as_array().expect("conflicts");
+    let conflicts = out["changes"][0]["conflicts"]
+        .as_array()
+        .expect("conflicts");
     assert!(
         conflicts.iter().any(|c| c["path"] == "package.json"),
         "their edit of a file the build changes is a conflict: {out}"
