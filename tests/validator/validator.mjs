@@ -135,12 +135,14 @@ function operationValidators(api, method, path) {
     return null;
   }
   let body = null;
-  const requestBody = resolveRef(api, operation.requestBody, []).node;
+  // A request body may itself be a `$ref` (Gitea's `#/components/requestBodies/...`): compile
+  // the schema where the reference leads.
+  const { node: requestBody, tokens: bodyAt } = resolveRef(api, operation.requestBody, ["paths", path, method, "requestBody"]);
   if (requestBody?.content?.["application/json"]?.schema) {
     body = {
       required: requestBody.required === true,
       validate: api.ajv.compile({
-        $ref: api.id + pointer("paths", path, method, "requestBody", "content", "application/json", "schema"),
+        $ref: api.id + pointer(...bodyAt, "content", "application/json", "schema"),
       }),
     };
   }

@@ -529,3 +529,72 @@ pub fn create_comment(ctx: &mut Ctx<'_>) -> ApiResult {
     let id = p.comments.len();
     Ok(Response::json(201, &json!({ "id": id, "body": body })))
 }
+
+/// The token's user (the emulator has one: `gensync-bot`).
+pub const USER: &str = "gensync-bot";
+
+/// `GET /user`.
+pub fn get_user(_ctx: &mut Ctx<'_>) -> ApiResult {
+    Ok(Response::json(200, &json!({ "id": 1, "login": USER })))
+}
+
+fn repo_summary(ctx: &Ctx<'_>, r: &super::server::RepoState) -> Value {
+    json!({
+        "id": r.id, "name": r.name, "full_name": format!("{}/{}", r.owner, r.name),
+        "owner": { "login": r.owner }, "default_branch": r.default_branch, "private": true,
+        "html_url": format!("{}/{}/{}", ctx.emu.web, r.owner, r.name),
+    })
+}
+
+fn repos_of(ctx: &Ctx<'_>, owner: &str) -> Vec<Value> {
+    ctx.state
+        .repos
+        .values()
+        .filter(|r| r.owner.eq_ignore_ascii_case(owner))
+        .map(|r| repo_summary(ctx, r))
+        .collect()
+}
+
+/// `GET /user/repos`.
+pub fn list_user_repos(ctx: &mut Ctx<'_>) -> ApiResult {
+    let items = repos_of(ctx, USER);
+    Ok(paged(ctx, items, "limit", 50))
+}
+
+/// `GET /orgs/{org}/repos`.
+pub fn list_org_repos(ctx: &mut Ctx<'_>) -> ApiResult {
+    let org = ctx.param("org").to_owned();
+    if org.eq_ignore_ascii_case(USER) {
+        return Err(not_found("organization"));
+    }
+    let items = repos_of(ctx, &org);
+    Ok(paged(ctx, items, "limit", 50))
+}
+
+/// `POST /user/repos` and `POST /orgs/{org}/repos` (`auto_init`: a first commit with a README).
+pub fn create_repo(ctx: &mut Ctx<'_>) -> ApiResult {
+    let owner = match ctx.param("org") {
+        "" => USER.to_owned(),
+        org => org.to_owned(),
+    };
+    let name = ctx.body["name"].as_str().unwrap_or_default().to_owned();
+    let full = format!("{owner}/{name}");
+    if ctx.state.repo(&full).is_some() {
+        return Err(ApiError::new(
+            409,
+            "The repository with the same name already exists.",
+        ));
+    }
+    let files = ctx.body["auto_init"]
+        .as_bool()
+        .unwrap_or(false)
+        .then(Vec::new);
+    super::server::create_repo(ctx.emu, ctx.state, &full, files.as_deref())
+        .map_err(|e| ApiError::new(422, e.to_string()))?;
+    let repo = ctx
+        .state
+        .repo(&full)
+        .cloned()
+        .ok_or_else(|| not_found("repository"))?;
+    Ok(Response::json(201, &repo_summary(ctx, &repo)))
+}

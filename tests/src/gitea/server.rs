@@ -161,6 +161,11 @@ const fn write(method: &'static str, template: &'static str, handler: Handler) -
 
 /// Every operation the emulator implements.
 pub static ROUTES: &[Route] = &[
+    read("/user", handlers::get_user),
+    read("/user/repos", handlers::list_user_repos),
+    write("POST", "/user/repos", handlers::create_repo),
+    read("/orgs/{org}/repos", handlers::list_org_repos),
+    write("POST", "/orgs/{org}/repos", handlers::create_repo),
     read("/repos/{owner}/{repo}", handlers::get_repo),
     read(
         "/repos/{owner}/{repo}/branches/{branch}",

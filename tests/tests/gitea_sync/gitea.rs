@@ -204,3 +204,75 @@ fn a_stale_file_sha_is_refused_and_the_sync_rebuilds_on_the_new_head() {
     env.git(&["fsck", "--strict"]);
     env.forge.assert_no_invalid_requests();
 }
+
+fn repo_command(env: &Env<GiteaForge>, args: &[&str]) -> serde_json::Value {
+    let mut all: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    all.extend(
+        [
+            "--provider",
+            "gitea",
+            "--api-url",
+            env.forge.emu.api_url(),
+            "--json",
+        ]
+        .map(String::from),
+    );
+    let out = env.run(&all, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+/// `gensync repo create|list --provider gitea`: in an organisation and for the token's user,
+/// `--init` gives a first commit (checked with git), without it the repository is empty and a
+/// sync needs `--init-empty`.
+#[test]
+fn repositories_are_created_and_listed_in_an_organisation_and_for_the_user() {
+    let env = env();
+    let made = repo_command(
+        &env,
+        &[
+            "repo", "create", "--owner", "acme", "--name", "lib", "--init",
+        ],
+    );
+    assert_eq!(made[0]["full_name"], "acme/lib", "{made}");
+    let mine = repo_command(
+        &env,
+        &[
+            "repo",
+            "create",
+            "--owner",
+            "gensync-bot",
+            "--name",
+            "scratch",
+        ],
+    );
+    assert_eq!(mine[0]["full_name"], "gensync-bot/scratch", "{mine}");
+    let git = env.forge.emu.git("acme/lib").expect("a repository");
+    assert!(
+        git.branch("main").expect("git").is_some(),
+        "--init makes a first commit"
+    );
+    let scratch = env
+        .forge
+        .emu
+        .git("gensync-bot/scratch")
+        .expect("a repository");
+    assert!(
+        scratch.is_empty().expect("git"),
+        "without --init it is empty"
+    );
+    let org: Vec<String> = repo_command(&env, &["repo", "list", "--owner", "acme"])
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|r| r["full_name"].as_str().expect("a name").to_owned())
+        .collect();
+    assert_eq!(org, ["acme/app", "acme/lib"]);
+    let user = repo_command(&env, &["repo", "list"]);
+    assert_eq!(user[0]["full_name"], "gensync-bot/scratch", "{user}");
+    env.forge.assert_no_invalid_requests();
+}
