@@ -728,6 +728,9 @@ impl Provider for Gitea {
     }
 
     fn landed(&mut self, head: &ObjectId) -> anyhow::Result<Option<ObjectId>> {
+        if self.unconfirmed.is_empty() {
+            return Ok(None);
+        }
         // A commit is in `head`'s history if a short walk along first parents meets it.
         let mut at = *head;
         for _ in 0..(READ_BACK_DEPTH * 4) {
