@@ -92,3 +92,17 @@ pub const RESULTS_DIR: &str = "GENSYNC_RESULTS_DIR";
 pub const HTTP_TIMEOUT: &str = "GENSYNC_HTTP_TIMEOUT";
 /// Scales every retry delay (tests set it to `0` to run fault suites fast).
 pub const RETRY_SCALE: &str = "GENSYNC_RETRY_SCALE";
+
+// ---- Gitea and Forgejo (crate::providers::spec::gitea) ----
+
+/// Gitea's (or Forgejo's) API root, `https://HOST/api/v1` (`--api-url` wins).
+pub const GITEA_API_URL: &str = "GITEA_API_URL";
+/// The variables a Gitea or Forgejo token is read from, in order (without `--token-env`).
+pub const GITEA_TOKENS: [&str; 2] = ["GITEA_TOKEN", "FORGEJO_TOKEN"];
+/// `true` when gensync runs in Gitea Actions.
+pub const GITEA_ACTIONS: &str = "GITEA_ACTIONS";
+/// `true` when gensync runs in Forgejo Actions.
+pub const FORGEJO_ACTIONS: &str = "FORGEJO_ACTIONS";
+/// The server's web root, set by GitHub-compatible runners (Gitea/Forgejo Actions set it to
+/// their own server: the API is `{GITHUB_SERVER_URL}/api/v1`).
+pub const GITHUB_SERVER_URL: &str = "GITHUB_SERVER_URL";

@@ -516,7 +516,7 @@ fn project(flags: &Flags, env: Env<'_>, file: Option<&Loaded>) -> Result<Project
             &PROVIDER,
             parse_enum::<ProviderKind>,
         )?
-        .unwrap_or(Value::new(spec::DEFAULT, Source::Default));
+        .unwrap_or(Value::new(spec::default_provider(env), Source::Default));
     let repository = src
         .pick(flags.repository.as_ref(), &REPOSITORY, keep)?
         .or_else(|| ci_repository(provider.value.spec(), env));

@@ -72,6 +72,11 @@ pub trait Forge {
     fn requests(&self) -> Vec<RecordedRequest>;
     /// Panics if a request broke the provider's API description.
     fn assert_no_invalid_requests(&self);
+    /// Whether the provider's API can set file modes (Gitea's contents API cannot: it writes
+    /// new files as regular files and reports the mode it could not set).
+    fn sets_file_modes(&self) -> bool {
+        true
+    }
 }
 
 /// The GitHub emulator with an Actions token.
@@ -348,5 +353,150 @@ impl Forge for BitbucketForge {
 
     fn assert_no_invalid_requests(&self) {
         self.emu.assert_no_invalid_requests();
+    }
+}
+
+/// The Gitea emulator with an access token.
+pub struct GiteaForge {
+    /// The emulator.
+    pub emu: crate::gitea::GiteaEmulator,
+    token: String,
+}
+
+impl GiteaForge {
+    /// Starts an emulator accepting `token`.
+    pub fn start(token: &str) -> GiteaForge {
+        GiteaForge::start_with(token, |_| {})
+    }
+
+    /// Starts an emulator accepting `token`, its configuration changed by `edit`.
+    pub fn start_with(
+        token: &str,
+        edit: impl FnOnce(&mut crate::gitea::GiteaConfig),
+    ) -> GiteaForge {
+        let mut config = crate::gitea::GiteaConfig::default().token(token);
+        edit(&mut config);
+        let emu = crate::gitea::GiteaEmulator::start(config).expect("the Gitea emulator starts");
+        GiteaForge {
+            emu,
+            token: token.to_owned(),
+        }
+    }
+}
+
+impl Forge for GiteaForge {
+    fn provider(&self) -> &'static str {
+        "gitea"
+    }
+
+    fn flags(&self) -> Vec<String> {
+        ["--provider", "gitea", "--api-url", self.emu.api_url()]
+            .map(String::from)
+            .to_vec()
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        vec![("GITEA_TOKEN".into(), self.token.clone())]
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        vec![self.token.clone()]
+    }
+
+    fn create_repo(&self, full_name: &str, files: Option<&[(&str, &str)]>) {
+        let files: Option<Vec<FileChange>> =
+            files.map(|f| f.iter().map(|(p, c)| FileChange::write(p, c)).collect());
+        self.emu
+            .create_repo(full_name, files.as_deref())
+            .expect("repository created");
+    }
+
+    fn git_dir(&self) -> PathBuf {
+        self.emu.git_dir(REPO).expect("git dir")
+    }
+
+    fn head(&self, branch: &str) -> Option<String> {
+        self.emu
+            .branch_head(REPO, branch)
+            .expect("branch head")
+            .map(|o| o.as_str().to_owned())
+    }
+
+    fn commit_as_person(&self, branch: &str, changes: &[FileChange], message: &str) -> Oid {
+        self.emu
+            .commit_files(REPO, branch, changes, message)
+            .expect("a person commits")
+    }
+
+    fn delete_branch(&self, branch: &str) {
+        self.emu
+            .delete_branch(REPO, branch)
+            .expect("branch deleted");
+    }
+
+    fn merge_pull(&self, number: u64, squash: bool) -> Oid {
+        self.emu.merge_pull(REPO, number, squash).expect("merged")
+    }
+
+    fn pulls(&self) -> Vec<Pull> {
+        self.emu
+            .pulls(REPO)
+            .expect("pulls")
+            .into_iter()
+            .map(|p| Pull {
+                number: p.number,
+                title: p.title,
+                body: p.body,
+                head: p.head,
+                base: p.base,
+                open: p.state == "open",
+                comments: p.comments,
+            })
+            .collect()
+    }
+
+    fn add_fault(&self, rule: FaultRule) {
+        self.emu.add_fault(rule);
+    }
+
+    fn read_paths(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("GET", "/api/v1/repos/acme/app".into()),
+            ("GET", "/api/v1/repos/acme/app/branches/**".into()),
+            ("GET", "/api/v1/repos/acme/app/git/trees/**".into()),
+        ]
+    }
+
+    /// One change-files request commits and moves (or creates) the branch.
+    fn branch_write(&self, _branch: &str, _create: bool) -> (&'static str, String) {
+        ("POST", "/api/v1/repos/acme/app/contents".into())
+    }
+
+    fn unauthorized(&self) -> FaultAction {
+        FaultAction::json(
+            401,
+            &serde_json::json!({"message": "token is required", "url": "https://docs.gitea.com/api"}),
+            &[],
+        )
+    }
+
+    fn forbidden(&self) -> FaultAction {
+        FaultAction::json(
+            403,
+            &serde_json::json!({"message": "token does not have at least one of required scope(s): [write:repository]", "url": "https://docs.gitea.com/api"}),
+            &[],
+        )
+    }
+
+    fn requests(&self) -> Vec<RecordedRequest> {
+        self.emu.requests()
+    }
+
+    fn assert_no_invalid_requests(&self) {
+        self.emu.assert_no_invalid_requests();
+    }
+
+    fn sets_file_modes(&self) -> bool {
+        false
     }
 }

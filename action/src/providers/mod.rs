@@ -15,6 +15,7 @@ pub use gensync_core::sync::{CommitInfo, PullRequest, PullRequestOptions, RepoIn
 pub mod bitbucket;
 pub mod bitbucket_auth;
 pub mod bitbucket_repos;
+pub mod gitea;
 pub mod github;
 pub mod github_app;
 pub mod github_repos;

@@ -13,6 +13,12 @@ use gensync_tests::forge::{Forge, REPO};
 /// Variables of the test process that must not reach gensync (they would pick a provider,
 /// credentials or an API root of their own).
 const SCRUBBED: &[&str] = &[
+    "GITEA_TOKEN",
+    "FORGEJO_TOKEN",
+    "GITEA_API_URL",
+    "GITEA_ACTIONS",
+    "FORGEJO_ACTIONS",
+    "GITHUB_SERVER_URL",
     "GITHUB_TOKEN",
     "GH_TOKEN",
     "GITHUB_ACTIONS",

@@ -16,6 +16,7 @@ use crate::providers::Provider;
 use crate::settings;
 
 mod bitbucket;
+pub mod gitea;
 mod github;
 mod local;
 
@@ -29,16 +30,29 @@ pub enum ProviderKind {
     Bitbucket,
     /// A git repository on disk.
     Local,
+    /// Gitea or Forgejo.
+    Gitea,
 }
 
 /// The provider when no flag, variable or project file names one.
 pub const DEFAULT: ProviderKind = ProviderKind::Github;
 
+/// The provider when nothing names one, given the environment: Gitea in Gitea or Forgejo
+/// Actions (whose runners run GitHub-style actions), else [`DEFAULT`].
+pub fn default_provider(env: &dyn Fn(&str) -> Option<String>) -> ProviderKind {
+    if gitea::in_actions(env) {
+        ProviderKind::Gitea
+    } else {
+        DEFAULT
+    }
+}
+
 /// Every provider, in the order `--help` lists them.
-pub const ALL: [ProviderKind; 3] = [
+pub const ALL: [ProviderKind; 4] = [
     ProviderKind::Github,
     ProviderKind::Bitbucket,
     ProviderKind::Local,
+    ProviderKind::Gitea,
 ];
 
 impl ProviderKind {
@@ -48,6 +62,7 @@ impl ProviderKind {
             ProviderKind::Github => &github::SPEC,
             ProviderKind::Bitbucket => &bitbucket::SPEC,
             ProviderKind::Local => &local::SPEC,
+            ProviderKind::Gitea => &gitea::SPEC,
         }
     }
 
