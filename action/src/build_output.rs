@@ -538,6 +538,36 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_folder_of_many_files_is_hashed_in_batches_by_every_worker() {
+        // More files than one job takes (FILES_PER_JOB), of sizes around the read buffer's,
+        // so batches are spread over workers and a read that ends exactly at a file's length
+        // (or at a buffer's) is met.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let sizes = |i: usize| match i % 4 {
+            0 => CHUNK,
+            1 => CHUNK + 1,
+            2 => CHUNK - 1,
+            _ => i,
+        };
+        for i in 0..(3 * FILES_PER_JOB + 5) {
+            let data = vec![b'a' + (i % 26) as u8; sizes(i)];
+            std::fs::write(dir.path().join(format!("f{i}")), data).expect("write");
+        }
+        for threads in [1, 2, 4] {
+            let out = read(dir.path(), HashKind::Sha1, threads).expect("read");
+            assert_eq!(out.snapshot.len(), 3 * FILES_PER_JOB + 5);
+            for i in 0..(3 * FILES_PER_JOB + 5) {
+                let data = vec![b'a' + (i % 26) as u8; sizes(i)];
+                assert_eq!(
+                    out.snapshot.get(&format!("f{i}")).map(|e| e.oid),
+                    Some(gensync_core::hash_blob(HashKind::Sha1, &data)),
+                    "f{i} with {threads} workers"
+                );
+            }
+        }
+    }
+
     #[cfg(unix)]
     #[test]
     fn any_number_of_workers_reads_the_same_snapshot() {
