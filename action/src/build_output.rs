@@ -5,10 +5,12 @@
 //! mode and blob id. A sync reads a file again only if it is written.
 
 use std::path::{Component, Path, PathBuf};
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use gensync_core::snapshot::{BlobHashError, BlobHasher, Entry, Snapshot};
 use gensync_core::{HashKind, Mode};
+
+mod fsys;
 
 /// Errors reading a build output folder.
 #[derive(Debug, thiserror::Error)]
@@ -93,11 +95,34 @@ pub fn read_file(root: &Path, rel: &str) -> std::io::Result<Vec<u8>> {
     std::fs::read(full)
 }
 
-/// Work for the pool: a folder to list or a file to hash (paths relative to the root).
+/// Work for the pool: a folder to list, or a batch of the files of a listed folder to hash
+/// (paths relative to the root).
 enum Job {
     Dir(String),
-    File(String),
+    Files(Arc<Listed>, Vec<String>),
 }
+
+/// A listed folder whose files are being hashed: its path and its open handle (its files are
+/// opened relative to it, so the kernel resolves one name per file, not the whole path).
+struct Listed {
+    rel: String,
+    folder: fsys::Folder,
+}
+
+impl Listed {
+    /// The path of its entry `name` relative to the root.
+    fn child(&self, name: &str) -> String {
+        if self.rel.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{}/{name}", self.rel)
+        }
+    }
+}
+
+/// The files of a folder are hashed in batches of this many: a large folder is spread over the
+/// workers, a small one costs one job.
+const FILES_PER_JOB: usize = 64;
 
 /// The queue the workers share: walking and hashing overlap, so the walk (system calls on
 /// many small folders) does not run before the hashing as a separate serial step.
@@ -105,6 +130,9 @@ struct Queue {
     jobs: Vec<Job>,
     /// Jobs taken and not finished (a folder being listed may still add jobs).
     busy: usize,
+    /// Workers waiting for a job: they are woken only when there are some (a wake is a system
+    /// call, and making one per job was most of the run's `futex` calls).
+    waiting: usize,
     /// Set once the walk met bad input: the remaining files are not hashed.
     stop: bool,
 }
@@ -140,6 +168,7 @@ pub fn read(root: &Path, hash_kind: HashKind, threads: usize) -> Result<BuildOut
     let queue = Mutex::new(Queue {
         jobs: vec![Job::Dir(String::new())],
         busy: 0,
+        waiting: 0,
         stop: false,
     });
     let wake = Condvar::new();
@@ -204,24 +233,22 @@ fn work(root: &Path, kind: HashKind, queue: &Mutex<Queue>, wake: &Condvar) -> Fo
                     break job;
                 }
                 if q.busy == 0 {
-                    wake.notify_all();
+                    if q.waiting > 0 {
+                        wake.notify_all();
+                    }
                     return found;
                 }
+                q.waiting += 1;
                 q = wake.wait(q).unwrap_or_else(|p| p.into_inner());
+                q.waiting -= 1;
             }
         };
         let unfinished = Unfinished { queue, wake };
         match job {
-            Job::Dir(rel) => list(root, &rel, kind, &mut more, &mut found),
-            Job::File(rel) => match hash_file(root, &rel, kind, &mut buf) {
-                Ok((entry, size)) => {
-                    if size >= LARGE_FILE_BYTES {
-                        found.large.push((rel.clone(), size));
-                    }
-                    found.files.push((rel, entry));
-                }
-                Err(e) => found.hash_errors.push((rel, e)),
-            },
+            Job::Dir(rel) => list(root, rel, kind, &mut more, &mut found),
+            Job::Files(listed, names) => {
+                hash_files(root, &listed, names, kind, &mut buf, &mut found)
+            }
         }
         std::mem::forget(unfinished); // finished: accounted for below
         let walk_failed = !found.walk_errors.is_empty();
@@ -230,7 +257,7 @@ fn work(root: &Path, kind: HashKind, queue: &Mutex<Queue>, wake: &Condvar) -> Fo
         q.stop |= walk_failed;
         let added = !more.is_empty();
         q.jobs.append(&mut more);
-        if added || q.busy == 0 {
+        if q.waiting > 0 && (added || q.busy == 0) {
             wake.notify_all();
         }
     }
@@ -254,100 +281,129 @@ impl Drop for Unfinished<'_> {
     }
 }
 
-/// Lists folder `rel`: subfolders and files become jobs, symlinks are hashed here (their blob
-/// is the link target), anything else is refused. Every bad entry is recorded (not only the
-/// first met), so the error reported is the first in path order whatever the listing order.
-fn list(root: &Path, rel: &str, kind: HashKind, jobs: &mut Vec<Job>, found: &mut Found) {
-    let dir = root.join(rel);
-    let io = |path: &Path| {
-        let path = path.to_owned();
-        move |source| Error::Io { path, source }
-    };
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries,
-        Err(e) => return found.walk_errors.push((rel.to_owned(), io(&dir)(e))),
-    };
-    for entry in entries {
-        match list_entry(root, entry.map_err(io(&dir)), kind, jobs) {
-            Ok(Some((file, target))) => {
-                found.links.push((file.0.clone(), target));
-                found.files.push(file);
-            }
-            Ok(None) => {}
-            Err((at, e)) => found
+/// Lists folder `rel`: subfolders become jobs, its files batches of jobs, symlinks are hashed
+/// here (their blob is the link target), anything else is refused. Every bad entry is recorded
+/// (not only the first met), so the error reported is the first in path order whatever the
+/// listing order.
+fn list(root: &Path, rel: String, kind: HashKind, jobs: &mut Vec<Job>, found: &mut Found) {
+    let dir = root.join(&rel);
+    let opened = fsys::Folder::open(&dir).and_then(|folder| Ok((folder.list()?, folder)));
+    let (entries, folder) = match opened {
+        Ok(opened) => opened,
+        Err(source) => {
+            return found
                 .walk_errors
-                .push((at.unwrap_or_else(|| rel.to_owned()), e)),
+                .push((rel, Error::Io { path: dir, source }))
         }
+    };
+    let listed = Arc::new(Listed { rel, folder });
+    let mut files = Vec::new();
+    for (name, entry_kind) in entries {
+        let Some(name) = name.to_str() else {
+            let path = listed.child(&name.to_string_lossy());
+            found
+                .walk_errors
+                .push((path.clone(), Error::NotUtf8 { path }));
+            continue;
+        };
+        match entry_kind {
+            fsys::Kind::Dir => jobs.push(Job::Dir(listed.child(name))),
+            fsys::Kind::File => files.push(name.to_owned()),
+            fsys::Kind::Symlink => match link_entry(root, &listed, name, kind) {
+                Ok((file, target)) => {
+                    found.links.push((file.0.clone(), target));
+                    found.files.push(file);
+                }
+                Err((at, e)) => found.walk_errors.push((at, e)),
+            },
+            fsys::Kind::Other => {
+                let path = listed.child(name);
+                found
+                    .walk_errors
+                    .push((path.clone(), Error::SpecialFile { path }));
+            }
+        }
+    }
+    while !files.is_empty() {
+        let batch = files.split_off(files.len().saturating_sub(FILES_PER_JOB));
+        jobs.push(Job::Files(Arc::clone(&listed), batch));
     }
 }
 
 /// A symlink met while listing: its snapshot entry and its target text.
 type ListedLink = ((String, Entry), String);
 
-/// An error listing a folder entry, with the entry's path when it has a usable one.
-type EntryError = (Option<String>, Error);
-
-/// One entry of a folder: a job, a hashed symlink, or an error with the path it names.
-fn list_entry(
+/// The symlink `name` of a listed folder, hashed (its blob is its target), or the error with
+/// its path.
+fn link_entry(
     root: &Path,
-    entry: Result<std::fs::DirEntry, Error>,
+    listed: &Listed,
+    name: &str,
     kind: HashKind,
-    jobs: &mut Vec<Job>,
-) -> Result<Option<ListedLink>, EntryError> {
-    let entry = entry.map_err(|e| (None, e))?;
-    let path = entry.path();
-    let rel = rel_of(root, &path).map_err(|e| {
-        let shown = path.strip_prefix(root).unwrap_or(&path);
-        (Some(shown.to_string_lossy().into_owned()), e)
-    })?;
-    let fail = |e: Error| (Some(rel.clone()), e);
-    let io = |source| Error::Io {
-        path: path.clone(),
-        source,
-    };
-    let ft = entry.file_type().map_err(|e| fail(io(e)))?;
-    if ft.is_dir() {
-        jobs.push(Job::Dir(rel));
-    } else if ft.is_symlink() {
-        let target = std::fs::read_link(&path).map_err(|e| fail(io(e)))?;
-        let Some(target_text) = target.to_str() else {
-            return Err(fail(Error::NotUtf8 { path: rel.clone() }));
-        };
-        if !stays_inside(&rel, &target) {
-            return Err(fail(Error::SymlinkEscape {
-                path: rel.clone(),
-                target: target_text.to_owned(),
-            }));
+) -> Result<ListedLink, (String, Error)> {
+    let rel = listed.child(name);
+    let target = match listed.folder.read_link(name) {
+        Ok(target) => target,
+        Err(source) => {
+            let path = root.join(&rel);
+            return Err((rel, Error::Io { path, source }));
         }
-        let entry = Entry {
-            mode: Mode::Symlink,
-            oid: gensync_core::hash_blob(kind, target_text.as_bytes()),
-            data: None,
-        };
-        return Ok(Some(((rel, entry), target_text.to_owned())));
-    } else if ft.is_file() {
-        jobs.push(Job::File(rel));
-    } else {
-        return Err(fail(Error::SpecialFile { path: rel.clone() }));
+    };
+    let Some(target_text) = target.to_str() else {
+        return Err((rel.clone(), Error::NotUtf8 { path: rel }));
+    };
+    if !stays_inside(&rel, &target) {
+        let target = target_text.to_owned();
+        return Err((rel.clone(), Error::SymlinkEscape { path: rel, target }));
     }
-    Ok(None)
+    let entry = Entry {
+        mode: Mode::Symlink,
+        oid: gensync_core::hash_blob(kind, target_text.as_bytes()),
+        data: None,
+    };
+    Ok(((rel, entry), target_text.to_owned()))
 }
 
-/// The blob id, mode and size of file `rel`, read in pieces through `buf`. The mode and the
-/// size come from the open file itself, so they describe the contents hashed.
+/// Hash a batch of the files of a listed folder.
+fn hash_files(
+    root: &Path,
+    listed: &Listed,
+    names: Vec<String>,
+    kind: HashKind,
+    buf: &mut [u8],
+    found: &mut Found,
+) {
+    for name in names {
+        let rel = listed.child(&name);
+        match hash_file(root, listed, &name, &rel, kind, buf) {
+            Ok((entry, size)) => {
+                if size >= LARGE_FILE_BYTES {
+                    found.large.push((rel.clone(), size));
+                }
+                found.files.push((rel, entry));
+            }
+            Err(e) => found.hash_errors.push((rel, e)),
+        }
+    }
+}
+
+/// The blob id, mode and size of file `name` of a listed folder (`rel` below the root), read in
+/// pieces through `buf`. The mode and the size come from the open file itself, so they
+/// describe the contents hashed.
 fn hash_file(
     root: &Path,
+    listed: &Listed,
+    name: &str,
     rel: &str,
     kind: HashKind,
     buf: &mut [u8],
 ) -> Result<(Entry, u64), Error> {
     use std::io::Read;
-    let full = root.join(rel);
     let io = |source| Error::Io {
-        path: full.clone(),
+        path: root.join(rel),
         source,
     };
-    let mut file = std::fs::File::open(&full).map_err(io)?;
+    let mut file = listed.folder.open_file(name).map_err(io)?;
     let meta = file.metadata().map_err(io)?;
     let mut hasher = BlobHasher::new(kind, meta.len());
     loop {
@@ -358,6 +414,12 @@ fn hash_file(
             Err(e) => return Err(io(e)),
         };
         hasher.update(&buf[..n]);
+        // A read that stops short of the buffer at exactly the announced length met the end of
+        // the file: the read that would return 0 is saved (one system call a file). A file that
+        // grew before this read filled past its length and still fails below.
+        if n < buf.len() && hasher.fed() == meta.len() {
+            break;
+        }
     }
     let size = hasher.fed();
     let oid = hasher.finalize().map_err(|source| Error::Changing {
@@ -375,14 +437,6 @@ fn hash_file(
         data: None,
     };
     Ok((entry, size))
-}
-
-fn rel_of(root: &Path, path: &Path) -> Result<String, Error> {
-    let rel = path.strip_prefix(root).expect("walk stays below root");
-    let text = rel.to_str().ok_or_else(|| Error::NotUtf8 {
-        path: rel.to_string_lossy().into_owned(),
-    })?;
-    Ok(text.replace(std::path::MAIN_SEPARATOR, "/"))
 }
 
 /// Whether a link at `rel` (relative to the build root) pointing to `target` resolves inside
@@ -480,6 +534,36 @@ mod tests {
                     Err(other) => panic!("unexpected error: {other}"),
                     Ok(_) => panic!("an escaping link was accepted"),
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn a_folder_of_many_files_is_hashed_in_batches_by_every_worker() {
+        // More files than one job takes (FILES_PER_JOB), of sizes around the read buffer's,
+        // so batches are spread over workers and a read that ends exactly at a file's length
+        // (or at a buffer's) is met.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let sizes = |i: usize| match i % 4 {
+            0 => CHUNK,
+            1 => CHUNK + 1,
+            2 => CHUNK - 1,
+            _ => i,
+        };
+        for i in 0..(3 * FILES_PER_JOB + 5) {
+            let data = vec![b'a' + (i % 26) as u8; sizes(i)];
+            std::fs::write(dir.path().join(format!("f{i}")), data).expect("write");
+        }
+        for threads in [1, 2, 4] {
+            let out = read(dir.path(), HashKind::Sha1, threads).expect("read");
+            assert_eq!(out.snapshot.len(), 3 * FILES_PER_JOB + 5);
+            for i in 0..(3 * FILES_PER_JOB + 5) {
+                let data = vec![b'a' + (i % 26) as u8; sizes(i)];
+                assert_eq!(
+                    out.snapshot.get(&format!("f{i}")).map(|e| e.oid),
+                    Some(gensync_core::hash_blob(HashKind::Sha1, &data)),
+                    "f{i} with {threads} workers"
+                );
             }
         }
     }
