@@ -26,6 +26,7 @@ pub mod fault;
 pub mod forge;
 pub mod git;
 pub mod github;
+pub mod gitlab;
 pub mod http;
 pub mod record;
 pub mod time;

@@ -18,6 +18,7 @@ pub mod bitbucket_repos;
 pub mod github;
 pub mod github_app;
 pub mod github_repos;
+pub mod gitlab;
 pub mod spec;
 
 /// How many times a write that is not idempotent is sent when its answer is a 5xx or lost,

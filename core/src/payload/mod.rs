@@ -2,3 +2,4 @@
 
 pub mod bitbucket;
 pub mod github;
+pub mod gitlab;
