@@ -451,13 +451,19 @@ impl Forge for GitlabForge {
     fn read_paths(&self) -> Vec<(&'static str, String)> {
         vec![
             ("GET", "/api/v4/projects/acme%2Fapp".into()),
-            ("GET", "/api/v4/projects/acme%2Fapp/repository/branches/**".into()),
+            (
+                "GET",
+                "/api/v4/projects/acme%2Fapp/repository/branches/**".into(),
+            ),
             ("GET", "/api/v4/projects/acme%2Fapp/repository/tree".into()),
         ]
     }
 
     fn branch_write(&self, _branch: &str, _create: bool) -> (&'static str, String) {
-        ("POST", "/api/v4/projects/acme%2Fapp/repository/commits".into())
+        (
+            "POST",
+            "/api/v4/projects/acme%2Fapp/repository/commits".into(),
+        )
     }
 
     fn unauthorized(&self) -> FaultAction {

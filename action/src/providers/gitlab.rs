@@ -17,7 +17,9 @@
 //!   differ, somebody committed in between and gensync's actions were applied on top of their
 //!   commit(s). The backend then asks which paths those commits touched
 //!   (`repository/compare`): if none is a path gensync wrote or deleted, the result is what a
-//!   rebase would give and the commit stands (with a note); if some are, gensync's version
+//!   rebase would give; the backend answers [`CommitOutcome::HeadMoved`] all the same, so the
+//!   flow checks the build again on the new head (normally finding nothing left to commit,
+//!   [`Provider::landed`] then names gensync's commit); if some are, gensync's version
 //!   replaced theirs at those paths at the tip (their version stays in the history): the sync
 //!   stops with an error naming the paths and the commits, before the merge request is touched,
 //!   and nothing is force-pushed or reverted.
@@ -39,8 +41,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{
-    uncertain, CommitInfo, CommitOutcome, CommitRequest, Provider, PullRequest,
-    PullRequestOptions, RepoInfo, WRITE_TRIES,
+    uncertain, CommitInfo, CommitOutcome, CommitRequest, Provider, PullRequest, PullRequestOptions,
+    RepoInfo, WRITE_TRIES,
 };
 use crate::http::{urls, Body, HttpClient, Method, Request, Response};
 
@@ -163,7 +165,10 @@ impl GitLab {
     /// A backend for `project` (`group[/subgroup…]/project` or a numeric id) over `http`
     /// (whose base is the API root, `…/api/v4`).
     pub fn new(http: HttpClient, project: &str) -> anyhow::Result<Self> {
-        if crate::providers::spec::GITLAB_REPOSITORY.check(project).is_err() {
+        if crate::providers::spec::GITLAB_REPOSITORY
+            .check(project)
+            .is_err()
+        {
             bail!("--repository {project:?} is not GROUP[/SUBGROUP…]/PROJECT nor a numeric project id");
         }
         Ok(GitLab {
@@ -278,8 +283,14 @@ impl GitLab {
         }
     }
 
-    /// Checks that `made`'s parent is the head gensync built on (see the module docs).
-    fn check_parent(&mut self, r: &CommitRequest<'_>, made: &CommitJson) -> anyhow::Result<ObjectId> {
+    /// Checks that `made`'s parent is the head gensync built on (see the module docs): `None`
+    /// when it is not and the commits in between touched none of the build's paths (the flow
+    /// then rebuilds on the new head, which holds the build: [`Provider::landed`] names it).
+    fn check_parent(
+        &mut self,
+        r: &CommitRequest<'_>,
+        made: &CommitJson,
+    ) -> anyhow::Result<Option<ObjectId>> {
         let id = ObjectId::from_hex(made.id.as_bytes())?;
         let parent = made
             .parent_ids
@@ -287,10 +298,14 @@ impl GitLab {
             .map(|p| ObjectId::from_hex(p.as_bytes()))
             .transpose()?;
         if parent == Some(r.parent.id) {
-            return Ok(id);
+            return Ok(Some(id));
         }
         let Some(parent) = parent else {
-            bail!("GitLab made commit {id} on {} without a parent, not on {}", r.branch, r.parent.id);
+            bail!(
+                "GitLab made commit {id} on {} without a parent, not on {}",
+                r.branch,
+                r.parent.id
+            );
         };
         let theirs = self.changed_paths(&r.parent.id, &parent)?;
         let ours: BTreeSet<&str> = r
@@ -299,19 +314,24 @@ impl GitLab {
             .map(|w| w.path.as_str())
             .chain(r.deletions.iter().map(String::as_str))
             .collect();
-        let overlap: Vec<&String> = theirs.iter().filter(|p| ours.contains(p.as_str())).collect();
+        let overlap: Vec<&str> = theirs
+            .iter()
+            .map(String::as_str)
+            .filter(|p| ours.contains(p))
+            .collect();
         if overlap.is_empty() {
             self.notes.push(format!(
-                "{} moved from {} to {parent} while gensync committed; GitLab applied the build on top (commit {id}); the paths changed in between are not ones the build writes",
+                "{} moved from {} to {parent} while gensync committed; GitLab applied the build on top of it (commit {id}), touching none of the paths changed in between; the build was checked again on the new head",
                 r.branch, r.parent.id
             ));
-            return Ok(id);
+            self.unconfirmed.push(r.message.to_owned());
+            return Ok(None);
         }
         bail!(
             "someone committed to {} while gensync did (between {} and {parent}), changing {}, which the build also writes: GitLab applied the build's version on top of theirs in commit {id} (theirs stays in the history). Nothing was forced; look at the branch, then rerun gensync",
             r.branch,
             r.parent.id,
-            overlap.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
+            overlap.join(", ")
         )
     }
 
@@ -328,10 +348,9 @@ impl GitLab {
                     &format!("/users?{}", urls::query(&[("username", name.as_str())])),
                     &format!("look up user {name}"),
                 )?;
-                users
-                    .first()
-                    .map(|u| u.id)
-                    .with_context(|| format!("GitLab has no user {name:?} (check --assignees / --reviewers)"))
+                users.first().map(|u| u.id).with_context(|| {
+                    format!("GitLab has no user {name:?} (check --assignees / --reviewers)")
+                })
             })
             .collect()
     }
@@ -394,7 +413,12 @@ impl Provider for GitLab {
     }
 
     fn init_empty(&mut self, branch: &str) -> anyhow::Result<()> {
-        let name = self.project.rsplit('/').next().unwrap_or_default().to_owned();
+        let name = self
+            .project
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         let body = json!({
             "branch": branch,
             "commit_message": "Initial commit",
@@ -542,10 +566,12 @@ impl Provider for GitLab {
         if moved {
             return Ok(CommitOutcome::HeadMoved);
         }
-        let id = self.check_parent(r, &made)?;
-        Ok(CommitOutcome::Committed {
-            id,
-            via: "commits".into(),
+        Ok(match self.check_parent(r, &made)? {
+            Some(id) => CommitOutcome::Committed {
+                id,
+                via: "commits".into(),
+            },
+            None => CommitOutcome::HeadMoved,
         })
     }
 
@@ -578,8 +604,9 @@ impl Provider for GitLab {
         options: &PullRequestOptions,
     ) -> anyhow::Result<PullRequest> {
         if !options.team_reviewers.is_empty() {
-            self.notes
-                .push("GitLab merge requests have no team reviewers: --team-reviewers ignored".into());
+            self.notes.push(
+                "GitLab merge requests have no team reviewers: --team-reviewers ignored".into(),
+            );
         }
         let mut body = json!({
             "source_branch": branch,
@@ -690,7 +717,10 @@ impl Provider for GitLab {
     }
 
     fn file_size_limit(&self) -> Option<(u64, &'static str)> {
-        Some((MAX_FILE_BYTES, "the 100 MiB file limit gensync applies to GitLab"))
+        Some((
+            MAX_FILE_BYTES,
+            "the 100 MiB file limit gensync applies to GitLab",
+        ))
     }
 }
 

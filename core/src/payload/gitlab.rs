@@ -63,8 +63,8 @@ pub fn actions(
                 match std::str::from_utf8(w.content) {
                     Ok(text) => a["content"] = json!(text),
                     Err(_) => {
-                        a["content"] = json!(base64::engine::general_purpose::STANDARD
-                            .encode(w.content));
+                        a["content"] =
+                            json!(base64::engine::general_purpose::STANDARD.encode(w.content));
                         a["encoding"] = json!("base64");
                     }
                 }
@@ -107,14 +107,40 @@ mod tests {
             .map(|d| hash_blob(HashKind::Sha1, d))
             .collect();
         let writes = [
-            Write { path: "a.txt", mode: Mode::Regular, oid: &ids[0], content: b"new" },
-            Write { path: "run.sh", mode: Mode::Executable, oid: &ids[1], content: b"#!/bin/sh\n" },
-            Write { path: "bin.dat", mode: Mode::Regular, oid: &ids[2], content: b"\xff\x00" },
-            Write { path: "tool", mode: Mode::Regular, oid: &ids[3], content: b"y" },
+            Write {
+                path: "a.txt",
+                mode: Mode::Regular,
+                oid: &ids[0],
+                content: b"new",
+            },
+            Write {
+                path: "run.sh",
+                mode: Mode::Executable,
+                oid: &ids[1],
+                content: b"#!/bin/sh\n",
+            },
+            Write {
+                path: "bin.dat",
+                mode: Mode::Regular,
+                oid: &ids[2],
+                content: b"\xff\x00",
+            },
+            Write {
+                path: "tool",
+                mode: Mode::Regular,
+                oid: &ids[3],
+                content: b"y",
+            },
         ];
         let got = actions(&writes, &["gone.txt".to_owned()], &parent).expect("actions");
-        assert_eq!(got[0], json!({"action": "update", "file_path": "a.txt", "content": "new"}));
-        assert_eq!(got[1], json!({"action": "chmod", "file_path": "run.sh", "execute_filemode": true}));
+        assert_eq!(
+            got[0],
+            json!({"action": "update", "file_path": "a.txt", "content": "new"})
+        );
+        assert_eq!(
+            got[1],
+            json!({"action": "chmod", "file_path": "run.sh", "execute_filemode": true})
+        );
         assert_eq!(
             got[2],
             json!({"action": "create", "file_path": "bin.dat", "content": "/wA=", "encoding": "base64"})
@@ -129,9 +155,19 @@ mod tests {
     #[test]
     fn refuses_symlinks_by_path() {
         let oid = hash_blob(HashKind::Sha1, b"target");
-        let w = [Write { path: "link", mode: Mode::Symlink, oid: &oid, content: b"target" }];
+        let w = [Write {
+            path: "link",
+            mode: Mode::Symlink,
+            oid: &oid,
+            content: b"target",
+        }];
         let err = actions(&w, &[], &BTreeMap::new()).unwrap_err();
-        assert_eq!(err, ActionError::Symlink { path: "link".into() });
+        assert_eq!(
+            err,
+            ActionError::Symlink {
+                path: "link".into()
+            }
+        );
         assert!(err.to_string().starts_with("link is a symbolic link"));
     }
 }

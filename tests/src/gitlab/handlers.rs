@@ -47,7 +47,9 @@ pub fn commit_problems(body: &Value) -> Vec<String> {
         }
         let kind = a["action"].as_str().unwrap_or_default();
         if !["create", "update", "delete", "move", "chmod"].contains(&kind) {
-            out.push(format!("actions[{i}].action {kind:?} is not create, update, delete, move or chmod"));
+            out.push(format!(
+                "actions[{i}].action {kind:?} is not create, update, delete, move or chmod"
+            ));
         }
         if !a["file_path"].is_string() {
             out.push(format!("actions[{i}].file_path is required"));
@@ -109,7 +111,9 @@ fn commit_json(git: &BareRepo, oid: &Oid) -> Result<Value, ApiError> {
 pub fn get_branch(ctx: &mut Ctx<'_>) -> ApiResult {
     let git = ctx.git()?;
     let name = ctx.param("branch").to_owned();
-    let head = git.branch(&name)?.ok_or_else(|| ApiError::not_found("Branch"))?;
+    let head = git
+        .branch(&name)?
+        .ok_or_else(|| ApiError::not_found("Branch"))?;
     let protected = ctx.project()?.protected.contains(&name);
     Ok(Response::json(
         200,
@@ -175,7 +179,12 @@ pub fn tree(ctx: &mut Ctx<'_>) -> ApiResult {
             .collect();
         resp = resp.with_header(
             "link",
-            format!("<{}{}?{}>; rel=\"next\"", ctx.emu.web, ctx.req.path, q.join("&")),
+            format!(
+                "<{}{}?{}>; rel=\"next\"",
+                ctx.emu.web,
+                ctx.req.path,
+                q.join("&")
+            ),
         );
     }
     Ok(resp)
@@ -188,7 +197,9 @@ pub fn raw_file(ctx: &mut Ctx<'_>) -> ApiResult {
     let commit = resolve(&git, &reference)?.ok_or_else(|| ApiError::not_found("Commit"))?;
     let path = ctx.param("file_path");
     let found = git.rev_parse(&format!("{}:{path}", commit.as_str()))?;
-    let Some(oid) = found.filter(|o| matches!(git.object_kind(o), Ok(Some(crate::git::ObjectKind::Blob)))) else {
+    let Some(oid) =
+        found.filter(|o| matches!(git.object_kind(o), Ok(Some(crate::git::ObjectKind::Blob))))
+    else {
         return Err(ApiError::not_found("File"));
     };
     Ok(raw(git.read_blob(&oid)?))
@@ -222,7 +233,10 @@ pub fn get_commit(ctx: &mut Ctx<'_>) -> ApiResult {
 /// `GET /projects/:id/repository/commits?ref_name=&per_page=`.
 pub fn list_commits(ctx: &mut Ctx<'_>) -> ApiResult {
     let git = ctx.git()?;
-    let reference = ctx.req.query_param("ref_name").unwrap_or(git.head_branch()?);
+    let reference = ctx
+        .req
+        .query_param("ref_name")
+        .unwrap_or(git.head_branch()?);
     let Some(head) = resolve(&git, &reference)? else {
         return Ok(Response::json(200, &json!([])));
     };
@@ -241,7 +255,10 @@ pub fn list_commits(ctx: &mut Ctx<'_>) -> ApiResult {
 }
 
 /// The files of `commit`: path → (mode, blob).
-fn files_at(git: &BareRepo, commit: Option<&Oid>) -> Result<BTreeMap<String, (String, Oid)>, ApiError> {
+fn files_at(
+    git: &BareRepo,
+    commit: Option<&Oid>,
+) -> Result<BTreeMap<String, (String, Oid)>, ApiError> {
     let Some(commit) = commit else {
         return Ok(BTreeMap::new());
     };
@@ -280,11 +297,14 @@ fn apply_actions(
             Some(false) => MODE_FILE.to_owned(),
             None => old.unwrap_or(MODE_FILE).to_owned(),
         };
-        let missing = || ApiError::bad_request(format!("A file with this name doesn't exist: {path}"));
+        let missing =
+            || ApiError::bad_request(format!("A file with this name doesn't exist: {path}"));
         let entry = match kind {
             "create" => {
                 if existing.is_some() {
-                    return Err(ApiError::bad_request(format!("A file with this name already exists: {path}")));
+                    return Err(ApiError::bad_request(format!(
+                        "A file with this name already exists: {path}"
+                    )));
                 }
                 Some((mode_for(None), git.write_blob(&content()?)?))
             }
@@ -300,7 +320,11 @@ fn apply_actions(
                 existing.ok_or_else(missing)?;
                 None
             }
-            other => return Err(ApiError::bad_request(format!("the emulator does not implement action {other}"))),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "the emulator does not implement action {other}"
+                )))
+            }
         };
         match &entry {
             Some(e) => files.insert(path.clone(), e.clone()),
@@ -317,7 +341,10 @@ pub fn create_commit(ctx: &mut Ctx<'_>) -> ApiResult {
     let git = ctx.git()?;
     let branch = ctx.body["branch"].as_str().unwrap_or_default().to_owned();
     if ctx.project()?.protected.contains(&branch) {
-        return Err(ApiError::new(403, "You are not allowed to push into this branch"));
+        return Err(ApiError::new(
+            403,
+            "You are not allowed to push into this branch",
+        ));
     }
     let head = git.branch(&branch)?;
     let base = match (ctx.body["start_sha"].as_str(), &head) {
@@ -343,7 +370,10 @@ pub fn create_commit(ctx: &mut Ctx<'_>) -> ApiResult {
     let tree = git
         .edit_tree(base_tree.as_ref(), &edits)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let author = match (ctx.body["author_name"].as_str(), ctx.body["author_email"].as_str()) {
+    let author = match (
+        ctx.body["author_name"].as_str(),
+        ctx.body["author_email"].as_str(),
+    ) {
         (Some(n), Some(e)) => Signature::now(n, e),
         _ => Signature::now("gensync bot", "bot@gitlab.example"),
     };
@@ -448,11 +478,15 @@ pub fn create_mr(ctx: &mut Ctx<'_>) -> ApiResult {
         b["title"].as_str().unwrap_or_default().to_owned(),
     );
     if source.is_empty() || target.is_empty() || title.is_empty() {
-        return Err(ApiError::bad_request("source_branch, target_branch and title are required"));
+        return Err(ApiError::bad_request(
+            "source_branch, target_branch and title are required",
+        ));
     }
     let git = ctx.git()?;
     if git.branch(&source)?.is_none() || git.branch(&target)?.is_none() {
-        return Err(ApiError::bad_request(json!(["Source branch or target branch does not exist"])));
+        return Err(ApiError::bad_request(json!([
+            "Source branch or target branch does not exist"
+        ])));
     }
     if let Some(m) = ctx
         .project()?
@@ -462,7 +496,10 @@ pub fn create_mr(ctx: &mut Ctx<'_>) -> ApiResult {
     {
         return Err(ApiError::new(
             409,
-            json!([format!("Another open merge request already exists for this source branch: !{}", m.iid)]),
+            json!([format!(
+                "Another open merge request already exists for this source branch: !{}",
+                m.iid
+            )]),
         ));
     }
     let id = ctx.state.next_id();
@@ -477,7 +514,12 @@ pub fn create_mr(ctx: &mut Ctx<'_>) -> ApiResult {
         state: "opened".into(),
         labels: b["labels"]
             .as_str()
-            .map(|l| l.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+            .map(|l| {
+                l.split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default(),
         assignee_ids: ids(&b["assignee_ids"]),
         reviewer_ids: ids(&b["reviewer_ids"]),
@@ -533,8 +575,14 @@ pub fn create_note(ctx: &mut Ctx<'_>) -> ApiResult {
         return Err(ApiError::bad_request("400 Bad request - body is missing"));
     };
     let id = ctx.state.next_id();
-    ctx.project_mut()?.merge_requests[i].notes.push(Note { id, body: body.clone() });
-    Ok(Response::json(201, &json!({ "id": id, "body": body, "system": false, "noteable_type": "MergeRequest" })))
+    ctx.project_mut()?.merge_requests[i].notes.push(Note {
+        id,
+        body: body.clone(),
+    });
+    Ok(Response::json(
+        201,
+        &json!({ "id": id, "body": body, "system": false, "noteable_type": "MergeRequest" }),
+    ))
 }
 
 /// `GET /users?username=`: every user name exists, with an id derived from it.
@@ -542,6 +590,12 @@ pub fn users(ctx: &mut Ctx<'_>) -> ApiResult {
     let Some(name) = ctx.req.query_param("username") else {
         return Ok(Response::json(200, &json!([])));
     };
-    let id = name.bytes().fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))) % 1_000_000;
-    Ok(Response::json(200, &json!([{ "id": id, "username": name, "name": name, "state": "active" }])))
+    let id = name
+        .bytes()
+        .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
+        % 1_000_000;
+    Ok(Response::json(
+        200,
+        &json!([{ "id": id, "username": name, "name": name, "state": "active" }]),
+    ))
 }

@@ -44,7 +44,9 @@ impl Running<Emulator> {
             validate: false,
             validator_dir: &validator_dir,
         };
-        Running::serve(setup, |core, port| Emulator::new(tokens.clone(), core, port))
+        Running::serve(setup, |core, port| {
+            Emulator::new(tokens.clone(), core, port)
+        })
     }
 
     /// The API root, `http://127.0.0.1:PORT/api/v4`.
@@ -54,11 +56,17 @@ impl Running<Emulator> {
 
     /// Creates project `full_path` (`group[/subgroup…]/project`) with a first commit of
     /// `files` on `main`, or empty.
-    pub fn create_project(&self, full_path: &str, files: Option<&[FileChange]>) -> Result<u64, Error> {
-        let (namespace, path) = full_path.rsplit_once('/').ok_or_else(|| Error::BadRepoName {
-            name: full_path.to_owned(),
-            expected: "GROUP[/SUBGROUP…]/PROJECT",
-        })?;
+    pub fn create_project(
+        &self,
+        full_path: &str,
+        files: Option<&[FileChange]>,
+    ) -> Result<u64, Error> {
+        let (namespace, path) = full_path
+            .rsplit_once('/')
+            .ok_or_else(|| Error::BadRepoName {
+                name: full_path.to_owned(),
+                expected: "GROUP[/SUBGROUP…]/PROJECT",
+            })?;
         let mut state = self.inner.core.lock_state();
         if state.repo(full_path).is_some() {
             return Err(Error::RepoExists {
@@ -86,9 +94,17 @@ impl Running<Emulator> {
     }
 
     /// "Another Person" commits `changes` on `branch`.
-    pub fn commit_files(&self, full_path: &str, branch: &str, changes: &[FileChange], message: &str) -> Result<Oid, Error> {
+    pub fn commit_files(
+        &self,
+        full_path: &str,
+        branch: &str,
+        changes: &[FileChange],
+        message: &str,
+    ) -> Result<Oid, Error> {
         let author = crate::emulator::control::person_signature();
-        Ok(self.git(full_path)?.commit_files(branch, changes, message, &author)?)
+        Ok(self
+            .git(full_path)?
+            .commit_files(branch, changes, message, &author)?)
     }
 
     /// Deletes `branch`.
@@ -101,9 +117,11 @@ impl Running<Emulator> {
     /// Protects `branch`: nobody may push to it through the API.
     pub fn protect(&self, full_path: &str, branch: &str) -> Result<(), Error> {
         let mut state = self.inner.core.lock_state();
-        let p = state.repo_mut(full_path).ok_or_else(|| Error::UnknownRepo {
-            name: full_path.to_owned(),
-        })?;
+        let p = state
+            .repo_mut(full_path)
+            .ok_or_else(|| Error::UnknownRepo {
+                name: full_path.to_owned(),
+            })?;
         p.protected.push(branch.to_owned());
         self.inner.core.save(&state).map_err(Error::Save)
     }
@@ -130,13 +148,21 @@ impl Running<Emulator> {
                 repo: full_path.to_owned(),
                 number: iid,
             })?;
-        let merge = crate::emulator::control::Merge::prepare(&git, full_path, &m.target_branch, &m.source_branch)?;
+        let merge = crate::emulator::control::Merge::prepare(
+            &git,
+            full_path,
+            &m.target_branch,
+            &m.source_branch,
+        )?;
         let parents = if squash {
             vec![merge.base.clone()]
         } else {
             vec![merge.base.clone(), merge.head.clone()]
         };
-        let message = format!("Merge branch '{}' into '{}'\n\n{}\n\nSee merge request !{iid}\n", m.source_branch, m.target_branch, m.title);
+        let message = format!(
+            "Merge branch '{}' into '{}'\n\n{}\n\nSee merge request !{iid}\n",
+            m.source_branch, m.target_branch, m.title
+        );
         let who = crate::emulator::control::owner_signature();
         let commit = git.write_commit(&merge.tree, &parents, &message, &who, &who)?;
         merge.land(&git, &m.target_branch, &commit)?;

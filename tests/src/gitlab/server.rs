@@ -113,35 +113,122 @@ pub const COMMIT_FIELDS: &[&str] = &[
 /// Every operation the emulator implements.
 pub static ROUTES: &[Route] = &[
     route("GET", "/projects/{id}", false, None, handlers::get_project),
-    route("GET", "/projects/{id}/repository/branches/{branch}", false, None, handlers::get_branch),
-    route("GET", "/projects/{id}/repository/tree", false, None, handlers::tree),
-    route("GET", "/projects/{id}/repository/files/{file_path}/raw", false, None, handlers::raw_file),
-    route("GET", "/projects/{id}/repository/blobs/{sha}/raw", false, None, handlers::raw_blob),
-    route("GET", "/projects/{id}/repository/commits/{sha}", false, None, handlers::get_commit),
-    route("GET", "/projects/{id}/repository/commits", false, None, handlers::list_commits),
-    route("POST", "/projects/{id}/repository/commits", true, Some(COMMIT_FIELDS), handlers::create_commit),
-    route("GET", "/projects/{id}/repository/compare", false, None, handlers::compare),
-    route("GET", "/projects/{id}/merge_requests", false, None, handlers::list_mrs),
+    route(
+        "GET",
+        "/projects/{id}/repository/branches/{branch}",
+        false,
+        None,
+        handlers::get_branch,
+    ),
+    route(
+        "GET",
+        "/projects/{id}/repository/tree",
+        false,
+        None,
+        handlers::tree,
+    ),
+    route(
+        "GET",
+        "/projects/{id}/repository/files/{file_path}/raw",
+        false,
+        None,
+        handlers::raw_file,
+    ),
+    route(
+        "GET",
+        "/projects/{id}/repository/blobs/{sha}/raw",
+        false,
+        None,
+        handlers::raw_blob,
+    ),
+    route(
+        "GET",
+        "/projects/{id}/repository/commits/{sha}",
+        false,
+        None,
+        handlers::get_commit,
+    ),
+    route(
+        "GET",
+        "/projects/{id}/repository/commits",
+        false,
+        None,
+        handlers::list_commits,
+    ),
+    route(
+        "POST",
+        "/projects/{id}/repository/commits",
+        true,
+        Some(COMMIT_FIELDS),
+        handlers::create_commit,
+    ),
+    route(
+        "GET",
+        "/projects/{id}/repository/compare",
+        false,
+        None,
+        handlers::compare,
+    ),
+    route(
+        "GET",
+        "/projects/{id}/merge_requests",
+        false,
+        None,
+        handlers::list_mrs,
+    ),
     route(
         "POST",
         "/projects/{id}/merge_requests",
         true,
-        Some(&["source_branch", "target_branch", "title", "description", "labels", "assignee_ids", "reviewer_ids", "remove_source_branch", "squash", "target_project_id", "milestone_id", "allow_collaboration"]),
+        Some(&[
+            "source_branch",
+            "target_branch",
+            "title",
+            "description",
+            "labels",
+            "assignee_ids",
+            "reviewer_ids",
+            "remove_source_branch",
+            "squash",
+            "target_project_id",
+            "milestone_id",
+            "allow_collaboration",
+        ]),
         handlers::create_mr,
     ),
     route(
         "PUT",
         "/projects/{id}/merge_requests/{merge_request_iid}",
         true,
-        Some(&["title", "description", "labels", "assignee_ids", "reviewer_ids", "target_branch", "state_event", "remove_source_branch"]),
+        Some(&[
+            "title",
+            "description",
+            "labels",
+            "assignee_ids",
+            "reviewer_ids",
+            "target_branch",
+            "state_event",
+            "remove_source_branch",
+        ]),
         handlers::update_mr,
     ),
-    route("GET", "/projects/{id}/merge_requests/{merge_request_iid}/notes", false, None, handlers::list_notes),
+    route(
+        "GET",
+        "/projects/{id}/merge_requests/{merge_request_iid}/notes",
+        false,
+        None,
+        handlers::list_notes,
+    ),
     route(
         "POST",
         "/projects/{id}/merge_requests/{merge_request_iid}/notes",
         true,
-        Some(&["body", "created_at", "internal", "merge_request_diff_head_sha"]),
+        Some(&[
+            "body",
+            "created_at",
+            "internal",
+            "merge_request_diff_head_sha",
+        ]),
         handlers::create_note,
     ),
     route("GET", "/users", false, None, handlers::users),
@@ -213,7 +300,9 @@ impl Ctx<'_> {
     /// Its bare repository.
     pub fn git(&self) -> Result<BareRepo, ApiError> {
         use crate::emulator::RepoRecord as _;
-        Ok(BareRepo::open(&self.project()?.git_dir(&self.emu.core.root)))
+        Ok(BareRepo::open(
+            &self.project()?.git_dir(&self.emu.core.root),
+        ))
     }
 }
 
@@ -259,7 +348,10 @@ impl Emulator {
     /// What the documentation finds wrong with `request`.
     fn problems(&self, request: &Request) -> Vec<String> {
         let Some(segments) = Self::api_segments(request) else {
-            return vec![format!("{} {} is outside {API_PREFIX}", request.method, request.path)];
+            return vec![format!(
+                "{} {} is outside {API_PREFIX}",
+                request.method, request.path
+            )];
         };
         let Some((route, _)) = find(&request.method, &segments) else {
             return vec![format!(
@@ -276,12 +368,17 @@ impl Emulator {
             problems.push("no PRIVATE-TOKEN nor Authorization: Bearer header".into());
         }
         match (route.fields, request.body.is_empty()) {
-            (None, false) => problems.push(format!("{} {} takes no body", route.method, route.template)),
+            (None, false) => {
+                problems.push(format!("{} {} takes no body", route.method, route.template))
+            }
             (Some(fields), false) => match serde_json::from_slice::<Value>(&request.body) {
                 Ok(Value::Object(map)) => {
                     for key in map.keys() {
                         if !fields.contains(&key.as_str()) {
-                            problems.push(format!("body field {key:?} is not a parameter of {} {}", route.method, route.template));
+                            problems.push(format!(
+                                "body field {key:?} is not a parameter of {} {}",
+                                route.method, route.template
+                            ));
                         }
                     }
                     if route.template.ends_with("/repository/commits") {

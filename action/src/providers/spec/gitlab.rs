@@ -73,8 +73,8 @@ fn connect(c: &Connect<'_>) -> anyhow::Result<Box<dyn Backend>> {
 /// authenticated with `token` as `Authorization: Bearer` (GitLab takes personal, project and
 /// group access tokens there as well as OAuth tokens).
 fn http(api_url: Option<&str>, token: String, verbose: bool) -> anyhow::Result<HttpClient> {
-    let root = settings::api_url(&SPEC, api_url, &|n| std::env::var(n).ok())
-        .expect("GitLab has an API");
+    let root =
+        settings::api_url(&SPEC, api_url, &|n| std::env::var(n).ok()).expect("GitLab has an API");
     let mut config = HttpConfig::new(&root)?.credential(Credential::Bearer(Secret::new(token)));
     if verbose {
         config.trace = Some(std::sync::Arc::new(|e: &crate::http::TraceEvent| {
@@ -101,7 +101,11 @@ fn token_from_env(
     bail!(
         "no GitLab token: set {}{}. {}",
         names.join(" or "),
-        if token_env.is_some() { "" } else { " (or name another variable with --token-env)" },
+        if token_env.is_some() {
+            ""
+        } else {
+            " (or name another variable with --token-env)"
+        },
         if job {
             "CI_JOB_TOKEN is set, but a job token cannot commit nor open merge requests through the API: create a project access token (Settings → Access tokens) with the `api` scope and the Developer role (Maintainer to push to protected branches), and store it as a masked CI/CD variable GITLAB_TOKEN"
         } else {
@@ -128,8 +132,14 @@ mod tests {
     fn a_job_token_alone_says_which_token_to_create() {
         let env = |n: &str| (n == "CI_JOB_TOKEN").then(|| "job-secret".to_owned());
         let err = token_from_env(None, &env).unwrap_err().to_string();
-        assert!(err.contains("CI_JOB_TOKEN is set, but a job token cannot commit"), "{err}");
-        assert!(err.contains("project access token") && err.contains("`api` scope"), "{err}");
+        assert!(
+            err.contains("CI_JOB_TOKEN is set, but a job token cannot commit"),
+            "{err}"
+        );
+        assert!(
+            err.contains("project access token") && err.contains("`api` scope"),
+            "{err}"
+        );
         assert!(!err.contains("job-secret"), "{err}");
         let env = |n: &str| (n == "GL_TOKEN").then(|| "glpat-x".to_owned());
         assert_eq!(token_from_env(None, &env).expect("a token"), "glpat-x");
