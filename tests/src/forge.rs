@@ -355,7 +355,8 @@ impl Forge for BitbucketForge {
 pub struct GitlabForge {
     /// The emulator.
     pub emu: crate::gitlab::GitlabEmulator,
-    token: String,
+    /// The token `gensync` is given.
+    pub token: String,
 }
 
 impl GitlabForge {

@@ -7,6 +7,8 @@ mod harness;
 #[path = "../common/suite.rs"]
 mod suite;
 
+mod gitlab;
+
 /// The token of the GitLab runs (must never appear in any output).
 pub const TOKEN: &str = "glpat-e2eSecretToken0123456789abcdef";
 
