@@ -599,3 +599,53 @@ pub fn users(ctx: &mut Ctx<'_>) -> ApiResult {
         &json!([{ "id": id, "username": name, "name": name, "state": "active" }]),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::routes::segments;
+
+    #[test]
+    fn commit_bodies_are_checked_against_commits_md() {
+        let good = json!({"branch": "b", "commit_message": "m", "actions": [
+            {"action": "create", "file_path": "a", "content": "x"},
+            {"action": "chmod", "file_path": "a", "execute_filemode": true},
+        ]});
+        assert!(commit_problems(&good).is_empty());
+        let bad = json!({"branch": "b", "actions": [
+            {"action": "copy", "file_path": "a", "mode": "100755"},
+            {"action": "update", "file_path": "a", "encoding": "hex"},
+            {"action": "chmod", "file_path": "a"},
+        ]});
+        let problems = commit_problems(&bad).join("\n");
+        for expected in [
+            "commit_message is required",
+            "\"copy\" is not create",
+            "actions[0].mode is not an action field",
+            "actions[1].encoding must be text or base64",
+            "chmod needs execute_filemode",
+        ] {
+            assert!(problems.contains(expected), "{expected}: {problems}");
+        }
+    }
+
+    #[test]
+    fn routes_take_an_encoded_project_path_as_one_segment() {
+        let request = crate::http::Request {
+            method: "GET".into(),
+            path: "/api/v4/projects/acme%2Fplatform%2Fapp/repository/files/src%2Fa.ts/raw".into(),
+            query: String::new(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        };
+        let decoded = request.path_segments();
+        let (r, p) = super::super::server::find("GET", &decoded[2..]).expect("route");
+        assert_eq!(
+            r.template,
+            "/projects/{id}/repository/files/{file_path}/raw"
+        );
+        assert_eq!(p[0].1, "acme/platform/app");
+        assert_eq!(p[1].1, "src/a.ts");
+        assert!(super::super::server::find("DELETE", &segments("/projects/1")).is_none());
+    }
+}
