@@ -94,12 +94,12 @@ pub struct RepoProviderArgs {
     pub provider: ProviderKind,
     /// The REST API root [default: GitHub: $GITHUB_API_URL or `https://api.github.com`
     /// (Enterprise Server: `https://HOST/api/v3`); Bitbucket: $BITBUCKET_API_URL or
-    /// `https://api.bitbucket.org/2.0`].
+    /// `https://api.bitbucket.org/2.0`; GitLab: $CI_API_V4_URL or `https://gitlab.com/api/v4`].
     #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
     /// The environment variable holding the token (default: GITHUB_TOKEN, then GH_TOKEN;
     /// Bitbucket: BITBUCKET_ACCESS_TOKEN, then BITBUCKET_TOKEN, or the app password with
-    /// --username).
+    /// --username; GitLab: GITLAB_TOKEN, then GL_TOKEN).
     #[arg(long, value_name = "NAME")]
     pub token_env: Option<String>,
     /// Bitbucket credentials besides access tokens.
@@ -315,7 +315,7 @@ pub struct SyncArgs {
     pub base: Option<String>,
     /// The REST API root [default: GitHub: $GITHUB_API_URL or `https://api.github.com`
     /// (Enterprise Server: `https://HOST/api/v3`); Bitbucket: $BITBUCKET_API_URL or
-    /// `https://api.bitbucket.org/2.0`].
+    /// `https://api.bitbucket.org/2.0`; GitLab: $CI_API_V4_URL or `https://gitlab.com/api/v4`].
     #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
     /// The GraphQL endpoint (default: derived from --api-url).
@@ -340,7 +340,7 @@ pub struct SyncArgs {
     pub app_private_key_file: Option<PathBuf>,
     /// The environment variable holding the token (default: GITHUB_TOKEN, then GH_TOKEN;
     /// Bitbucket: BITBUCKET_ACCESS_TOKEN, then BITBUCKET_TOKEN, or the app password with
-    /// --username).
+    /// --username; GitLab: GITLAB_TOKEN, then GL_TOKEN).
     #[arg(long, value_name = "NAME")]
     pub token_env: Option<String>,
     /// Bitbucket credentials besides access tokens.

@@ -68,6 +68,17 @@ pub const BITBUCKET_OAUTH_CLIENT_ID: &str = "BITBUCKET_OAUTH_CLIENT_ID";
 /// An OAuth consumer's secret.
 pub const BITBUCKET_OAUTH_CLIENT_SECRET: &str = "BITBUCKET_OAUTH_CLIENT_SECRET";
 
+// ---- GitLab (crate::providers::spec::gitlab) ----
+
+/// The variables a GitLab token is read from, in order (without `--token-env`).
+pub const GITLAB_TOKENS: [&str; 2] = ["GITLAB_TOKEN", "GL_TOKEN"];
+/// GitLab CI's API root (`https://HOST/api/v4`): the default `--api-url` of `--provider gitlab`.
+pub const CI_API_V4_URL: &str = "CI_API_V4_URL";
+/// GitLab CI's project path (`group/subgroup/project`): the default `--repository` on GitLab.
+pub const CI_PROJECT_PATH: &str = "CI_PROJECT_PATH";
+/// GitLab CI's job token, which cannot write through the API: only named in an error.
+pub const CI_JOB_TOKEN: &str = "CI_JOB_TOKEN";
+
 // ---- Bitbucket Pipelines (crate::ci::bitbucket_pipelines) ----
 
 /// Set by Pipelines in every step: the build number.

@@ -1040,14 +1040,11 @@ branch = "docs-{service}"
             "{err}"
         );
         let f =
-            file("[project]\nprovider = \"gitlab\"\n[[service]]\nname = \"x\"\noutput = \"o\"\n");
+            file("[project]\nprovider = \"gitea\"\n[[service]]\nname = \"x\"\noutput = \"o\"\n");
         let err = resolve(&flags(&[]), &env(&[]), Some(&f))
             .unwrap_err()
             .to_string();
-        assert!(
-            err.contains("line 2") && err.contains("\"gitlab\""),
-            "{err}"
-        );
+        assert!(err.contains("line 2") && err.contains("\"gitea\""), "{err}");
         let err = resolve(
             &flags(&["--output", "o", "--repository", "nope"]),
             &env(&[]),

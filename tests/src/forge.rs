@@ -500,3 +500,136 @@ impl Forge for GiteaForge {
         false
     }
 }
+
+/// The GitLab emulator with a token that has the `api` scope.
+pub struct GitlabForge {
+    /// The emulator.
+    pub emu: crate::gitlab::GitlabEmulator,
+    /// The token `gensync` is given.
+    pub token: String,
+}
+
+impl GitlabForge {
+    /// Starts an emulator accepting `token` (scope `api`).
+    pub fn start(token: &str) -> GitlabForge {
+        let emu = crate::gitlab::GitlabEmulator::start(vec![crate::gitlab::TokenConfig {
+            token: token.to_owned(),
+            api: true,
+        }])
+        .expect("the GitLab emulator starts");
+        GitlabForge {
+            emu,
+            token: token.to_owned(),
+        }
+    }
+}
+
+impl Forge for GitlabForge {
+    fn provider(&self) -> &'static str {
+        "gitlab"
+    }
+
+    fn flags(&self) -> Vec<String> {
+        ["--provider", "gitlab", "--api-url", self.emu.api_url()]
+            .map(String::from)
+            .to_vec()
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        vec![("GITLAB_TOKEN".into(), self.token.clone())]
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        vec![self.token.clone()]
+    }
+
+    fn create_repo(&self, full_name: &str, files: Option<&[(&str, &str)]>) {
+        let changes: Option<Vec<FileChange>> =
+            files.map(|f| f.iter().map(|(p, c)| FileChange::write(p, c)).collect());
+        self.emu
+            .create_project(full_name, changes.as_deref())
+            .expect("project created");
+    }
+
+    fn git_dir(&self) -> PathBuf {
+        self.emu.git_dir(REPO).expect("git dir")
+    }
+
+    fn head(&self, branch: &str) -> Option<String> {
+        self.emu
+            .branch_head(REPO, branch)
+            .expect("branch head")
+            .map(|o| o.as_str().to_owned())
+    }
+
+    fn commit_as_person(&self, branch: &str, changes: &[FileChange], message: &str) -> Oid {
+        self.emu
+            .commit_files(REPO, branch, changes, message)
+            .expect("a person commits")
+    }
+
+    fn delete_branch(&self, branch: &str) {
+        self.emu
+            .delete_branch(REPO, branch)
+            .expect("branch deleted");
+    }
+
+    fn merge_pull(&self, number: u64, squash: bool) -> Oid {
+        self.emu.merge(REPO, number, squash).expect("merged")
+    }
+
+    fn pulls(&self) -> Vec<Pull> {
+        self.emu
+            .merge_requests(REPO)
+            .expect("merge requests")
+            .into_iter()
+            .map(|m| Pull {
+                number: m.iid,
+                title: m.title,
+                body: m.description,
+                head: m.source_branch,
+                base: m.target_branch,
+                open: m.state == "opened",
+                comments: m.notes.into_iter().map(|n| n.body).collect(),
+            })
+            .collect()
+    }
+
+    fn add_fault(&self, rule: FaultRule) {
+        self.emu.add_fault(rule);
+    }
+
+    fn read_paths(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("GET", "/api/v4/projects/acme%2Fapp".into()),
+            (
+                "GET",
+                "/api/v4/projects/acme%2Fapp/repository/branches/**".into(),
+            ),
+            ("GET", "/api/v4/projects/acme%2Fapp/repository/tree".into()),
+        ]
+    }
+
+    fn branch_write(&self, _branch: &str, _create: bool) -> (&'static str, String) {
+        (
+            "POST",
+            "/api/v4/projects/acme%2Fapp/repository/commits".into(),
+        )
+    }
+
+    fn unauthorized(&self) -> FaultAction {
+        crate::gitlab::faults::unauthorized()
+    }
+
+    fn forbidden(&self) -> FaultAction {
+        crate::gitlab::faults::protected_branch()
+    }
+
+    fn requests(&self) -> Vec<RecordedRequest> {
+        self.emu.requests()
+    }
+
+    fn assert_no_invalid_requests(&self) {
+        self.emu.assert_no_invalid_requests();
+    }
+}

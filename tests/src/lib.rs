@@ -27,6 +27,7 @@ pub mod forge;
 pub mod git;
 pub mod gitea;
 pub mod github;
+pub mod gitlab;
 pub mod http;
 pub mod record;
 pub mod time;

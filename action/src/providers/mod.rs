@@ -19,6 +19,7 @@ pub mod gitea;
 pub mod github;
 pub mod github_app;
 pub mod github_repos;
+pub mod gitlab;
 pub mod refusal;
 pub mod spec;
 

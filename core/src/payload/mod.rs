@@ -3,3 +3,4 @@
 pub mod bitbucket;
 pub mod gitea;
 pub mod github;
+pub mod gitlab;

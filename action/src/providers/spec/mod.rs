@@ -18,7 +18,10 @@ use crate::settings;
 mod bitbucket;
 pub mod gitea;
 mod github;
+mod gitlab;
 mod local;
+
+pub use gitlab::REPOSITORY as GITLAB_REPOSITORY;
 
 /// The providers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -28,6 +31,8 @@ pub enum ProviderKind {
     Github,
     /// Bitbucket Cloud.
     Bitbucket,
+    /// GitLab.com or self-managed GitLab.
+    Gitlab,
     /// A git repository on disk.
     Local,
     /// Gitea or Forgejo.
@@ -48,9 +53,10 @@ pub fn default_provider(env: &dyn Fn(&str) -> Option<String>) -> ProviderKind {
 }
 
 /// Every provider, in the order `--help` lists them.
-pub const ALL: [ProviderKind; 4] = [
+pub const ALL: [ProviderKind; 5] = [
     ProviderKind::Github,
     ProviderKind::Bitbucket,
+    ProviderKind::Gitlab,
     ProviderKind::Local,
     ProviderKind::Gitea,
 ];
@@ -61,6 +67,7 @@ impl ProviderKind {
         match self {
             ProviderKind::Github => &github::SPEC,
             ProviderKind::Bitbucket => &bitbucket::SPEC,
+            ProviderKind::Gitlab => &gitlab::SPEC,
             ProviderKind::Local => &local::SPEC,
             ProviderKind::Gitea => &gitea::SPEC,
         }
@@ -186,6 +193,12 @@ pub enum RepositorySyntax {
     },
     /// A path on disk (written in `gensync.toml`: relative to the file).
     Path,
+    /// Two or more non-empty segments (`GROUP[/SUBGROUP…]/PROJECT`: GitLab's nested groups),
+    /// or a numeric id.
+    Namespaced {
+        /// How messages name it.
+        placeholder: &'static str,
+    },
 }
 
 /// A `--repository` value the provider's syntax refuses.
@@ -203,14 +216,11 @@ pub struct RepositoryError {
 impl RepositorySyntax {
     /// Check `value` (already trimmed).
     pub fn check(&self, value: &str) -> Result<(), RepositoryError> {
-        let RepositorySyntax::OwnerName { placeholder } = *self else {
-            return Ok(());
+        let (placeholder, ok) = match *self {
+            RepositorySyntax::Path => return Ok(()),
+            RepositorySyntax::Namespaced { placeholder } => (placeholder, namespaced(value)),
+            RepositorySyntax::OwnerName { placeholder } => (placeholder, owner_name(value)),
         };
-        let ok = value
-            .split_once('/')
-            .is_some_and(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'))
-            // `./repo` and `~/repo` split in two, but no owner starts with `.` or `~`.
-            && !value.starts_with(['.', '/', '~']);
         if ok {
             return Ok(());
         }
@@ -225,6 +235,28 @@ impl RepositorySyntax {
     pub fn is_path(&self) -> bool {
         matches!(self, RepositorySyntax::Path)
     }
+}
+
+/// `OWNER/REPO`: two non-empty segments.
+fn owner_name(value: &str) -> bool {
+    value
+            .split_once('/')
+            .is_some_and(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'))
+            // `./repo` and `~/repo` split in two, but no owner starts with `.` or `~`.
+            && !value.starts_with(['.', '/', '~'])
+}
+
+/// `GROUP[/SUBGROUP…]/PROJECT` (two or more non-empty segments, none starting with `.` or `~`)
+/// or a numeric id.
+fn namespaced(value: &str) -> bool {
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return true;
+    }
+    let segments: Vec<&str> = value.split('/').collect();
+    segments.len() >= 2
+        && segments
+            .iter()
+            .all(|s| !s.is_empty() && !s.starts_with(['.', '~']))
 }
 
 /// Whether a `--repository` value names a directory rather than `OWNER/REPO`: it starts with
@@ -284,7 +316,7 @@ mod tests {
                 spec.name
             );
         }
-        assert!(ProviderKind::from_str("gitlab", true).is_err());
+        assert!(ProviderKind::from_str("sourcehut", true).is_err());
     }
 
     #[test]
