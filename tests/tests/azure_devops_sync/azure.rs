@@ -146,3 +146,71 @@ fn bad_input_is_refused_with_what_to_fix() {
     assert_eq!(env.head(BRANCH), None);
     env.forge.assert_no_invalid_requests();
 }
+
+/// Sends `body` to `POST …/pushes` with `query`, as a PAT; the status and body.
+fn push(env: &Env<AzureForge>, query: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+    use base64::Engine;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!(":{}", crate::TOKEN));
+    let request = ureq::http::Request::builder()
+        .method("POST")
+        .uri(format!("{}{}{query}", env.forge.emu.api_url(), pushes()))
+        .header("authorization", format!("Basic {auth}"))
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(body).expect("JSON"))
+        .expect("a request");
+    let mut response = agent.run(request).expect("an answer");
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or_default())
+}
+
+#[test]
+fn the_emulator_refuses_what_the_description_refuses_and_a_stale_old_object_id() {
+    let env = env();
+    let main = env.head("main").expect("main");
+    let change = |path: serde_json::Value| {
+        serde_json::json!({
+            "refUpdates": [{ "name": "refs/heads/main", "oldObjectId": main }],
+            "commits": [{ "comment": "x", "changes": [{
+                "changeType": "add", "item": { "path": path },
+                "newContent": { "content": "hi", "contentType": "rawText" },
+            }]}],
+        })
+    };
+    // No api-version, and an item path that is not a string: 400, flagged, nothing written.
+    let (status, _) = push(&env, "", &change(serde_json::json!(5)));
+    assert_eq!(status, 400);
+    let invalid = env.forge.emu.take_invalid_requests();
+    let why = invalid[0].invalid.clone().unwrap_or_default();
+    assert!(
+        why.contains("api-version") && why.contains("item/path"),
+        "{why}"
+    );
+    assert_eq!(env.head("main").as_deref(), Some(main.as_str()));
+    // A valid push lands once; the same push again is stale (TF401028, 409).
+    let (status, body) = push(
+        &env,
+        "?api-version=7.1",
+        &change(serde_json::json!("/x.txt")),
+    );
+    assert_eq!(status, 201, "{body}");
+    let new = body["commits"][0]["commitId"]
+        .as_str()
+        .expect("commit")
+        .to_owned();
+    assert_eq!(env.head("main").as_deref(), Some(new.as_str()));
+    assert_eq!(env.show(&format!("{new}:x.txt")), "hi");
+    let (status, body) = push(
+        &env,
+        "?api-version=7.1",
+        &change(serde_json::json!("/y.txt")),
+    );
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["typeKey"], "GitReferenceStaleException");
+    assert_eq!(env.head("main").as_deref(), Some(new.as_str()));
+    env.forge.assert_no_invalid_requests();
+}

@@ -282,6 +282,11 @@ mod tests {
             .repository
             .check("./anything")
             .is_ok());
+        let azure = ProviderKind::AzureDevops.spec().repository;
+        assert!(azure.check("org/project/repo").is_ok());
+        for bad in ["org/repo", "o/p/r/x", "o//r", "./o/p"] {
+            assert!(azure.check(bad).is_err(), "{bad}");
+        }
     }
 }
 
@@ -309,6 +314,13 @@ mod limits {
         let bitbucket =
             crate::providers::bitbucket::Bitbucket::new(http(), "acme/app").expect("a backend");
         assert_eq!(bitbucket.file_size_limit(), limit(ProviderKind::Bitbucket));
+        let azure = crate::providers::azure_devops::AzureDevOps::new(http(), "org/project/repo")
+            .expect("a backend");
+        assert_eq!(azure.file_size_limit(), limit(ProviderKind::AzureDevops));
+        assert_eq!(
+            azure.has_pull_requests(),
+            ProviderKind::AzureDevops.spec().supports.pull_requests
+        );
         let dir = tempfile::tempdir().expect("a temp dir");
         let out = std::process::Command::new("git")
             .args(["init", "-q", "--bare"])
