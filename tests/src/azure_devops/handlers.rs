@@ -296,7 +296,7 @@ pub fn create_push(ctx: &mut Ctx<'_>) -> ApiResult {
         // A new branch starting at an existing commit ("update a file in a new branch").
         (None, o) => Some(commit_of(ctx, o).map_err(|_| stale(&name))?),
     };
-    if ctx.repo()?.policies.iter().any(|p| *p == branch) {
+    if ctx.repo()?.policies.contains(&branch) {
         return Err(ApiError::new(
             409,
             "TF402455: Pushes to this branch are not permitted; you must use a pull request to update this branch.",
