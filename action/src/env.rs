@@ -55,7 +55,7 @@ pub const INPUT_PREFIX: &str = "INPUT_";
 
 // ---- Azure DevOps (crate::providers::azure_devops) ----
 
-/// Overrides Azure DevOps' API root, an organization's host or a Server collection's root
+/// Overrides Azure DevOps' API root (`https://dev.azure.com`; a Server's `https://host/tfs`)
 /// (`--api-url` wins).
 pub const AZURE_DEVOPS_API_URL: &str = "AZURE_DEVOPS_API_URL";
 /// A personal access token (sent as Basic with an empty user name).

@@ -130,7 +130,8 @@ fn heads(branch: &str) -> String {
 
 impl AzureDevOps {
     /// A backend for `ORGANIZATION/PROJECT/REPOSITORY` over `http` (whose base is the
-    /// organization's host or a Server's root: `https://dev.azure.com`).
+    /// service's root: `https://dev.azure.com`, or a Server's `https://host/tfs` with the collection
+    /// as the organization).
     pub fn new(http: HttpClient, repository: &str) -> anyhow::Result<Self> {
         let (organization, project, repository) = split_repository(repository)?;
         Ok(AzureDevOps {

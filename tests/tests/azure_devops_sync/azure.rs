@@ -214,3 +214,36 @@ fn the_emulator_refuses_what_the_description_refuses_and_a_stale_old_object_id()
     assert_eq!(env.head("main").as_deref(), Some(new.as_str()));
     env.forge.assert_no_invalid_requests();
 }
+
+#[test]
+fn a_new_pull_request_carries_draft_labels_and_reviewers() {
+    let env = env();
+    let reviewer = "3f7a4c2e-0000-4000-8000-000000000001";
+    let out = ok_json(&env.sync(
+        &env.build("build-1"),
+        "1",
+        &[
+            "--draft",
+            "--labels",
+            "generated,bot",
+            "--reviewers",
+            reviewer,
+        ],
+    ));
+    assert_eq!(out["operation"], "created", "{out}");
+    let full = env.forge.repository(REPO);
+    let pulls = env.forge.emu.pulls(&full).expect("pulls");
+    assert_eq!(pulls.len(), 1);
+    assert!(pulls[0].is_draft);
+    assert_eq!(pulls[0].labels, ["generated", "bot"]);
+    assert_eq!(pulls[0].reviewers, [reviewer]);
+    let url = out["pull_request"]["url"].as_str().unwrap_or_default();
+    assert!(
+        url.ends_with(&format!(
+            "/acme/{AZURE_PROJECT}/_git/app/pullrequest/{}",
+            pulls[0].id
+        )),
+        "{url}"
+    );
+    env.forge.assert_no_invalid_requests();
+}
