@@ -247,3 +247,32 @@ fn a_new_pull_request_carries_draft_labels_and_reviewers() {
     );
     env.forge.assert_no_invalid_requests();
 }
+
+#[test]
+fn in_azure_pipelines_the_token_is_masked_and_outcomes_and_errors_use_logging_commands() {
+    let env = env();
+    let job = [("TF_BUILD", "True"), ("BUILD_BUILDID", "77")];
+    let args = env.sync_args(&env.build("build-1"), "1", &[]);
+    let out = env.run(&args, &job);
+    ok_json(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("##vso[task.setsecret]{}", crate::TOKEN)),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("##vso[task.setvariable variable=GENSYNC_OPERATION;isOutput=true]created"),
+        "{stderr}"
+    );
+    let mut args = args;
+    let at = args.iter().position(|a| a == "--repository").expect("flag") + 1;
+    args[at] = format!("acme/{AZURE_PROJECT}/nope");
+    let out = env.run(&args, &job);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("##vso[task.logissue type=error]") && stderr.contains("TF401019"),
+        "{stderr}"
+    );
+    env.forge.assert_no_invalid_requests();
+}

@@ -102,6 +102,9 @@ fn from_env(token_env: Option<&str>, get: settings::Env<'_>) -> anyhow::Result<C
     };
     for name in &names {
         if let Some(token) = get(name).filter(|t| !t.trim().is_empty()) {
+            if crate::ci::azure_pipelines::active() {
+                crate::ci::azure_pipelines::mask(token.trim());
+            }
             return Ok(credential(Some(name), token.trim().to_owned()));
         }
     }
