@@ -94,7 +94,8 @@ pub struct RepoProviderArgs {
     pub provider: ProviderKind,
     /// The REST API root [default: GitHub: $GITHUB_API_URL or `https://api.github.com`
     /// (Enterprise Server: `https://HOST/api/v3`); Bitbucket: $BITBUCKET_API_URL or
-    /// `https://api.bitbucket.org/2.0`; GitLab: $CI_API_V4_URL or `https://gitlab.com/api/v4`].
+    /// `https://api.bitbucket.org/2.0`; GitLab: $CI_API_V4_URL or `https://gitlab.com/api/v4`;
+    /// Azure DevOps: $AZURE_DEVOPS_API_URL or `https://dev.azure.com`].
     #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
     /// The environment variable holding the token (default: GITHUB_TOKEN, then GH_TOKEN;
@@ -315,7 +316,8 @@ pub struct SyncArgs {
     pub base: Option<String>,
     /// The REST API root [default: GitHub: $GITHUB_API_URL or `https://api.github.com`
     /// (Enterprise Server: `https://HOST/api/v3`); Bitbucket: $BITBUCKET_API_URL or
-    /// `https://api.bitbucket.org/2.0`; GitLab: $CI_API_V4_URL or `https://gitlab.com/api/v4`].
+    /// `https://api.bitbucket.org/2.0`; GitLab: $CI_API_V4_URL or `https://gitlab.com/api/v4`;
+    /// Azure DevOps: $AZURE_DEVOPS_API_URL or `https://dev.azure.com`].
     #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
     /// The GraphQL endpoint (default: derived from --api-url).

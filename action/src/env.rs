@@ -53,6 +53,19 @@ pub const GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
 /// The prefix of the action's inputs (`INPUT_MESSAGE`), as the runner names them.
 pub const INPUT_PREFIX: &str = "INPUT_";
 
+// ---- Azure DevOps (crate::providers::azure_devops) ----
+
+/// Overrides Azure DevOps' API root (`https://dev.azure.com`; a Server's `https://host/tfs`)
+/// (`--api-url` wins).
+pub const AZURE_DEVOPS_API_URL: &str = "AZURE_DEVOPS_API_URL";
+/// A personal access token (sent as Basic with an empty user name).
+pub const AZURE_DEVOPS_TOKEN: &str = "AZURE_DEVOPS_TOKEN";
+/// The job's OAuth token inside Azure Pipelines (sent as Bearer); also a Microsoft Entra ID
+/// token put there.
+pub const SYSTEM_ACCESSTOKEN: &str = "SYSTEM_ACCESSTOKEN";
+/// The variables an Azure DevOps credential is read from, in order.
+pub const AZURE_DEVOPS_TOKENS: [&str; 2] = [AZURE_DEVOPS_TOKEN, SYSTEM_ACCESSTOKEN];
+
 // ---- Bitbucket Cloud (crate::providers::bitbucket_auth) ----
 
 /// Overrides Bitbucket's API root (`--api-url` wins).

@@ -40,6 +40,9 @@ fn main() -> std::process::ExitCode {
             if ci::github_actions::active() {
                 ci::github_actions::error(&text);
             }
+            if ci::azure_pipelines::active() {
+                ci::azure_pipelines::error(&text);
+            }
             eprintln!("error: {text}");
             status::ExitStatus::of_error(&err).into()
         }
@@ -65,6 +68,11 @@ fn run_sync(
         // values stand, and the step summary has a table per target.
         for outcome in &runs.outcomes {
             ci::github_actions::write_outputs(outcome)?;
+        }
+    }
+    if ci::azure_pipelines::active() {
+        for outcome in &runs.outcomes {
+            ci::azure_pipelines::write_outputs(outcome);
         }
     }
     if ci::bitbucket_pipelines::active() && !runs.outcomes.is_empty() {

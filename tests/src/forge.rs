@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 
+use crate::azure_devops::{AzureConfig, AzureDevOpsEmulator, Credential as AzureCredential};
 use crate::bitbucket::{BitbucketConfig, BitbucketEmulator, CredentialConfig};
 use crate::fault::{FaultAction, FaultRule};
 use crate::git::{FileChange, Oid};
@@ -38,6 +39,11 @@ pub struct Pull {
 pub trait Forge {
     /// The provider's `--provider` value.
     fn provider(&self) -> &'static str;
+    /// The `--repository` value of the scenarios' repository `name` (`acme/app`); a provider
+    /// whose repositories have another shape maps it (Azure DevOps: `acme/proj/app`).
+    fn repository(&self, name: &str) -> String {
+        name.to_owned()
+    }
     /// Flags pointing `gensync sync` at the emulator (`--provider`, `--api-url`, …).
     fn flags(&self) -> Vec<String>;
     /// Environment variables with the credentials.
@@ -72,8 +78,8 @@ pub trait Forge {
     fn requests(&self) -> Vec<RecordedRequest>;
     /// Panics if a request broke the provider's API description.
     fn assert_no_invalid_requests(&self);
-    /// Whether the provider's API can set file modes (Gitea's contents API cannot: it writes
-    /// new files as regular files and reports the mode it could not set).
+    /// Whether the provider's API can set file modes (Gitea's contents API and Azure DevOps'
+    /// pushes API cannot: a generated executable lands as a regular file, and the sync says so).
     fn sets_file_modes(&self) -> bool {
         true
     }
@@ -623,6 +629,159 @@ impl Forge for GitlabForge {
 
     fn forbidden(&self) -> FaultAction {
         crate::gitlab::faults::protected_branch()
+    }
+
+    fn requests(&self) -> Vec<RecordedRequest> {
+        self.emu.requests()
+    }
+
+    fn assert_no_invalid_requests(&self) {
+        self.emu.assert_no_invalid_requests();
+    }
+}
+
+/// The Azure DevOps emulator with a personal access token; the scenarios' `acme/app` is the
+/// repository `app` of project `proj` in organization `acme`.
+pub struct AzureForge {
+    /// The emulator.
+    pub emu: AzureDevOpsEmulator,
+    token: String,
+}
+
+/// The project the scenarios' repositories are in.
+pub const AZURE_PROJECT: &str = "proj";
+
+impl AzureForge {
+    /// Starts an emulator accepting the personal access token `token`.
+    pub fn start(token: &str) -> AzureForge {
+        let emu = AzureDevOpsEmulator::start(
+            AzureConfig::default().credential(AzureCredential::pat(token)),
+        )
+        .expect("the Azure DevOps emulator starts");
+        AzureForge {
+            emu,
+            token: token.to_owned(),
+        }
+    }
+
+    fn full(&self, name: &str) -> String {
+        let (org, repo) = name.split_once('/').expect("owner/name");
+        format!("{org}/{AZURE_PROJECT}/{repo}")
+    }
+}
+
+impl Forge for AzureForge {
+    fn provider(&self) -> &'static str {
+        "azure-devops"
+    }
+
+    fn repository(&self, name: &str) -> String {
+        self.full(name)
+    }
+
+    fn sets_file_modes(&self) -> bool {
+        false
+    }
+
+    fn flags(&self) -> Vec<String> {
+        [
+            "--provider",
+            "azure-devops",
+            "--api-url",
+            self.emu.api_url(),
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        vec![("AZURE_DEVOPS_TOKEN".into(), self.token.clone())]
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        vec![self.token.clone()]
+    }
+
+    fn create_repo(&self, full_name: &str, files: Option<&[(&str, &str)]>) {
+        let files: Option<Vec<FileChange>> =
+            files.map(|f| f.iter().map(|(p, c)| FileChange::write(p, c)).collect());
+        self.emu
+            .create_repo(&self.full(full_name), files.as_deref())
+            .expect("repository created");
+    }
+
+    fn git_dir(&self) -> PathBuf {
+        self.emu.git_dir(&self.full(REPO)).expect("git dir")
+    }
+
+    fn head(&self, branch: &str) -> Option<String> {
+        self.emu
+            .branch_head(&self.full(REPO), branch)
+            .expect("branch head")
+            .map(|o| o.as_str().to_owned())
+    }
+
+    fn commit_as_person(&self, branch: &str, changes: &[FileChange], message: &str) -> Oid {
+        self.emu
+            .commit_files(&self.full(REPO), branch, changes, message)
+            .expect("a person commits")
+    }
+
+    fn delete_branch(&self, branch: &str) {
+        self.emu
+            .delete_branch(&self.full(REPO), branch)
+            .expect("branch deleted");
+    }
+
+    fn merge_pull(&self, number: u64, squash: bool) -> Oid {
+        self.emu
+            .merge_pull(&self.full(REPO), number, squash)
+            .expect("merged")
+    }
+
+    fn pulls(&self) -> Vec<Pull> {
+        self.emu
+            .pulls(&self.full(REPO))
+            .expect("pulls")
+            .into_iter()
+            .map(|p| Pull {
+                number: p.id,
+                title: p.title,
+                body: p.description,
+                head: p.source.trim_start_matches("refs/heads/").to_owned(),
+                base: p.target.trim_start_matches("refs/heads/").to_owned(),
+                open: p.status == crate::azure_devops::PullStatus::Active,
+                comments: p.threads.into_iter().flat_map(|t| t.comments).collect(),
+            })
+            .collect()
+    }
+
+    fn add_fault(&self, rule: FaultRule) {
+        self.emu.add_fault(rule);
+    }
+
+    fn read_paths(&self) -> Vec<(&'static str, String)> {
+        let repo = format!("/acme/{AZURE_PROJECT}/_apis/git/repositories/app");
+        vec![
+            ("GET", repo.clone()),
+            ("GET", format!("{repo}/refs")),
+            ("GET", format!("{repo}/items")),
+        ]
+    }
+
+    fn branch_write(&self, _branch: &str, _create: bool) -> (&'static str, String) {
+        (
+            "POST",
+            format!("/acme/{AZURE_PROJECT}/_apis/git/repositories/app/pushes"),
+        )
+    }
+
+    fn unauthorized(&self) -> FaultAction {
+        crate::azure_devops::faults::unauthorized()
+    }
+
+    fn forbidden(&self) -> FaultAction {
+        crate::azure_devops::faults::forbidden()
     }
 
     fn requests(&self) -> Vec<RecordedRequest> {

@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod azure_devops;
 pub mod bitbucket;
 pub mod cli;
 pub mod emulator;

@@ -29,6 +29,10 @@ pub const BITBUCKET_DESCRIPTION: &str = "descriptions/bitbucket.org.json";
 /// `tests/validator/install.sh` from the same npm package).
 pub const GITEA_DESCRIPTION: &str = "descriptions/gitea.io.json";
 
+/// Azure DevOps' official description of its Git REST API 7.1 (Swagger 2.0), vendored below the
+/// validator's directory; `validator.mjs` checks its pinned sha256 before using it.
+pub const AZURE_DEVOPS_DESCRIPTION: &str = "vendor/azure-devops-git-7.1.json";
+
 /// Where the sidecar and its `node_modules` live in this source tree.
 pub fn default_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("validator")
@@ -152,6 +156,7 @@ impl Validator {
         let description = match api {
             "bitbucket" => Some(BITBUCKET_DESCRIPTION),
             "gitea" => Some(GITEA_DESCRIPTION),
+            "azure-devops" => Some(AZURE_DEVOPS_DESCRIPTION),
             _ => None,
         };
         if description.is_some_and(|d| !self.dir.join(d).is_file()) {

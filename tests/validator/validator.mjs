@@ -14,6 +14,9 @@
 // - Gitea REST bodies and query parameters (`"api":"gitea"`): Gitea's description from the same
 //   package (`descriptions/gitea.io.json`), loaded on the first Gitea request.
 //
+// - Azure DevOps Git 7.1 REST bodies and query parameters (`"api":"azure-devops"`): its official
+//   Swagger 2.0 description, vendored in `vendor/` with its sha256 pinned (see azureApi).
+//
 // Requests:
 //   {"id":1,"kind":"rest","api":"github","method":"post","path":"/repos/{owner}/{repo}/git/trees",
 //    "query":{"per_page":"10"},"body":{...}|null}
@@ -22,6 +25,7 @@
 // Answers: {"id":1,"errors":[]} (valid) or {"id":1,"errors":["..."]}; {"id":1,"fatal":"..."} when
 // the request itself cannot be understood.
 
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import Ajv from "ajv";
@@ -69,6 +73,8 @@ function restApi(title, doc, id) {
     addFormats(ajv);
     // GitHub's own format for "owner/name" (used by `head_repo` of pull requests).
     ajv.addFormat("repo.nwo", /^[^/\s]+\/[^/\s]+$/);
+    // Swagger 2.0's integer formats (Azure DevOps' description uses int16 too).
+    ajv.addFormat("int16", { type: "number", validate: (n) => Number.isInteger(n) && n >= -32768 && n <= 32767 });
     ajv.addSchema(doc, id);
     return ajv;
   };
@@ -103,6 +109,29 @@ function giteaApi() {
     gitea = restApi("Gitea's API", normaliseNullable(readJson(GITEA)), "gitea-openapi");
   }
   return gitea;
+}
+
+// Azure DevOps' Git REST API 7.1 (Swagger 2.0, from MicrosoftDocs/vsts-rest-api-specs,
+// specification/git/7.1/git.json, commit adb28786a3e9349d5b3deb43eb2134b682c33bb2, MIT licence),
+// vendored with its hash pinned here. The file starts with a UTF-8 byte order mark.
+const AZURE = "./vendor/azure-devops-git-7.1.json";
+const AZURE_SHA256 = "b5b2c1b9aa2cf73bd843eeace8c9f0f1d693e255fdea1c7f28bdc1b591f7e76e";
+let azure = null;
+function azureApi() {
+  if (azure === null) {
+    const bytes = readFileSync(here(AZURE));
+    const got = createHash("sha256").update(bytes).digest("hex");
+    if (got !== AZURE_SHA256) throw new Error(`${AZURE} has sha256 ${got}, expected ${AZURE_SHA256}`);
+    const doc = JSON.parse(bytes.toString("utf8").replace(/^\uFEFF/, ""));
+    // The generator writes the generic `Change<T>.item` as a string of format "T"; GitChange is
+    // Change<GitItem>, and every httpExample of pushes sends an item object (`{"path": …}`).
+    doc.definitions.Change.properties.item = {
+      description: doc.definitions.Change.properties.item.description,
+      $ref: "#/definitions/GitItem",
+    };
+    azure = restApi("Azure DevOps' Git 7.1 API", doc, "azure-devops-swagger");
+  }
+  return azure;
 }
 
 const pointer = (...tokens) =>
@@ -146,16 +175,28 @@ function operationValidators(api, method, path) {
       }),
     };
   }
-  const parameters = [
+  const all = [
     ...(api.doc.paths[path].parameters ?? []).map((p, i) => resolveRef(api, p, ["paths", path, "parameters", i])),
     ...(operation.parameters ?? []).map((p, i) => resolveRef(api, p, ["paths", path, method, "parameters", i])),
-  ].filter(({ node }) => node?.in === "query");
+  ];
+  // Swagger 2.0 (Azure DevOps): the body is a parameter `in: body` with a schema.
+  const bodyParameter = all.find(({ node }) => node?.in === "body" && node.schema);
+  if (!body && bodyParameter) {
+    body = {
+      required: bodyParameter.node.required === true,
+      validate: api.ajv.compile({ $ref: api.id + pointer(...bodyParameter.tokens, "schema") }),
+    };
+  }
+  const parameters = all.filter(({ node }) => node?.in === "query");
+  // Swagger 2.0 query parameters carry their type inline instead of in a schema.
+  const inline = ({ type, format, enum: values, items }) =>
+    Object.fromEntries(Object.entries({ type, format, enum: values, items }).filter(([, v]) => v !== undefined));
   const querySchema = {
     type: "object",
     properties: Object.fromEntries(
       parameters.map(({ node, tokens }) => [
         node.name,
-        node.schema ? { $ref: api.id + pointer(...tokens, "schema") } : {},
+        node.schema ? { $ref: api.id + pointer(...tokens, "schema") } : inline(node),
       ]),
     ),
     required: parameters.filter(({ node }) => node.required).map(({ node }) => node.name),
@@ -203,6 +244,10 @@ function validateGraphqlRequest({ query, variables, operationName }) {
 }
 
 function answer(request) {
+  if (request.api === "azure-devops") {
+    if (request.kind !== "rest") return { fatal: `Azure DevOps has no ${JSON.stringify(request.kind)} requests` };
+    return { errors: validateRest(azureApi(), request) };
+  }
   if (request.api === "bitbucket") {
     if (request.kind !== "rest") return { fatal: `Bitbucket has no ${JSON.stringify(request.kind)} requests` };
     return { errors: validateRest(bitbucketApi(), request) };

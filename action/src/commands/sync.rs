@@ -40,6 +40,12 @@ pub fn run(
     if flags.build_id.is_none() {
         flags.build_id = pipelines.as_ref().map(|d| d.build_id.clone());
     }
+    // In Azure Pipelines the build's id stands in for an unset --build-id.
+    if flags.build_id.is_none() {
+        let azure =
+            crate::ci::azure_pipelines::Defaults::from_env(&|name| std::env::var(name).ok());
+        flags.build_id = azure.map(|d| d.build_id);
+    }
     let process_env = |name: &str| std::env::var(name).ok();
     let env = settings::with_ci_defaults(&process_env, pipelines.as_ref());
     let plan = settings::resolve(&flags, &env, file.as_ref())?;

@@ -12,6 +12,7 @@ use gensync_core::{BranchTree, Mode, ObjectId};
 /// The neutral data the sync machine and the adapters share (defined in the core).
 pub use gensync_core::sync::{CommitInfo, PullRequest, PullRequestOptions, RepoInfo, ServiceScope};
 
+pub mod azure_devops;
 pub mod bitbucket;
 pub mod bitbucket_auth;
 pub mod bitbucket_repos;

@@ -37,6 +37,11 @@ const SCRUBBED: &[&str] = &[
     "BITBUCKET_BUILD_NUMBER",
     "BITBUCKET_WORKSPACE",
     "BITBUCKET_REPO_SLUG",
+    "AZURE_DEVOPS_TOKEN",
+    "SYSTEM_ACCESSTOKEN",
+    "TF_BUILD",
+    "BUILD_BUILDID",
+    "AZURE_DEVOPS_API_URL",
     "BITBUCKET_GIT_HTTP_ORIGIN",
     "BITBUCKET_CLONE_DIR",
     "GITLAB_TOKEN",
@@ -133,10 +138,11 @@ impl<F: Forge> Env<F> {
     pub fn sync_args(&self, output: &Path, build_id: &str, extra: &[&str]) -> Vec<String> {
         let mut args: Vec<String> = vec!["sync".into()];
         args.extend(self.forge.flags());
+        let repository = self.forge.repository(REPO);
         args.extend(
             [
                 "--repository",
-                REPO,
+                &repository,
                 "--output",
                 output.to_str().expect("utf-8 path"),
                 "--message",
@@ -185,10 +191,13 @@ pub fn assert_no_secret(out: &Output, secrets: &[String]) {
     for secret in secrets {
         let b64 = base64::engine::general_purpose::STANDARD.encode(secret);
         for stream in [&out.stdout, &out.stderr] {
-            // `::add-mask::` is the one place a token may appear: the Actions runner eats it.
+            // `::add-mask::` and `##vso[task.setsecret]` are the one place a token may appear:
+            // the Actions runner and the Azure Pipelines agent eat them.
             let text: String = String::from_utf8_lossy(stream)
                 .lines()
-                .filter(|l| !l.starts_with("::add-mask::"))
+                .filter(|l| {
+                    !l.starts_with("::add-mask::") && !l.starts_with("##vso[task.setsecret]")
+                })
                 .map(|l| format!("{l}\n"))
                 .collect();
             assert!(

@@ -324,10 +324,11 @@ pub fn empty_repository<F: Forge>(env: Env<F>) {
     let build = env.build("build-1");
     let mut args: Vec<String> = vec!["sync".into()];
     args.extend(env.forge.flags());
+    let repository = env.forge.repository("acme/empty");
     args.extend(
         [
             "--repository",
-            "acme/empty",
+            &repository,
             "--message",
             "Init",
             "--json",

@@ -15,6 +15,7 @@ use crate::providers::github_repos::Repository;
 use crate::providers::Provider;
 use crate::settings;
 
+mod azure_devops;
 mod bitbucket;
 pub mod gitea;
 mod github;
@@ -37,6 +38,8 @@ pub enum ProviderKind {
     Local,
     /// Gitea or Forgejo.
     Gitea,
+    /// Azure DevOps Services or Server (Azure Repos).
+    AzureDevops,
 }
 
 /// The provider when no flag, variable or project file names one.
@@ -53,12 +56,13 @@ pub fn default_provider(env: &dyn Fn(&str) -> Option<String>) -> ProviderKind {
 }
 
 /// Every provider, in the order `--help` lists them.
-pub const ALL: [ProviderKind; 5] = [
+pub const ALL: [ProviderKind; 6] = [
     ProviderKind::Github,
     ProviderKind::Bitbucket,
     ProviderKind::Gitlab,
     ProviderKind::Local,
     ProviderKind::Gitea,
+    ProviderKind::AzureDevops,
 ];
 
 impl ProviderKind {
@@ -70,6 +74,7 @@ impl ProviderKind {
             ProviderKind::Gitlab => &gitlab::SPEC,
             ProviderKind::Local => &local::SPEC,
             ProviderKind::Gitea => &gitea::SPEC,
+            ProviderKind::AzureDevops => &azure_devops::SPEC,
         }
     }
 
@@ -199,6 +204,11 @@ pub enum RepositorySyntax {
         /// How messages name it.
         placeholder: &'static str,
     },
+    /// Three non-empty segments, `ORGANIZATION/PROJECT/REPOSITORY`.
+    ThreeSegments {
+        /// `ORGANIZATION/PROJECT/REPOSITORY`.
+        placeholder: &'static str,
+    },
 }
 
 /// A `--repository` value the provider's syntax refuses.
@@ -220,6 +230,7 @@ impl RepositorySyntax {
             RepositorySyntax::Path => return Ok(()),
             RepositorySyntax::Namespaced { placeholder } => (placeholder, namespaced(value)),
             RepositorySyntax::OwnerName { placeholder } => (placeholder, owner_name(value)),
+            RepositorySyntax::ThreeSegments { placeholder } => (placeholder, three_segments(value)),
         };
         if ok {
             return Ok(());
@@ -244,6 +255,14 @@ fn owner_name(value: &str) -> bool {
             .is_some_and(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'))
             // `./repo` and `~/repo` split in two, but no owner starts with `.` or `~`.
             && !value.starts_with(['.', '/', '~'])
+}
+
+/// `ORGANIZATION/PROJECT/REPOSITORY`: three non-empty segments, the first not starting with `.`
+/// or `~`.
+fn three_segments(value: &str) -> bool {
+    value.split('/').count() == 3
+        && value.split('/').all(|s| !s.is_empty())
+        && !value.starts_with(['.', '/', '~'])
 }
 
 /// `GROUP[/SUBGROUP…]/PROJECT` (two or more non-empty segments, none starting with `.` or `~`)
@@ -343,6 +362,11 @@ mod tests {
             .repository
             .check("./anything")
             .is_ok());
+        let azure = ProviderKind::AzureDevops.spec().repository;
+        assert!(azure.check("org/project/repo").is_ok());
+        for bad in ["org/repo", "o/p/r/x", "o//r", "./o/p"] {
+            assert!(azure.check(bad).is_err(), "{bad}");
+        }
     }
 }
 
