@@ -1039,12 +1039,16 @@ branch = "docs-{service}"
                 && err.contains("rest, graphql"),
             "{err}"
         );
-        let f =
-            file("[project]\nprovider = \"gitea\"\n[[service]]\nname = \"x\"\noutput = \"o\"\n");
+        let f = file(
+            "[project]\nprovider = \"sourcehut\"\n[[service]]\nname = \"x\"\noutput = \"o\"\n",
+        );
         let err = resolve(&flags(&[]), &env(&[]), Some(&f))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("line 2") && err.contains("\"gitea\""), "{err}");
+        assert!(
+            err.contains("line 2") && err.contains("\"sourcehut\""),
+            "{err}"
+        );
         let err = resolve(
             &flags(&["--output", "o", "--repository", "nope"]),
             &env(&[]),

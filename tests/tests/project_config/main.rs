@@ -309,8 +309,8 @@ fn bad_project_files_are_clear_errors_naming_the_key_and_line() {
             &["line 6", "names no `repository`"],
         ),
         (
-            "[project]\nprovider = \"gitea\"\n[[service]]\nname = \"a\"\noutput = \"out/orders\"\n",
-            &["line 2", "project.provider", "\"gitea\""],
+            "[project]\nprovider = \"sourcehut\"\n[[service]]\nname = \"a\"\noutput = \"out/orders\"\n",
+            &["line 2", "project.provider", "\"sourcehut\""],
         ),
         ("[project\n", &["line 1"]),
     ];
